@@ -1,0 +1,14 @@
+package storage
+
+import "errors"
+
+// Sentinel errors. Callers test them with errors.Is.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrExists            = errors.New("already exists")
+	ErrDimensionMismatch = errors.New("dimension mismatch")
+	ErrInvalid           = errors.New("invalid argument")
+	ErrClosed            = errors.New("storage closed")
+	ErrCorrupt           = errors.New("corrupt record")
+	ErrFull              = errors.New("storage full")
+)
