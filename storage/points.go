@@ -9,9 +9,12 @@ import (
 
 // Upsert writes a batch of points in one transaction and returns its
 // sequence number and the vector changes it made, in order. A point that
-// exists is replaced whole: its metadata, vectors and objects become the new
-// ones (vectors of spaces the new point lacks are removed); it keeps its IID.
-func (db *DB) Upsert(dataset string, points []Point) (uint64, []Change, error) {
+// exists keeps its IID and is replaced whole: its metadata, vectors and
+// objects become the new ones (vectors of spaces the new point lacks are
+// removed). With merge, an existing point instead keeps what the new one
+// leaves unset: its uri, metadata, objects (when Objects is nil) and the
+// vectors of other spaces.
+func (db *DB) Upsert(dataset string, points []Point, merge bool) (uint64, []Change, error) {
 	var (
 		seq     uint64
 		changes []Change
@@ -35,7 +38,7 @@ func (db *DB) Upsert(dataset string, points []Point) (uint64, []Change, error) {
 		}
 		w := batchWriter{b: b, info: &info, spaces: spaces, seq: seq, dataset: dataset}
 		for i := range points {
-			if err := w.put(&points[i]); err != nil {
+			if err := w.put(&points[i], merge); err != nil {
 				return fmt.Errorf("points[%d] (id %q): %w", i, points[i].ID, err)
 			}
 		}
@@ -84,7 +87,7 @@ func (db *DB) DeletePoints(dataset string, ids []string) (uint64, []Change, erro
 			if old == nil {
 				return fmt.Errorf("%w: point %q", ErrNotFound, id)
 			}
-			if err := w.removePoint(old, false); err != nil {
+			if err := w.removePoint(old); err != nil {
 				return err
 			}
 		}
@@ -136,7 +139,7 @@ func (w *batchWriter) checkVectors(vecs map[string][]float32) error {
 	return nil
 }
 
-func (w *batchWriter) put(p *Point) error {
+func (w *batchWriter) put(p *Point, merge bool) error {
 	if p.ID == "" {
 		return fmt.Errorf("%w: empty id", ErrInvalid)
 	}
@@ -152,16 +155,34 @@ func (w *batchWriter) put(p *Point) error {
 	if err != nil {
 		return err
 	}
-	if old != nil {
-		p.IID = old.IID
-		if err := w.removePoint(old, true); err != nil {
-			return err
-		}
-	} else {
+	newObjects := true
+	switch {
+	case old == nil:
 		p.IID = w.info.NextIID
 		w.info.NextIID++
+		w.info.Points++
+	case merge:
+		p.IID = old.IID
+		if p.URI == "" {
+			p.URI = old.URI
+		}
+		if p.Metadata == nil {
+			p.Metadata = old.Metadata
+		}
+		if p.Objects == nil {
+			p.Objects, newObjects = old.Objects, false
+		} else if err := w.removeObjects(old); err != nil {
+			return err
+		}
+	default:
+		p.IID = old.IID
+		if err := w.deleteVectors(old.IID, LevelPoint); err != nil {
+			return err
+		}
+		if err := w.removeObjects(old); err != nil {
+			return err
+		}
 	}
-	w.info.Points++
 	if err := w.putVectors(p.IID, LevelPoint, p.Vectors); err != nil {
 		return err
 	}
@@ -170,6 +191,9 @@ func (w *batchWriter) put(p *Point) error {
 		return err
 	}
 	for i := range p.Objects {
+		if !newObjects {
+			break
+		}
 		o := &p.Objects[i]
 		o.IID = w.info.NextIID
 		w.info.NextIID++
@@ -196,12 +220,22 @@ func (w *batchWriter) putVectors(iid uint64, level Level, vecs map[string][]floa
 	return nil
 }
 
-// removePoint deletes a point's vectors and objects. When replacing, the
-// point's IID mapping and record are about to be rewritten, so they stay.
-func (w *batchWriter) removePoint(old *Point, replacing bool) error {
+// removePoint deletes a point with its vectors and objects.
+func (w *batchWriter) removePoint(old *Point) error {
 	if err := w.deleteVectors(old.IID, LevelPoint); err != nil {
 		return err
 	}
+	if err := w.removeObjects(old); err != nil {
+		return err
+	}
+	w.info.Points--
+	if err := w.b.Bucket(bucketIIDs).Delete(u64key(old.IID)); err != nil {
+		return err
+	}
+	return w.b.Bucket(bucketPoints).Delete([]byte(old.ID))
+}
+
+func (w *batchWriter) removeObjects(old *Point) error {
 	iids := w.b.Bucket(bucketIIDs)
 	for _, o := range old.Objects {
 		if err := w.deleteVectors(o.IID, LevelObject); err != nil {
@@ -212,14 +246,7 @@ func (w *batchWriter) removePoint(old *Point, replacing bool) error {
 		}
 		w.info.Objects--
 	}
-	w.info.Points--
-	if replacing {
-		return nil
-	}
-	if err := iids.Delete(u64key(old.IID)); err != nil {
-		return err
-	}
-	return w.b.Bucket(bucketPoints).Delete([]byte(old.ID))
+	return nil
 }
 
 func (w *batchWriter) deleteVectors(iid uint64, level Level) error {

@@ -234,3 +234,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// Vectors returns the stored vectors of many IIDs in one read transaction;
+// IIDs without a vector get nil.
+func (db *DB) Vectors(dataset, space string, level Level, iids []uint64) ([][]float32, error) {
+	out := make([][]float32, len(iids))
+	err := db.view(func(tx *bolt.Tx) error {
+		b, err := datasetBucket(tx, dataset)
+		if err != nil {
+			return err
+		}
+		vb := b.Bucket(vecBucketName(space, level))
+		if vb == nil {
+			return fmt.Errorf("%w: space %q", ErrNotFound, space)
+		}
+		for i, iid := range iids {
+			if raw := vb.Get(u64key(iid)); raw != nil {
+				if out[i], err = decodeVector(raw, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}

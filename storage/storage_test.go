@@ -67,7 +67,7 @@ func TestUpsertReplaceAndDelete(t *testing.T) {
 		Vectors: map[string][]float32{"s": {1, 2}},
 		Objects: []Object{{ID: "o1", Kind: "label", Class: "cat", BBox: [4]float32{1, 2, 3, 4}, Score: &score,
 			Vectors: map[string][]float32{"s": {3, 4}}}}}
-	seq1, ch, err := db.Upsert("ds", []Point{p})
+	seq1, ch, err := db.Upsert("ds", []Point{p}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestUpsertReplaceAndDelete(t *testing.T) {
 	pointIID, objIID := got.IID, got.Objects[0].IID
 
 	// Replace without objects: the object and its vector go away, the IID stays.
-	seq2, ch, err := db.Upsert("ds", []Point{{ID: "a", Vectors: map[string][]float32{"s": {5, 6}}}})
+	seq2, ch, err := db.Upsert("ds", []Point{{ID: "a", Vectors: map[string][]float32{"s": {5, 6}}}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestUpsertRejectsWholeBatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before, _ := db.Seq()
-			if _, _, err := db.Upsert("ds", tt.batch); !errors.Is(err, tt.want) {
+			if _, _, err := db.Upsert("ds", tt.batch, false); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 			after, _ := db.Seq()
@@ -157,8 +157,8 @@ func TestUpsertRejectsWholeBatch(t *testing.T) {
 func TestReplayAndTrim(t *testing.T) {
 	db := openTest(t)
 	setup(t, db)
-	seq1, _, _ := db.Upsert("ds", []Point{{ID: "a", Vectors: map[string][]float32{"s": {1, 1}}}})
-	db.Upsert("ds", []Point{{ID: "b", Vectors: map[string][]float32{"s": {2, 2}}}})
+	seq1, _, _ := db.Upsert("ds", []Point{{ID: "a", Vectors: map[string][]float32{"s": {1, 1}}}}, false)
+	db.Upsert("ds", []Point{{ID: "b", Vectors: map[string][]float32{"s": {2, 2}}}}, false)
 	db.DeletePoints("ds", []string{"a"})
 	var ops []string
 	err := db.Replay("ds", "s", LevelPoint, seq1, func(seq uint64, c Change) error {
@@ -189,7 +189,7 @@ func TestResolveAndBackup(t *testing.T) {
 	db := openTest(t)
 	setup(t, db)
 	db.Upsert("ds", []Point{{ID: "a", Metadata: json.RawMessage(`{"k":1}`), Vectors: map[string][]float32{"s": {1, 1}},
-		Objects: []Object{{ID: "box", Kind: "inference", Class: "dog", Vectors: map[string][]float32{"s": {0, 1}}}}}})
+		Objects: []Object{{ID: "box", Kind: "inference", Class: "dog", Vectors: map[string][]float32{"s": {0, 1}}}}}}, false)
 	p, _ := db.Point("ds", "a")
 	res, err := db.Resolve("ds", []uint64{p.IID, p.Objects[0].IID, 9999})
 	if err != nil {
@@ -201,5 +201,30 @@ func TestResolveAndBackup(t *testing.T) {
 	var buf bytes.Buffer
 	if n, err := db.Backup(&buf); err != nil || n == 0 {
 		t.Fatalf("backup: %d, %v", n, err)
+	}
+}
+
+func TestUpsertMerge(t *testing.T) {
+	db := openTest(t)
+	setup(t, db)
+	if _, err := db.CreateSpace("ds", Space{Name: "t", Dim: 3, Metric: "l2"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Upsert("ds", []Point{{ID: "a", URI: "u", Metadata: json.RawMessage(`{"k":1}`), Vectors: map[string][]float32{"s": {1, 1}},
+		Objects: []Object{{ID: "box", Vectors: map[string][]float32{"s": {0, 1}}}}}}, false)
+	_, ch, err := db.Upsert("ds", []Point{{ID: "a", Vectors: map[string][]float32{"t": {1, 2, 3}}}, {ID: "b", Vectors: map[string][]float32{"t": {3, 2, 1}}}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 2 {
+		t.Fatalf("merge changes = %+v, want two puts", ch)
+	}
+	p, _ := db.Point("ds", "a")
+	if p.URI != "u" || string(p.Metadata) != `{"k":1}` || len(p.Objects) != 1 || len(p.Vectors) != 2 {
+		t.Fatalf("merged point = %+v", p)
+	}
+	ds, _ := db.Dataset("ds")
+	if ds.Points != 2 || ds.Objects != 1 {
+		t.Fatalf("counts = %d points, %d objects", ds.Points, ds.Objects)
 	}
 }
