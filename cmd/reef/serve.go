@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/server"
+)
+
+func serveCmd() *cobra.Command {
+	eo, so := engine.DefaultOptions(), server.DefaultOptions()
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the REST server on a data directory",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := newLogger(logLevel)
+			eo.Logger, so.Logger, so.Version = log, log, version
+			if so.AdminKey == "" {
+				so.AdminKey = envOr("REEF_ADMIN_KEY", "")
+			}
+			if so.ReadKey == "" {
+				so.ReadKey = envOr("REEF_READ_KEY", "")
+			}
+			start := time.Now()
+			eng, err := engine.Open(cmd.Context(), eo)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := eng.Close(); err != nil {
+					log.Error("close", "err", err)
+				}
+			}()
+			log.Info("data directory open", "dir", eo.DataDir, "took", time.Since(start).Round(time.Millisecond))
+			srv, err := server.New(eng, so)
+			if err != nil {
+				return err
+			}
+			return srv.Serve(cmd.Context(), func(addr string) {
+				log.Info("reef serving", "addr", "http://"+addr, "version", version)
+				fmt.Fprintf(cmd.ErrOrStderr(), "reef listening on http://%s\n", addr)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&eo.DataDir, "data", envOr("REEF_DATA", eo.DataDir), "data directory (env REEF_DATA)")
+	f.StringVar(&so.Addr, "addr", envOr("REEF_ADDR", so.Addr), "listen address (env REEF_ADDR)")
+	f.StringVar(&so.AdminKey, "admin-key", "", "API key with write access (env REEF_ADMIN_KEY)")
+	f.StringVar(&so.ReadKey, "read-key", "", "API key with read-only access (env REEF_READ_KEY)")
+	f.StringVar(&eo.IndexBackend, "index-backend", eo.IndexBackend, "default index backend for new spaces: hnsw, coder or exact")
+	f.DurationVar(&eo.SnapshotInterval, "snapshot-interval", eo.SnapshotInterval, "how often changed indexes are saved (0: only on shutdown)")
+	f.IntVar(&eo.MaxDBSize, "max-db-size", 0, "cap on the database file in bytes (0: none)")
+	f.Int64Var(&so.MaxBodyBytes, "max-body", so.MaxBodyBytes, "largest JSON request body in bytes")
+	f.Int64Var(&so.MaxUploadBytes, "max-upload", so.MaxUploadBytes, "largest upload (import, images) in bytes")
+	f.DurationVar(&so.RequestTimeout, "request-timeout", so.RequestTimeout, "time limit of one request")
+	f.IntVar(&so.MaxConcurrent, "max-concurrent", so.MaxConcurrent, "requests in flight before answering 429")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}

@@ -1,0 +1,223 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+
+	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/storage"
+)
+
+// Names of datasets and spaces become file names, so they are restricted.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+func checkName(field, name string) error {
+	if !nameRE.MatchString(name) {
+		return fieldErr(ErrInvalid, field, "%q is not a valid name (1–64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)", name)
+	}
+	return nil
+}
+
+// DatasetInfo is a dataset with its spaces and counts.
+type DatasetInfo struct {
+	Name    string      `json:"name"`
+	UID     string      `json:"uid"`
+	Points  int         `json:"points"`
+	Objects int         `json:"objects"`
+	Seq     uint64      `json:"seq"`
+	Spaces  []SpaceInfo `json:"spaces"`
+}
+
+// SpaceInfo describes a space and its index.
+type SpaceInfo struct {
+	Name          string    `json:"name"`
+	Dim           int       `json:"dim"`
+	Metric        string    `json:"metric"`
+	Provenance    string    `json:"provenance"`
+	ModelVersion  string    `json:"model_version,omitempty"`
+	Index         IndexSpec `json:"index"`
+	PointVectors  int       `json:"point_vectors"`
+	ObjectVectors int       `json:"object_vectors"`
+}
+
+// IndexSpec are a space's index settings; zero fields take defaults.
+type IndexSpec struct {
+	Backend        string `json:"backend,omitempty"`
+	M              int    `json:"m,omitempty"`
+	EfConstruction int    `json:"ef_construction,omitempty"`
+	EfSearch       int    `json:"ef_search,omitempty"`
+}
+
+// SpaceSpec asks for a new space.
+type SpaceSpec struct {
+	Name         string    `json:"name"`
+	Dim          int       `json:"dim"`
+	Metric       string    `json:"metric"`
+	Index        IndexSpec `json:"index"`
+	Provenance   string    `json:"provenance,omitempty"`
+	ModelVersion string    `json:"model_version,omitempty"`
+}
+
+// CreateDataset creates an empty dataset.
+func (e *Engine) CreateDataset(ctx context.Context, name string) (DatasetInfo, error) {
+	if err := checkName("name", name); err != nil {
+		return DatasetInfo{}, err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	ds, err := e.db.CreateDataset(name)
+	if err != nil {
+		return DatasetInfo{}, fromStorage(err)
+	}
+	e.mu.Lock()
+	e.datasets[name] = &datasetState{info: ds, spaces: make(map[string]*spaceState)}
+	e.mu.Unlock()
+	e.appliedSeq = ds.Seq
+	return e.Dataset(ctx, name)
+}
+
+// Datasets lists every dataset with counts.
+func (e *Engine) Datasets(ctx context.Context) ([]DatasetInfo, error) {
+	e.mu.RLock()
+	names := make([]string, 0, len(e.datasets))
+	for n := range e.datasets {
+		names = append(names, n)
+	}
+	e.mu.RUnlock()
+	sort.Strings(names)
+	out := make([]DatasetInfo, 0, len(names))
+	for _, n := range names {
+		d, err := e.Dataset(ctx, n)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Dataset describes one dataset.
+func (e *Engine) Dataset(ctx context.Context, name string) (DatasetInfo, error) {
+	st, err := e.dataset(name)
+	if err != nil {
+		return DatasetInfo{}, err
+	}
+	info, err := e.db.Dataset(name)
+	if err != nil {
+		return DatasetInfo{}, fromStorage(err)
+	}
+	d := DatasetInfo{Name: info.Name, UID: info.UID, Points: info.Points, Objects: info.Objects, Seq: info.Seq, Spaces: []SpaceInfo{}}
+	e.mu.RLock()
+	for _, sp := range st.spaces {
+		d.Spaces = append(d.Spaces, spaceInfo(sp))
+	}
+	e.mu.RUnlock()
+	sort.Slice(d.Spaces, func(i, j int) bool { return d.Spaces[i].Name < d.Spaces[j].Name })
+	return d, nil
+}
+
+func spaceInfo(sp *spaceState) SpaceInfo {
+	return SpaceInfo{Name: sp.info.Name, Dim: sp.info.Dim, Metric: sp.info.Metric, Provenance: sp.info.Provenance,
+		ModelVersion: sp.info.ModelVersion,
+		Index: IndexSpec{Backend: sp.info.Index.Backend, M: sp.info.Index.M, EfConstruction: sp.info.Index.EfConstruction,
+			EfSearch: sp.info.Index.EfSearch},
+		PointVectors: sp.points.Len(), ObjectVectors: sp.objects.Len()}
+}
+
+// DeleteDataset removes a dataset, its indexes and their snapshots.
+func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	st, err := e.dataset(name)
+	if err != nil {
+		return err
+	}
+	seq, err := e.db.DeleteDataset(name)
+	if err != nil {
+		return fromStorage(err)
+	}
+	e.mu.Lock()
+	delete(e.datasets, name)
+	e.mu.Unlock()
+	e.appliedSeq = seq
+	if err := os.RemoveAll(filepath.Join(e.opts.DataDir, "index", st.info.UID)); err != nil {
+		e.log.Warn("cannot remove index snapshots of deleted dataset", "dataset", name, "err", err)
+	}
+	return nil
+}
+
+// CreateSpace adds an embedding space to a dataset.
+func (e *Engine) CreateSpace(ctx context.Context, dataset string, spec SpaceSpec) (SpaceInfo, error) {
+	if err := e.validateSpace(&spec); err != nil {
+		return SpaceInfo{}, err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	st, err := e.dataset(dataset)
+	if err != nil {
+		return SpaceInfo{}, err
+	}
+	sp, err := e.db.CreateSpace(dataset, storage.Space{Name: spec.Name, Dim: spec.Dim, Metric: spec.Metric,
+		Provenance: spec.Provenance, ModelVersion: spec.ModelVersion,
+		Index: storage.IndexParams{Backend: spec.Index.Backend, M: spec.Index.M, EfConstruction: spec.Index.EfConstruction, EfSearch: spec.Index.EfSearch}})
+	if err != nil {
+		return SpaceInfo{}, fromStorage(err)
+	}
+	ss, err := e.openSpace(ctx, st.info, sp)
+	if err != nil {
+		return SpaceInfo{}, err
+	}
+	e.mu.Lock()
+	st.spaces[sp.Name] = ss
+	e.mu.Unlock()
+	e.appliedSeq = sp.Seq
+	return spaceInfo(ss), nil
+}
+
+func (e *Engine) validateSpace(spec *SpaceSpec) error {
+	var errs []error
+	if err := checkName("name", spec.Name); err != nil {
+		errs = append(errs, err)
+	}
+	if spec.Dim <= 0 || spec.Dim > e.opts.Limits.MaxDim {
+		errs = append(errs, fieldErr(ErrInvalid, "dim", "must be between 1 and %d, got %d", e.opts.Limits.MaxDim, spec.Dim))
+	}
+	if spec.Metric == "" {
+		spec.Metric = "cosine"
+	}
+	if _, err := index.ParseMetric(spec.Metric); err != nil {
+		errs = append(errs, fieldErr(ErrInvalid, "metric", "must be cosine, l2 or dot, got %q", spec.Metric))
+	}
+	if spec.Provenance == "" {
+		spec.Provenance = "user"
+	}
+	// Let the index validate its own settings, and report them as fields.
+	if len(errs) == 0 {
+		cfg, err := e.indexConfig(storage.Space{Dim: spec.Dim, Metric: spec.Metric, Index: storage.IndexParams{
+			Backend: spec.Index.Backend, M: spec.Index.M, EfConstruction: spec.Index.EfConstruction, EfSearch: spec.Index.EfSearch}})
+		if err != nil {
+			return fieldErr(ErrInvalid, "metric", "%v", err)
+		}
+		if spec.Index.EfSearch < 0 || spec.Index.EfSearch > e.opts.Limits.MaxEf {
+			errs = append(errs, fieldErr(ErrInvalid, "index.ef_search", "must be between 1 and %d", e.opts.Limits.MaxEf))
+		}
+		if err := cfg.Validate(); err != nil {
+			errs = append(errs, fieldErr(ErrInvalid, "index", "%v", err))
+		}
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	if len(errs) > 1 {
+		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,21 @@
+// Package engine is reef's domain layer: datasets, embedding spaces,
+// datapoints and objects, ingest, and queries over them.
+//
+// Guarantees:
+//   - Storage (package storage, bbolt) is the source of truth. Every write is
+//     validated whole before it reaches storage; a rejected batch writes
+//     nothing. A write is acknowledged only after its transaction committed.
+//   - Indexes (package index) are caches. They are updated right after each
+//     commit, in commit order, and persisted as snapshot files tagged with the
+//     last sequence they contain. On Open a snapshot is loaded and the change
+//     log replayed from its sequence; a missing, corrupt or stale snapshot is
+//     rebuilt from storage, and the log says so.
+//   - Check compares every index with storage and reports each disagreement.
+//
+// Caveats:
+//   - Writes are serialised (one writer at a time); searches run concurrently
+//     with each other and with writes.
+//   - Filtered searches compute the matching set by scanning point metadata
+//     once per dataset version and filter; very selective filters fall back to
+//     exact search over that set.
+package engine

@@ -1,0 +1,316 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/storage"
+)
+
+// batchAdder is implemented by backends that insert in parallel.
+type batchAdder interface {
+	AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, workers int) error
+}
+
+var levels = [2]storage.Level{storage.LevelPoint, storage.LevelObject}
+
+func (e *Engine) indexConfig(sp storage.Space) (index.Config, error) {
+	metric, err := index.ParseMetric(sp.Metric)
+	if err != nil {
+		return index.Config{}, err
+	}
+	cfg := index.DefaultConfig(sp.Dim, metric)
+	if sp.Index.Backend != "" {
+		cfg.Backend = sp.Index.Backend
+	} else {
+		cfg.Backend = e.opts.IndexBackend
+	}
+	if sp.Index.M > 0 {
+		cfg.M = sp.Index.M
+	}
+	if sp.Index.EfConstruction > 0 {
+		cfg.EfConstruction = sp.Index.EfConstruction
+	}
+	if sp.Index.EfSearch > 0 {
+		cfg.EfSearch = sp.Index.EfSearch
+	}
+	return cfg, nil
+}
+
+func (e *Engine) snapshotPath(ds storage.Dataset, space string, l storage.Level) string {
+	return filepath.Join(e.opts.DataDir, "index", ds.UID, space+"."+l.String()+".idx")
+}
+
+func snapshotTag(ds storage.Dataset, space string, l storage.Level) string {
+	return ds.UID + "/" + space + "/" + l.String()
+}
+
+// loadAll opens every dataset's indexes.
+func (e *Engine) loadAll(ctx context.Context) error {
+	list, err := e.db.Datasets()
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, ds := range list {
+		keep[ds.UID] = true
+		spaces, err := e.db.Spaces(ds.Name)
+		if err != nil {
+			return err
+		}
+		st := &datasetState{info: ds, spaces: make(map[string]*spaceState)}
+		for _, sp := range spaces {
+			ss, err := e.openSpace(ctx, ds, sp)
+			if err != nil {
+				return fmt.Errorf("dataset %q space %q: %w", ds.Name, sp.Name, err)
+			}
+			st.spaces[sp.Name] = ss
+		}
+		e.datasets[ds.Name] = st
+	}
+	e.removeOrphanSnapshots(keep)
+	return nil
+}
+
+// removeOrphanSnapshots deletes snapshot directories of deleted datasets.
+func (e *Engine) removeOrphanSnapshots(keep map[string]bool) {
+	entries, err := os.ReadDir(filepath.Join(e.opts.DataDir, "index"))
+	if err != nil {
+		return
+	}
+	for _, ent := range entries {
+		if ent.IsDir() && !keep[ent.Name()] {
+			if err := os.RemoveAll(filepath.Join(e.opts.DataDir, "index", ent.Name())); err != nil {
+				e.log.Warn("cannot remove stale index snapshots", "dir", ent.Name(), "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) openSpace(ctx context.Context, ds storage.Dataset, sp storage.Space) (*spaceState, error) {
+	cfg, err := e.indexConfig(sp)
+	if err != nil {
+		return nil, err
+	}
+	ss := &spaceState{info: sp, metric: cfg.Metric}
+	for i, l := range levels {
+		idx, snapSeq, err := e.loadLevel(ctx, ds, sp, cfg, l)
+		if err != nil {
+			return nil, err
+		}
+		ss.snapSeq[i] = snapSeq
+		if l == storage.LevelPoint {
+			ss.points = idx
+		} else {
+			ss.objects = idx
+		}
+	}
+	return ss, nil
+}
+
+// loadLevel loads a snapshot and replays the log after it, or rebuilds.
+// It returns the index and the sequence its snapshot file holds.
+func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.Space, cfg index.Config, l storage.Level) (index.Index, uint64, error) {
+	path := e.snapshotPath(ds, sp.Name, l)
+	log := e.log.With("dataset", ds.Name, "space", sp.Name, "level", l.String())
+	idx, hdr, err := index.ReadSnapshotFile(path)
+	reason := ""
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		reason = "no snapshot"
+	case err != nil:
+		reason = "snapshot unusable: " + err.Error()
+	case hdr.Tag != snapshotTag(ds, sp.Name, l):
+		reason = fmt.Sprintf("snapshot belongs to %q", hdr.Tag)
+	case idx.Dim() != cfg.Dim || idx.Metric() != cfg.Metric:
+		reason = "snapshot has another dim or metric"
+	}
+	if reason == "" {
+		start := time.Now()
+		n := 0
+		err := e.db.Replay(ds.Name, sp.Name, l, hdr.Seq, func(_ uint64, c storage.Change) error {
+			n++
+			return applyChange(idx, c)
+		})
+		if err == nil {
+			log.Info("index loaded from snapshot", "vectors", idx.Len(), "replayed", n, "took", time.Since(start).Round(time.Millisecond))
+			return idx, hdr.Seq, nil
+		}
+		reason = "cannot replay change log: " + err.Error()
+	}
+	if reason != "no snapshot" {
+		log.Warn("rebuilding index from storage", "reason", reason)
+	}
+	idx, err = e.rebuild(ctx, ds.Name, sp.Name, cfg, l)
+	if err == nil && idx.Len() > 0 {
+		log.Info("index rebuilt from storage", "vectors", idx.Len())
+	}
+	return idx, 0, err
+}
+
+// rebuild builds an index from every stored vector of a space and level.
+func (e *Engine) rebuild(ctx context.Context, dataset, space string, cfg index.Config, l storage.Level) (index.Index, error) {
+	idx, err := index.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	const chunk = 8192
+	ids := make([]uint64, 0, chunk)
+	vecs := make([][]float32, 0, chunk)
+	flush := func() error {
+		if err := e.addMany(ctx, idx, ids, vecs); err != nil {
+			return err
+		}
+		ids, vecs = ids[:0], vecs[:0]
+		return nil
+	}
+	err = e.db.ScanVectors(dataset, space, l, func(iid uint64, v []float32) error {
+		ids = append(ids, iid)
+		vecs = append(vecs, append([]float32(nil), v...))
+		if len(ids) == chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return idx, flush()
+}
+
+func (e *Engine) workers() int {
+	if e.opts.BuildWorkers > 0 {
+		return e.opts.BuildWorkers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// addMany inserts vectors, in parallel when the backend can.
+func (e *Engine) addMany(ctx context.Context, idx index.Index, ids []uint64, vecs [][]float32) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if ba, ok := idx.(batchAdder); ok && len(ids) > 1 {
+		return ba.AddBatch(ctx, ids, vecs, e.workers())
+	}
+	for i := range ids {
+		if err := idx.Add(ids[i], vecs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyChange(idx index.Index, c storage.Change) error {
+	if c.Op == storage.OpDelete {
+		idx.Delete(c.IID)
+		return nil
+	}
+	if c.Vec == nil { // deleted later in the log
+		return nil
+	}
+	return idx.Add(c.IID, c.Vec)
+}
+
+// applyLocked applies committed changes to the indexes. Runs under writeMu.
+// Consecutive puts are batched so bulk writes use parallel insertion.
+func (e *Engine) applyLocked(ctx context.Context, ds *datasetState, seq uint64, changes []storage.Change) {
+	type key struct {
+		space string
+		level storage.Level
+	}
+	puts := map[key]*struct {
+		ids  []uint64
+		vecs [][]float32
+	}{}
+	for _, c := range changes {
+		e.mu.RLock()
+		sp := ds.spaces[c.Space]
+		e.mu.RUnlock()
+		if sp == nil {
+			continue
+		}
+		idx := sp.level(c.Level)
+		k := key{c.Space, c.Level}
+		if c.Op == storage.OpDelete {
+			// A delete must not overtake a pending put of the same batch.
+			if p := puts[k]; p != nil {
+				e.flushPuts(ctx, idx, p.ids, p.vecs)
+				delete(puts, k)
+			}
+			idx.Delete(c.IID)
+			continue
+		}
+		p := puts[k]
+		if p == nil {
+			p = &struct {
+				ids  []uint64
+				vecs [][]float32
+			}{}
+			puts[k] = p
+		}
+		p.ids, p.vecs = append(p.ids, c.IID), append(p.vecs, c.Vec)
+	}
+	for k, p := range puts {
+		e.mu.RLock()
+		sp := ds.spaces[k.space]
+		e.mu.RUnlock()
+		e.flushPuts(ctx, sp.level(k.level), p.ids, p.vecs)
+	}
+	e.appliedSeq = seq
+}
+
+func (e *Engine) flushPuts(ctx context.Context, idx index.Index, ids []uint64, vecs [][]float32) {
+	// The batch is committed and was validated; an index error here means
+	// the cache diverged, which Check reports and a rebuild repairs.
+	if err := e.addMany(context.WithoutCancel(ctx), idx, ids, vecs); err != nil {
+		e.log.Error("index insert failed after commit; run `reef check`", "err", err)
+	}
+}
+
+// Snapshot writes every index whose contents changed since its last
+// snapshot, then trims the change log. Writes wait while it runs.
+func (e *Engine) Snapshot(ctx context.Context) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var errs []error
+	for _, ds := range e.datasets {
+		for name, sp := range ds.spaces {
+			for i, l := range levels {
+				if sp.snapSeq[i] >= e.appliedSeq || ctx.Err() != nil {
+					continue
+				}
+				hdr := index.SnapshotHeader{Seq: e.appliedSeq, Tag: snapshotTag(ds.info, name, l)}
+				path := e.snapshotPath(ds.info, name, l)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				err := index.WriteSnapshotFile(path, sp.level(l), hdr)
+				if errors.Is(err, index.ErrNotSerializable) {
+					continue // rebuilt from storage on open
+				}
+				if err != nil {
+					errs = append(errs, fmt.Errorf("snapshot %s: %w", path, err))
+					continue
+				}
+				sp.snapSeq[i] = e.appliedSeq
+			}
+		}
+	}
+	if len(errs) == 0 && ctx.Err() == nil {
+		// Every serialisable index now holds appliedSeq; the others rebuild
+		// from vectors, which needs no log.
+		errs = append(errs, e.db.TrimLog(e.appliedSeq))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/storage"
+)
+
+// SearchRequest asks for the nearest neighbours of one query: a raw vector,
+// or a stored point (ID) or object (ID and ObjectID), which is then left out
+// of its own results.
+type SearchRequest struct {
+	Space    string    `json:"space"`
+	Vector   []float32 `json:"vector,omitempty"`
+	ID       string    `json:"id,omitempty"`
+	ObjectID string    `json:"object_id,omitempty"`
+	K        int       `json:"k,omitempty"`
+	Ef       int       `json:"ef,omitempty"`
+	Exact    bool      `json:"exact,omitempty"`
+	Filter   Filter    `json:"filter,omitempty"`
+	Level    string    `json:"level,omitempty"` // "point" (default) or "object"
+}
+
+// Hit is one search result.
+type Hit struct {
+	ID       string          `json:"id"`
+	ObjectID string          `json:"object_id,omitempty"`
+	Distance float32         `json:"distance"`
+	URI      string          `json:"uri,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+	Kind     string          `json:"kind,omitempty"`
+	Class    string          `json:"class,omitempty"`
+	BBox     *[4]float32     `json:"bbox,omitempty"`
+}
+
+// SearchResult holds hits, nearest first.
+type SearchResult struct {
+	Hits   []Hit   `json:"hits"`
+	TookMs float64 `json:"took_ms"`
+}
+
+// selectiveFilter is the matching-set size below which a filtered search
+// scans the set exactly: HNSW traversal wastes its work when few nodes pass.
+const selectiveFilter = 2048
+
+func parseLevel(s string) (storage.Level, error) {
+	switch s {
+	case "", "point":
+		return storage.LevelPoint, nil
+	case "object":
+		return storage.LevelObject, nil
+	}
+	return 0, fieldErr(ErrInvalid, "level", "must be \"point\" or \"object\", got %q", s)
+}
+
+// Search runs one nearest-neighbour query.
+func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) (SearchResult, error) {
+	start := time.Now()
+	st, sp, err := e.space(dataset, req.Space)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	level, err := parseLevel(req.Level)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	if err := e.checkKEf(&req.K, req.Ef); err != nil {
+		return SearchResult{}, err
+	}
+	q, self, err := e.queryVector(dataset, sp, level, req)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	k := req.K
+	if self != 0 {
+		k++ // the query point finds itself; drop it below
+	}
+	var allowed map[uint64]struct{}
+	if len(req.Filter) > 0 {
+		if allowed, err = e.filterSet(st, level, req.Filter); err != nil {
+			return SearchResult{}, err
+		}
+	}
+	var hits []index.Hit
+	switch {
+	case allowed != nil && len(allowed) <= selectiveFilter:
+		hits, err = e.exactOver(ctx, dataset, sp, level, q, k, setKeys(allowed))
+	case req.Exact:
+		hits, err = e.exactScan(ctx, dataset, sp, level, q, k, allowed)
+	default:
+		opts := index.SearchOptions{Ef: req.Ef}
+		if allowed != nil {
+			opts.Filter = func(id uint64) bool { _, ok := allowed[id]; return ok }
+		}
+		hits, err = sp.level(level).Search(ctx, q, k, opts)
+	}
+	if err != nil {
+		return SearchResult{}, err
+	}
+	out, err := e.resolveHits(dataset, hits, self, req.K)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	return SearchResult{Hits: out, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
+}
+
+func (e *Engine) checkKEf(k *int, ef int) error {
+	if *k == 0 {
+		*k = 10
+	}
+	if *k < 0 || *k > e.opts.Limits.MaxK {
+		return fieldErr(ErrInvalid, "k", "must be between 1 and %d, got %d", e.opts.Limits.MaxK, *k)
+	}
+	if ef < 0 || ef > e.opts.Limits.MaxEf {
+		return fieldErr(ErrInvalid, "ef", "must be between 1 and %d, got %d", e.opts.Limits.MaxEf, ef)
+	}
+	return nil
+}
+
+// queryVector returns the query and, for stored queries, the IID to leave out.
+func (e *Engine) queryVector(dataset string, sp *spaceState, level storage.Level, req SearchRequest) ([]float32, uint64, error) {
+	switch {
+	case req.Vector != nil && req.ID != "":
+		return nil, 0, fieldErr(ErrInvalid, "vector", "give either vector or id, not both")
+	case req.Vector != nil:
+		return req.Vector, 0, checkVector("vector", req.Vector, sp.info.Dim, sp.metric)
+	case req.ID == "":
+		return nil, 0, fieldErr(ErrInvalid, "vector", "a query needs a vector or an id")
+	}
+	ref := storage.Ref{PointID: req.ID}
+	if level == storage.LevelObject {
+		if req.ObjectID == "" {
+			return nil, 0, fieldErr(ErrInvalid, "object_id", "an object-level query by id needs object_id")
+		}
+		ref.ObjectID = req.ObjectID
+	}
+	iid, err := e.db.IIDOf(dataset, ref)
+	if err != nil {
+		return nil, 0, fieldErr(ErrNotFound, "id", "%v", fromStorage(err))
+	}
+	v, err := e.db.Vector(dataset, sp.info.Name, level, iid)
+	if err != nil {
+		return nil, 0, fieldErr(ErrNotFound, "id", "%q has no vector in space %q", req.ID, sp.info.Name)
+	}
+	return v, iid, nil
+}
+
+func (e *Engine) resolveHits(dataset string, hits []index.Hit, self uint64, k int) ([]Hit, error) {
+	iids := make([]uint64, 0, len(hits))
+	dists := make([]float32, 0, len(hits))
+	for _, h := range hits {
+		if h.ID == self && self != 0 {
+			continue
+		}
+		iids, dists = append(iids, h.ID), append(dists, h.Distance)
+	}
+	if len(iids) > k {
+		iids, dists = iids[:k], dists[:k]
+	}
+	res, err := e.db.Resolve(dataset, iids)
+	if err != nil {
+		return nil, fromStorage(err)
+	}
+	out := make([]Hit, 0, len(res))
+	for i, r := range res {
+		if r.PointID == "" {
+			continue // deleted between search and resolve
+		}
+		h := Hit{ID: r.PointID, ObjectID: r.ObjectID, Distance: dists[i], URI: r.URI, Metadata: r.Metadata}
+		if r.Object != nil {
+			bbox := r.Object.BBox
+			h.Kind, h.Class, h.BBox = r.Object.Kind, r.Object.Class, &bbox
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func setKeys(s map[uint64]struct{}) []uint64 {
+	out := make([]uint64, 0, len(s))
+	for k := range s {
+		out = append(out, k)
+	}
+	return out
+}
+
+// exactOver scores the given IIDs exactly, reading vectors from storage.
+func (e *Engine) exactOver(ctx context.Context, dataset string, sp *spaceState, level storage.Level, q []float32, k int, iids []uint64) ([]index.Hit, error) {
+	vecs, err := e.db.Vectors(dataset, sp.info.Name, level, iids)
+	if err != nil {
+		return nil, fromStorage(err)
+	}
+	top := newTopK(k)
+	qn := prepareQuery(q, sp.metric)
+	for i, v := range vecs {
+		if v != nil {
+			top.push(iids[i], distance(sp.metric, qn, v))
+		}
+	}
+	return top.sorted(), ctx.Err()
+}
+
+// exactScan scores every stored vector of the space: the ground truth that
+// approximate results are checked against.
+func (e *Engine) exactScan(ctx context.Context, dataset string, sp *spaceState, level storage.Level, q []float32, k int, allowed map[uint64]struct{}) ([]index.Hit, error) {
+	top := newTopK(k)
+	qn := prepareQuery(q, sp.metric)
+	n := 0
+	err := e.db.ScanVectors(dataset, sp.info.Name, level, func(iid uint64, v []float32) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if allowed != nil {
+			if _, ok := allowed[iid]; !ok {
+				return nil
+			}
+		}
+		top.push(iid, distance(sp.metric, qn, v))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("exact search: %w", fromStorage(err))
+	}
+	return top.sorted(), nil
+}

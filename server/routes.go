@@ -1,0 +1,42 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// route is one REST endpoint and what it needs.
+type route struct {
+	method, path string
+	access       access
+	upload       bool // larger body limit
+	long         bool // no request timeout (streams, bulk loads)
+	handler      gin.HandlerFunc
+}
+
+// routeTable lists every route; docs/openapi.yaml documents the same set.
+func (s *Server) routeTable() []route {
+	return []route{
+		{method: http.MethodGet, path: "/v1/health", access: public, handler: s.health},
+		{method: http.MethodGet, path: "/metrics", access: readOnly, handler: s.metricsHandler},
+
+		{method: http.MethodPost, path: "/v1/datasets", access: admin, handler: s.createDataset},
+		{method: http.MethodGet, path: "/v1/datasets", access: readOnly, handler: s.listDatasets},
+		{method: http.MethodGet, path: "/v1/datasets/:ds", access: readOnly, handler: s.getDataset},
+		{method: http.MethodDelete, path: "/v1/datasets/:ds", access: admin, handler: s.deleteDataset},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces", access: admin, handler: s.createSpace},
+
+		{method: http.MethodPost, path: "/v1/datasets/:ds/points", access: admin, handler: s.upsertPoints},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id", access: readOnly, handler: s.getPoint},
+		{method: http.MethodDelete, path: "/v1/datasets/:ds/points/:id", access: admin, handler: s.deletePoint},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/points/delete", access: admin, handler: s.deletePoints},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/search", access: readOnly, handler: s.search},
+
+		{method: http.MethodPost, path: "/v1/datasets/:ds/import", access: admin, upload: true, long: true, handler: s.importVectors},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/export", access: readOnly, long: true, handler: s.export},
+
+		{method: http.MethodPost, path: "/v1/check", access: admin, long: true, handler: s.check},
+		{method: http.MethodGet, path: "/v1/backup", access: admin, long: true, handler: s.backup},
+	}
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/reef-ml/reef/engine"
+)
+
+// Options configure a Server.
+type Options struct {
+	Addr string
+	// AdminKey and ReadKey enable authentication when either is set.
+	AdminKey, ReadKey string
+	MaxBodyBytes      int64 // JSON bodies
+	MaxUploadBytes    int64 // multipart imports and images
+	RequestTimeout    time.Duration
+	MaxConcurrent     int // requests in flight before 429
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	Logger            *slog.Logger
+	// Registerer receives reef's metrics; nil means a private registry.
+	Registry *prometheus.Registry
+	// Version is reported by /v1/health.
+	Version string
+}
+
+// DefaultOptions returns the options `reef serve` uses.
+func DefaultOptions() Options {
+	return Options{Addr: "127.0.0.1:7370", MaxBodyBytes: 64 << 20, MaxUploadBytes: 2 << 30,
+		RequestTimeout: 60 * time.Second, MaxConcurrent: 256, ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 120 * time.Second, Version: "dev"}
+}
+
+func (o *Options) validate() error {
+	var errs []error
+	if o.MaxBodyBytes <= 0 || o.MaxUploadBytes <= 0 {
+		errs = append(errs, fmt.Errorf("body limits must be positive"))
+	}
+	if o.RequestTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("request timeout must be positive"))
+	}
+	if o.MaxConcurrent <= 0 {
+		errs = append(errs, fmt.Errorf("max concurrent requests must be positive"))
+	}
+	if o.AdminKey != "" && o.AdminKey == o.ReadKey {
+		errs = append(errs, fmt.Errorf("admin and read keys must differ"))
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	return errors.Join(errs...)
+}
+
+// Server serves the REST API.
+type Server struct {
+	eng     *engine.Engine
+	opts    Options
+	log     *slog.Logger
+	router  *gin.Engine
+	metrics *metrics
+	slots   chan struct{}
+	routes  []route
+	// extra holds handlers mounted by other packages (the embedding view).
+}
+
+const ctxServer = "reef.server"
+
+// New builds a server over an open engine.
+func New(eng *engine.Engine, opts Options) (*Server, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{eng: eng, opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent)}
+	s.metrics = newMetrics(opts.Registry, eng)
+	r := gin.New()
+	r.UseRawPath = true // ids may hold escaped slashes
+	r.UnescapePathValues = true
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recoverer, s.observe)
+	r.NoRoute(func(c *gin.Context) { fail(c, fmt.Errorf("%w: no route %s %s", engine.ErrNotFound, c.Request.Method, c.Request.URL.Path)) })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": apiError{Code: "method_not_allowed", Message: "method not allowed"}})
+	})
+	s.router = r
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		r.Handle(rt.method, rt.path, s.guard(rt), rt.handler)
+	}
+	return s, nil
+}
+
+// Handler returns the HTTP handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Serve listens on Options.Addr until ctx is done, then shuts down
+// gracefully. ready, when non-nil, receives the bound address.
+func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	if !isLoopback(ln.Addr()) && s.opts.AdminKey == "" && s.opts.ReadKey == "" {
+		s.log.Warn("!!! reef is listening on a non-loopback address WITHOUT API keys: anyone who can reach it can read and delete your data; set --admin-key/--read-key", "addr", ln.Addr().String())
+	}
+	srv := &http.Server{
+		Handler:           s.router,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		// Bodies can be large uploads; the per-request timeout bounds the
+		// handler, and these bound a slow client.
+		ReadTimeout:  s.opts.RequestTimeout + 5*time.Minute,
+		WriteTimeout: s.opts.RequestTimeout + 5*time.Minute,
+		IdleTimeout:  s.opts.IdleTimeout,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panic", "path", c.FullPath(), "panic", v)
+			fail(c, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	c.Set(ctxServer, s)
+	c.Next()
+}
