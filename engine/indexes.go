@@ -120,6 +120,7 @@ func (e *Engine) openSpace(ctx context.Context, ds storage.Dataset, sp storage.S
 func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.Space, cfg index.Config, l storage.Level) (index.Index, uint64, error) {
 	path := e.snapshotPath(ds, sp.Name, l)
 	log := e.log.With("dataset", ds.Name, "space", sp.Name, "level", l.String())
+	start := time.Now()
 	idx, hdr, err := index.ReadSnapshotFile(path)
 	reason := ""
 	switch {
@@ -133,7 +134,6 @@ func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.S
 		reason = "snapshot has another dim or metric"
 	}
 	if reason == "" {
-		start := time.Now()
 		n := 0
 		err := e.db.Replay(ds.Name, sp.Name, l, hdr.Seq, func(_ uint64, c storage.Change) error {
 			n++
