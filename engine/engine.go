@@ -41,16 +41,22 @@ type Options struct {
 	SnapshotInterval time.Duration
 	// BuildWorkers parallelises index rebuilds and bulk inserts.
 	BuildWorkers int
-	NoSync       bool // tests only: see storage.Options.NoSync
-	MaxDBSize    int  // bytes; 0 = unlimited
-	Limits       Limits
-	Logger       *slog.Logger
+	// ModelDir holds built-in model manifests (*.json) and their files.
+	ModelDir string
+	// DefaultModel names the model ingest uses when a request names none.
+	DefaultModel string
+	// ORTLibrary is the ONNX Runtime library; "" searches the usual places.
+	ORTLibrary string
+	NoSync     bool // tests only: see storage.Options.NoSync
+	MaxDBSize  int  // bytes; 0 = unlimited
+	Limits     Limits
+	Logger     *slog.Logger
 }
 
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{DataDir: "reef-data", IndexBackend: index.BackendHNSW, SnapshotInterval: 5 * time.Minute,
-		BuildWorkers: 0, Limits: DefaultLimits()}
+		ModelDir: filepath.Join("models", "builtin"), DefaultModel: "reef-centernet-v1", Limits: DefaultLimits()}
 }
 
 func (o *Options) validate() error {
@@ -92,6 +98,7 @@ type Engine struct {
 	closed   bool                     // guarded by mu
 
 	filters filterCache
+	models  modelSet
 
 	stop      chan struct{}
 	bg        sync.WaitGroup
@@ -147,6 +154,10 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := e.loadModelDefs(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if opts.SnapshotInterval > 0 {
 		e.bg.Add(1)
 		go e.snapshotLoop(opts.SnapshotInterval)
@@ -163,7 +174,7 @@ func (e *Engine) Close() error {
 		e.mu.Lock()
 		e.closed = true
 		e.mu.Unlock()
-		e.closeErr = errors.Join(snapErr, e.db.Close())
+		e.closeErr = errors.Join(snapErr, e.closeModels(), e.db.Close())
 	})
 	return e.closeErr
 }

@@ -17,6 +17,7 @@ var (
 	ErrFull              = errors.New("storage full")
 	ErrClosed            = errors.New("engine closed")
 	ErrIncompatible      = errors.New("incompatible spaces")
+	ErrUnavailable       = errors.New("unavailable")
 )
 
 // FieldError is a validation error that names the offending request field,

@@ -1,5 +1,10 @@
 package index
 
+import (
+	"errors"
+	"fmt"
+)
+
 // Backend names accepted by Config.Backend.
 const (
 	BackendHNSW  = "hnsw"  // reef's own HNSW (default)
@@ -21,4 +26,63 @@ type Config struct {
 // DefaultConfig returns the settings reef uses when a space does not choose.
 func DefaultConfig(dim int, metric Metric) Config {
 	return Config{Backend: BackendHNSW, Dim: dim, Metric: metric, M: 16, EfConstruction: 200, EfSearch: 64, Seed: 1}
+}
+
+// Limits enforced by Validate (and by the snapshot decoders, so a corrupt
+// file cannot ask for absurd structures).
+const (
+	MaxDim = 65536
+	MinM   = 2
+	MaxM   = 128
+	// maxEf bounds efConstruction / efSearch defaults; per-query Ef is
+	// clamped to the index size instead.
+	maxEf = 1 << 16
+)
+
+// Validate reports every problem with c at once, joined, each wrapping
+// ErrInvalidConfig (and ErrUnknownMetric / ErrUnknownBackend where apt).
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
+	}
+	switch c.Backend {
+	case "", BackendHNSW, BackendCoder, BackendExact:
+	default:
+		errs = append(errs, fmt.Errorf("%w: %w: %q (want %s, %s or %s)", ErrInvalidConfig, ErrUnknownBackend, c.Backend, BackendHNSW, BackendCoder, BackendExact))
+	}
+	if c.Dim <= 0 || c.Dim > MaxDim {
+		bad("dim %d out of range [1, %d]", c.Dim, MaxDim)
+	}
+	switch c.Metric {
+	case Cosine, L2, Dot:
+	default:
+		errs = append(errs, fmt.Errorf("%w: %w: %v", ErrInvalidConfig, ErrUnknownMetric, c.Metric))
+	}
+	if c.Backend != BackendExact {
+		if c.M < MinM || c.M > MaxM {
+			bad("M %d out of range [%d, %d]", c.M, MinM, MaxM)
+		}
+		if c.EfConstruction < c.M || c.EfConstruction > maxEf {
+			bad("efConstruction %d must be in [M=%d, %d]", c.EfConstruction, c.M, maxEf)
+		}
+		if c.EfSearch < 1 || c.EfSearch > maxEf {
+			bad("efSearch %d out of range [1, %d]", c.EfSearch, maxEf)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// New builds an empty index for cfg.
+func New(cfg Config) (Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch cfg.Backend {
+	case BackendCoder:
+		return NewCoder(cfg)
+	case BackendExact:
+		return NewExact(cfg.Dim, cfg.Metric)
+	}
+	return NewHNSW(cfg)
 }

@@ -69,8 +69,13 @@ type SearchOptions struct {
 	// Ef is the size of the dynamic candidate list (HNSW). Zero means the
 	// index default; values below k are raised to k.
 	Ef int
-	// Filter, when set, restricts results to IDs it accepts.
+	// Filter, when set, restricts results to IDs it accepts. It must not
+	// call back into the index.
 	Filter Filter
+	// Selectivity optionally hints the fraction (0, 1] of IDs Filter
+	// accepts; zero means the index estimates it by sampling. Very
+	// selective filters are answered by an exact scan.
+	Selectivity float64
 }
 
 // Index is the interface every backend implements.

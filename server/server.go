@@ -90,7 +90,9 @@ func New(eng *engine.Engine, opts Options) (*Server, error) {
 	r.UnescapePathValues = true
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recoverer, s.observe)
-	r.NoRoute(func(c *gin.Context) { fail(c, fmt.Errorf("%w: no route %s %s", engine.ErrNotFound, c.Request.Method, c.Request.URL.Path)) })
+	r.NoRoute(func(c *gin.Context) {
+		fail(c, fmt.Errorf("%w: no route %s %s", engine.ErrNotFound, c.Request.Method, c.Request.URL.Path))
+	})
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": apiError{Code: "method_not_allowed", Message: "method not allowed"}})
 	})

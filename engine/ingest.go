@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/reef-ml/reef/extract"
+	"github.com/reef-ml/reef/storage"
+)
+
+// ImageItem is one image to ingest: its bytes (Data) or a server-side Path,
+// plus what the caller knows of it.
+type ImageItem struct {
+	ID       string
+	Data     []byte
+	Path     string
+	URI      string
+	Metadata json.RawMessage
+	Labels   []LabelBox
+}
+
+// LabelBox is a ground-truth box whose crop gets its own embedding.
+type LabelBox struct {
+	ID    string     `json:"id,omitempty"`
+	Class string     `json:"class,omitempty"`
+	BBox  [4]float32 `json:"bbox"`
+}
+
+// IngestResult reports an ingest: what was stored and each file that failed.
+type IngestResult struct {
+	Upserted int           `json:"upserted"`
+	Space    string        `json:"space"`
+	Dim      int           `json:"dim"`
+	Seq      uint64        `json:"seq"`
+	Failed   []IngestError `json:"failed"`
+}
+
+// IngestError names a file that could not be ingested, and why.
+type IngestError struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// IngestImages embeds images with a model and stores them as points of the
+// space named after the model (created on first use, provenance = model).
+// A bad image is reported in Failed and never stops the batch; the good
+// ones are written in one transaction.
+func (e *Engine) IngestImages(ctx context.Context, dataset, model string, items []ImageItem) (IngestResult, error) {
+	if model == "" {
+		model = e.opts.DefaultModel
+	}
+	if len(items) == 0 {
+		return IngestResult{}, fieldErr(ErrInvalid, "images", "no images given")
+	}
+	if len(items) > e.opts.Limits.MaxBatch {
+		return IngestResult{}, fieldErr(ErrTooLarge, "images", "%d images, limit %d per request", len(items), e.opts.Limits.MaxBatch)
+	}
+	seen := map[string]bool{}
+	for i, it := range items {
+		if err := e.checkID(fmt.Sprintf("images[%d].id", i), it.ID); err != nil {
+			return IngestResult{}, err
+		}
+		if seen[it.ID] {
+			return IngestResult{}, fieldErr(ErrInvalid, fmt.Sprintf("images[%d].id", i), "%q repeats another image id", it.ID)
+		}
+		seen[it.ID] = true
+	}
+	if _, err := e.dataset(dataset); err != nil {
+		return IngestResult{}, err
+	}
+	lm, err := e.embedder(model)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	space, err := e.ensureModelSpace(ctx, dataset, lm.def.manifest, "", lm.emb.Dim())
+	if err != nil {
+		return IngestResult{}, err
+	}
+	// Box vectors share the image space when their dim matches; otherwise
+	// they get a space of their own.
+	boxSpace := space
+	if od := lm.emb.ObjectDim(); od != 0 && od != lm.emb.Dim() {
+		if boxSpace, err = e.ensureModelSpace(ctx, dataset, lm.def.manifest, "-boxes", od); err != nil {
+			return IngestResult{}, err
+		}
+	}
+	byID := make(map[string]int, len(items))
+	for i := range items {
+		byID[items[i].ID] = i
+	}
+	in := make(chan extract.Item)
+	out := make(chan extract.Result)
+	go func() {
+		defer close(in)
+		for i := range items {
+			it := &items[i]
+			boxes := make([][4]float32, len(it.Labels))
+			for j, b := range it.Labels {
+				boxes[j] = b.BBox
+			}
+			if lm.emb.ObjectDim() == 0 {
+				boxes = nil
+			}
+			select {
+			case in <- extract.Item{ID: it.ID, Path: it.Path, Data: it.Data, Boxes: boxes}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go lm.emb.EmbedFiles(ctx, in, out)
+	res := IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: []IngestError{}}
+	var points []PointInput
+	for r := range out {
+		if r.Err != nil {
+			res.Failed = append(res.Failed, IngestError{ID: r.ID, Error: r.Err.Error()})
+			continue
+		}
+		it := items[byID[r.ID]]
+		p := PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata, Vectors: map[string][]float32{space: r.Embedding}}
+		for j, b := range it.Labels {
+			o := ObjectInput{ID: b.ID, Kind: KindLabel, Class: b.Class, BBox: b.BBox}
+			if j < len(r.Boxes) {
+				o.Vectors = map[string][]float32{boxSpace: r.Boxes[j]}
+			}
+			p.Objects = append(p.Objects, o)
+		}
+		points = append(points, p)
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if len(points) == 0 {
+		return res, nil
+	}
+	wr, err := e.Upsert(ctx, dataset, points)
+	if err != nil {
+		return res, err
+	}
+	res.Upserted, res.Seq = wr.Upserted, wr.Seq
+	return res, nil
+}
+
+// ensureModelSpace creates the model's space in a dataset, or checks that
+// the existing one came from the same model and version.
+func (e *Engine) ensureModelSpace(ctx context.Context, dataset string, m extract.Manifest, suffix string, dim int) (string, error) {
+	name := m.Name + suffix
+	provenance := "model:" + m.Name + suffix
+	_, sp, err := e.space(dataset, name)
+	if err == nil {
+		if sp.info.Provenance != provenance || sp.info.ModelVersion != m.Version || sp.info.Dim != dim {
+			return "", fieldErr(ErrIncompatible, "model", "space %q holds vectors from %s %s (dim %d), not %s %s (dim %d)",
+				name, sp.info.Provenance, sp.info.ModelVersion, sp.info.Dim, provenance, m.Version, dim)
+		}
+		return name, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	_, err = e.CreateSpace(ctx, dataset, SpaceSpec{Name: name, Dim: dim, Metric: "cosine", Provenance: provenance, ModelVersion: m.Version})
+	if errors.Is(err, ErrExists) { // a concurrent ingest created it
+		return name, nil
+	}
+	return name, err
+}
+
+// MissingPoints returns the ids that are not stored, for resumable ingest.
+func (e *Engine) MissingPoints(ctx context.Context, dataset string, ids []string) ([]string, error) {
+	if _, err := e.dataset(dataset); err != nil {
+		return nil, err
+	}
+	if len(ids) > 100*e.opts.Limits.MaxBatch {
+		return nil, fieldErr(ErrTooLarge, "ids", "%d ids, limit %d", len(ids), 100*e.opts.Limits.MaxBatch)
+	}
+	var missing []string
+	for _, id := range ids {
+		if _, err := e.db.IIDOf(dataset, storage.Ref{PointID: id}); errors.Is(err, storage.ErrNotFound) {
+			missing = append(missing, id)
+		} else if err != nil {
+			return nil, fromStorage(err)
+		}
+	}
+	return missing, nil
+}

@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/reef-ml/reef/extract"
+)
+
+// ModelInfo describes an image model reef can embed with.
+type ModelInfo struct {
+	Name        string `json:"name"`
+	Version     string `json:"version,omitempty"`
+	Description string `json:"description,omitempty"`
+	Source      string `json:"source"` // "builtin" or "registered"
+	Layer       string `json:"layer"`
+	ObjectLayer string `json:"object_layer,omitempty"`
+	InputSize   [2]int `json:"input_size"`
+	Dim         int    `json:"dim,omitempty"`        // known once the model was loaded
+	ObjectDim   int    `json:"object_dim,omitempty"` // per-box vectors, when object_layer is set
+	Default     bool   `json:"default,omitempty"`
+}
+
+// modelSet owns the ONNX Runtime and the loaded embedders. The runtime is
+// opened on first use so that reef serves vectors without it.
+type modelSet struct {
+	mu        sync.Mutex
+	rt        *extract.Runtime          // guarded by mu
+	embedders map[string]*loadedModel   // guarded by mu
+	known     map[string]*registeredDef // guarded by mu
+}
+
+type registeredDef struct {
+	manifest extract.Manifest
+	dir      string
+	source   string
+}
+
+type loadedModel struct {
+	emb *extract.Embedder
+	def *registeredDef
+}
+
+// loadModelDefs finds built-in manifests (Options.ModelDir/*.json) and the
+// models registered in storage.
+func (e *Engine) loadModelDefs() error {
+	e.models.known = map[string]*registeredDef{}
+	e.models.embedders = map[string]*loadedModel{}
+	if dir := e.opts.ModelDir; dir != "" {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range paths {
+			m, err := extract.LoadManifest(p)
+			if err != nil {
+				e.log.Warn("skipping built-in model manifest", "file", p, "err", err)
+				continue
+			}
+			e.models.known[m.Name] = &registeredDef{manifest: *m, dir: dir, source: "builtin"}
+		}
+	}
+	stored, err := e.db.Models()
+	if err != nil {
+		return err
+	}
+	for name, raw := range stored {
+		m, err := extract.ParseManifest(raw)
+		if err != nil {
+			e.log.Warn("skipping registered model", "model", name, "err", err)
+			continue
+		}
+		e.models.known[name] = &registeredDef{manifest: *m, dir: e.modelStore(name), source: "registered"}
+	}
+	return nil
+}
+
+func (e *Engine) modelStore(name string) string {
+	return filepath.Join(e.opts.DataDir, "models", name)
+}
+
+// DefaultModel is the model used when an ingest names none.
+func (e *Engine) DefaultModel() string { return e.opts.DefaultModel }
+
+// Models lists the models reef knows, sorted by name.
+func (e *Engine) Models(ctx context.Context) []ModelInfo {
+	e.models.mu.Lock()
+	defer e.models.mu.Unlock()
+	out := make([]ModelInfo, 0, len(e.models.known))
+	for name, d := range e.models.known {
+		mi := ModelInfo{Name: name, Version: d.manifest.Version, Description: d.manifest.Description, Source: d.source,
+			Layer: d.manifest.Layer, ObjectLayer: d.manifest.ObjectLayer, InputSize: d.manifest.InputSize,
+			Default: name == e.opts.DefaultModel}
+		if lm := e.models.embedders[name]; lm != nil {
+			mi.Dim, mi.ObjectDim = lm.emb.Dim(), lm.emb.ObjectDim()
+		}
+		out = append(out, mi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// embedder returns the loaded embedder of a model, loading it (and the
+// runtime) on first use.
+func (e *Engine) embedder(name string) (*loadedModel, error) {
+	e.models.mu.Lock()
+	defer e.models.mu.Unlock()
+	if lm := e.models.embedders[name]; lm != nil {
+		return lm, nil
+	}
+	def := e.models.known[name]
+	if def == nil {
+		return nil, fieldErr(ErrNotFound, "model", "model %q is not known (GET /v1/models lists them; `make setup` builds the built-in one)", name)
+	}
+	if err := e.runtimeLocked(); err != nil {
+		return nil, err
+	}
+	m := def.manifest
+	emb, err := extract.NewEmbedder(e.models.rt, &m, def.dir, extract.EmbedderOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("loading model %q: %w", name, err)
+	}
+	lm := &loadedModel{emb: emb, def: def}
+	e.models.embedders[name] = lm
+	e.log.Info("model loaded", "model", name, "dim", emb.Dim(), "object_dim", emb.ObjectDim())
+	return lm, nil
+}
+
+func (e *Engine) runtimeLocked() error {
+	if e.models.rt != nil {
+		return nil
+	}
+	rt, err := extract.OpenRuntime(extract.RuntimeOptions{LibraryPath: e.opts.ORTLibrary})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	e.models.rt = rt
+	return nil
+}
+
+// RegisterModel installs a user's ONNX model: the file is copied into the
+// data directory, loaded once to check the manifest (layer exists, shapes
+// work), and the manifest is stored.
+func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io.Reader) (ModelInfo, error) {
+	if err := checkName("name", m.Name); err != nil {
+		return ModelInfo{}, err
+	}
+	m.File = "model.onnx"
+	m = m.WithDefaults()
+	if err := m.Validate(); err != nil {
+		return ModelInfo{}, fieldErr(ErrInvalid, "manifest", "%v", err)
+	}
+	e.models.mu.Lock()
+	if d := e.models.known[m.Name]; d != nil && d.source == "builtin" {
+		e.models.mu.Unlock()
+		return ModelInfo{}, fieldErr(ErrExists, "name", "%q is a built-in model", m.Name)
+	}
+	e.models.mu.Unlock()
+
+	dir := e.modelStore(m.Name)
+	staging := dir + ".staging"
+	if err := os.RemoveAll(staging); err != nil {
+		return ModelInfo{}, err
+	}
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return ModelInfo{}, err
+	}
+	defer os.RemoveAll(staging)
+	if err := writeFileSync(filepath.Join(staging, m.File), model); err != nil {
+		return ModelInfo{}, err
+	}
+	e.models.mu.Lock()
+	defer e.models.mu.Unlock()
+	if err := e.runtimeLocked(); err != nil {
+		return ModelInfo{}, err
+	}
+	emb, err := extract.NewEmbedder(e.models.rt, &m, staging, extract.EmbedderOptions{Sessions: 1})
+	if err != nil {
+		return ModelInfo{}, fieldErr(ErrInvalid, "model", "%v", err)
+	}
+	emb.Close()
+	if old := e.models.embedders[m.Name]; old != nil {
+		old.emb.Close()
+		delete(e.models.embedders, m.Name)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return ModelInfo{}, err
+	}
+	if err := os.Rename(staging, dir); err != nil {
+		return ModelInfo{}, err
+	}
+	raw, _ := json.Marshal(m)
+	if err := e.db.PutModel(m.Name, raw); err != nil {
+		return ModelInfo{}, fromStorage(err)
+	}
+	e.models.known[m.Name] = &registeredDef{manifest: m, dir: dir, source: "registered"}
+	return ModelInfo{Name: m.Name, Version: m.Version, Source: "registered", Layer: m.Layer, ObjectLayer: m.ObjectLayer, InputSize: m.InputSize}, nil
+}
+
+func writeFileSync(path string, r io.Reader) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
+}
+
+// closeModels releases embedders and the runtime.
+func (e *Engine) closeModels() error {
+	e.models.mu.Lock()
+	defer e.models.mu.Unlock()
+	var errs []error
+	for _, lm := range e.models.embedders {
+		errs = append(errs, lm.emb.Close())
+	}
+	e.models.embedders = map[string]*loadedModel{}
+	if e.models.rt != nil {
+		errs = append(errs, e.models.rt.Close())
+		e.models.rt = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,70 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func hnswSeed(t testing.TB) []byte {
+	h, _ := NewHNSW(Config{Dim: 3, Metric: L2, M: 4, EfConstruction: 8, EfSearch: 8, Seed: 1})
+	data := clustered(11, 40, 3, 3)
+	mustAddAll(t, h, seqIDs(40, 0), data)
+	var buf bytes.Buffer
+	h.WriteTo(&buf)
+	return buf.Bytes()
+}
+
+// FuzzReadHNSW: any input decodes to a working index or fails with an
+// error; never a panic, hang or huge allocation.
+func FuzzReadHNSW(f *testing.F) {
+	seed := hnswSeed(f)
+	f.Add(seed)
+	f.Add(seed[:len(seed)/2])
+	f.Add([]byte("REEFHNSW"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ReadHNSW(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		q := make([]float32, h.Dim())
+		q[0] = 1
+		if _, err := h.Search(context.Background(), q, 5, SearchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		h.IDs(func(id uint64) bool { h.Delete(id); return true })
+		if h.Len() != 0 {
+			t.Fatalf("Len %d after deleting all", h.Len())
+		}
+	})
+}
+
+// FuzzSnapshot exercises the snapshot header and payload decoder.
+func FuzzSnapshot(f *testing.F) {
+	h, _ := NewHNSW(Config{Dim: 3, Metric: Cosine, M: 4, EfConstruction: 8, EfSearch: 8, Seed: 1})
+	mustAddAll(f, h, seqIDs(20, 0), clustered(12, 20, 3, 2))
+	ex, _ := NewExact(3, Dot)
+	mustAddAll(f, ex, seqIDs(10, 0), clustered(13, 10, 3, 2))
+	dir := f.TempDir()
+	for i, idx := range []Index{h, ex} {
+		p := filepath.Join(dir, string(rune('a'+i)))
+		if err := WriteSnapshotFile(p, idx, SnapshotHeader{Seq: 9, Tag: "x"}); err != nil {
+			f.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		idx, _, err := decodeSnapshot(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		q := make([]float32, idx.Dim())
+		q[0] = 1
+		if _, err := idx.Search(context.Background(), q, 3, SearchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

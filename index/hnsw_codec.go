@@ -1,0 +1,207 @@
+package index
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+)
+
+// HNSW encoding (little-endian):
+//
+//	magic "REEFHNSW", version u32
+//	dim u32, metric u8, M u32, efC u32, efS u32, seed u64
+//	nodes u32, entry u32, maxLevel u32
+//	per node: level u8, label u64, dim×f32, then per level 0..level:
+//	          count u32, count×u32 node links
+//
+// Nodes are renumbered densely on write (free slots are dropped), so every
+// node costs at least 13+4·dim input bytes: a decoder's memory stays
+// proportional to its input. Vectors are stored as held (normalised under
+// Cosine), so a round trip is bit-exact.
+
+const (
+	hnswMagic   = "REEFHNSW"
+	hnswVersion = 1
+	maxNodes    = 1 << 31
+)
+
+// WriteTo implements io.WriterTo. Inserts, deletes (and searches) wait
+// while it runs, since the graph must not change mid-write.
+func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	dense := make([]uint32, h.nSlots)
+	n := uint32(0)
+	for s := range h.nSlots {
+		if h.levels[s] >= 0 {
+			dense[s] = n
+			n++
+		}
+	}
+	e := newEncoder(w)
+	e.write([]byte(hnswMagic))
+	e.u32(hnswVersion)
+	c := h.cfg
+	e.u32(uint32(c.Dim))
+	e.u8(uint8(c.Metric))
+	e.u32(uint32(c.M))
+	e.u32(uint32(c.EfConstruction))
+	e.u32(uint32(c.EfSearch))
+	e.u64(uint64(c.Seed))
+	e.u32(n)
+	if n > 0 {
+		e.u32(dense[h.ep])
+		e.u32(uint32(h.maxLevel))
+	} else {
+		e.u32(0)
+		e.u32(0)
+	}
+	for s := range h.nSlots {
+		lv := int(h.levels[s])
+		if lv < 0 {
+			continue
+		}
+		e.u8(uint8(lv))
+		e.u64(h.slotLabel[s])
+		e.f32s(h.vec(s))
+		for l := 0; l <= lv; l++ {
+			ls := h.linksOf(s, l)
+			e.u32(uint32(len(ls)))
+			for _, x := range ls {
+				e.u32(dense[x])
+			}
+		}
+	}
+	return e.flush()
+}
+
+// lenner is implemented by bytes.Reader, bytes.Buffer and strings.Reader;
+// when available, header counts are checked against the bytes left.
+type lenner interface{ Len() int }
+
+// ReadHNSW decodes an index written by WriteTo. Corrupt or truncated input
+// yields an error wrapping ErrCorruptSnapshot, never a panic.
+func ReadHNSW(r io.Reader) (*HNSW, error) {
+	limit := int64(-1)
+	if l, ok := r.(lenner); ok {
+		limit = int64(l.Len())
+	}
+	return readHNSW(r, limit)
+}
+
+// readHNSW decodes with an optional known payload size (-1 if unknown).
+func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
+	d := newDecoder(r)
+	var magic [8]byte
+	d.read(magic[:])
+	if d.err == nil && string(magic[:]) != hnswMagic {
+		d.fail("bad HNSW magic %q", magic[:])
+	}
+	if v := d.u32(); d.err == nil && v != hnswVersion {
+		d.fail("unsupported HNSW version %d", v)
+	}
+	cfg := Config{Backend: BackendHNSW}
+	cfg.Dim = int(d.bounded("dim", 1, MaxDim))
+	cfg.Metric = Metric(d.u8())
+	cfg.M = int(d.bounded("M", MinM, MaxM))
+	cfg.EfConstruction = int(d.bounded("efConstruction", 1, maxEf))
+	cfg.EfSearch = int(d.bounded("efSearch", 1, maxEf))
+	cfg.Seed = int64(d.u64())
+	n := d.bounded("node count", 0, maxNodes)
+	ep := d.u32()
+	top := int(d.bounded("max level", 0, maxLevels-1))
+	if d.err != nil {
+		return nil, d.err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptSnapshot, err)
+	}
+	perNode := int64(13 + 4*cfg.Dim)
+	if limit >= 0 && int64(n)*perNode > limit {
+		return nil, fmt.Errorf("%w: %d nodes cannot fit in %d bytes", ErrCorruptSnapshot, n, limit)
+	}
+	h, err := NewHNSW(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptSnapshot, err)
+	}
+	if limit >= 0 {
+		h.growTo(int(n), 0, 0) // count verified against the input size
+	}
+	var row []uint32
+	for s := uint32(0); s < n && d.err == nil; s++ {
+		lv := int(d.u8())
+		if d.err == nil && lv > top {
+			d.fail("node %d level %d above max level %d", s, lv, top)
+		}
+		if d.err != nil {
+			break
+		}
+		// Without a size hint, storage grows (geometrically) only as
+		// nodes actually arrive.
+		h.growTo(int(s)+1, int(h.nUp)+1, lv)
+		id := d.u64()
+		if _, dup := h.labels[id]; dup && d.err == nil {
+			d.fail("duplicate label %d", id)
+		}
+		d.f32s(h.vec(s))
+		if d.err != nil {
+			break
+		}
+		h.labels[id] = s
+		h.slotLabel[s] = id
+		h.levels[s] = int8(lv)
+		h.up[s] = noUp
+		if lv > 0 {
+			h.up[s] = h.nUp
+			h.nUp++
+		}
+		h.nSlots = s + 1
+		h.count++
+		for l := 0; l <= lv && d.err == nil; l++ {
+			cnt := int(d.bounded("link count", 0, uint32(h.maxLinks(l))))
+			row = row[:0]
+			for i := 0; i < cnt && d.err == nil; i++ {
+				x := d.bounded("link", 0, n-1)
+				if x == s && d.err == nil {
+					d.fail("node %d links to itself", s)
+				}
+				row = append(row, x)
+			}
+			if d.err != nil {
+				break
+			}
+			r := h.row(s, l)
+			r[0] = uint32(len(row))
+			copy(r[1:], row)
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	// Checks that need every node: links point at nodes present on that
+	// level and the entry point is a top-level node.
+	for s := range h.nSlots {
+		lv := int(h.levels[s])
+		for l := 0; l <= lv; l++ {
+			for _, x := range h.linksOf(s, l) {
+				if int(h.levels[x]) < l {
+					return nil, fmt.Errorf("%w: node %d links to %d absent on level %d", ErrCorruptSnapshot, s, x, l)
+				}
+			}
+		}
+		h.ready[s] = 1
+	}
+	if n == 0 {
+		if ep != 0 || top != 0 {
+			return nil, fmt.Errorf("%w: empty index with entry %d level %d", ErrCorruptSnapshot, ep, top)
+		}
+		return h, nil
+	}
+	if ep >= n || int(h.levels[ep]) != top {
+		return nil, fmt.Errorf("%w: bad entry point %d", ErrCorruptSnapshot, ep)
+	}
+	h.ep, h.maxLevel = ep, top
+	// Levels for later inserts come from a fresh stream, not the original.
+	h.rng = rand.New(rand.NewPCG(uint64(cfg.Seed)^uint64(n), 0x9e3779b97f4a7c15))
+	return h, nil
+}
