@@ -38,6 +38,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "invalid"
 	case errors.Is(err, engine.ErrFull):
 		return http.StatusInsufficientStorage, "storage_full"
+	case errors.Is(err, engine.ErrUnavailable):
+		return http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, engine.ErrClosed):
 		return http.StatusServiceUnavailable, "closed"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -31,7 +31,12 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id", access: readOnly, handler: s.getPoint},
 		{method: http.MethodDelete, path: "/v1/datasets/:ds/points/:id", access: admin, handler: s.deletePoint},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points/delete", access: admin, handler: s.deletePoints},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/points/missing", access: readOnly, handler: s.missingPoints},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/search", access: readOnly, handler: s.search},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/images", access: admin, upload: true, long: true, handler: s.ingestImages},
+
+		{method: http.MethodGet, path: "/v1/models", access: readOnly, handler: s.listModels},
+		{method: http.MethodPost, path: "/v1/models", access: admin, upload: true, long: true, handler: s.registerModel},
 
 		{method: http.MethodPost, path: "/v1/datasets/:ds/import", access: admin, upload: true, long: true, handler: s.importVectors},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/export", access: readOnly, long: true, handler: s.export},

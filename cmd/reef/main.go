@@ -33,7 +33,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), importCmd(), searchCmd(), checkCmd(), versionCmd())
+	root.AddCommand(serveCmd(), importCmd(), ingestCmd(), searchCmd(), modelCmd(), checkCmd(), versionCmd())
 	return root
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,7 @@ func serveCmd() *cobra.Command {
 			if so.ReadKey == "" {
 				so.ReadKey = envOr("REEF_READ_KEY", "")
 			}
+			eo.ModelDir = findModelDir(eo.ModelDir)
 			start := time.Now()
 			eng, err := engine.Open(cmd.Context(), eo)
 			if err != nil {
@@ -59,5 +62,27 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&so.RequestTimeout, "request-timeout", so.RequestTimeout, "time limit of one request")
 	f.IntVar(&so.MaxConcurrent, "max-concurrent", so.MaxConcurrent, "requests in flight before answering 429")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&eo.ModelDir, "models", envOr("REEF_MODELS", eo.ModelDir), "directory of built-in model manifests (env REEF_MODELS)")
+	f.StringVar(&eo.DefaultModel, "default-model", eo.DefaultModel, "model used by ingest when a request names none")
+	f.StringVar(&eo.ORTLibrary, "ort", envOr("REEF_ORT_LIB", ""), "ONNX Runtime library (default: ./third_party/onnxruntime; env REEF_ORT_LIB)")
 	return cmd
+}
+
+// findModelDir resolves a relative model directory against the working
+// directory first, then beside the executable (bin/reef → ../models/...).
+func findModelDir(dir string) string {
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return dir
+	}
+	if exe, err := os.Executable(); err == nil {
+		for _, cand := range []string{filepath.Join(filepath.Dir(exe), "..", dir), filepath.Join(filepath.Dir(exe), dir)} {
+			if _, err := os.Stat(cand); err == nil {
+				return cand
+			}
+		}
+	}
+	return dir
 }
