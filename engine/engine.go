@@ -99,6 +99,7 @@ type Engine struct {
 
 	filters filterCache
 	models  modelSet
+	graphs  graphCache
 
 	stop      chan struct{}
 	bg        sync.WaitGroup

@@ -23,6 +23,22 @@ type SearchRequest struct {
 	Exact    bool      `json:"exact,omitempty"`
 	Filter   Filter    `json:"filter,omitempty"`
 	Level    string    `json:"level,omitempty"` // "point" (default) or "object"
+
+	// Positive and Negative make a multi-target query ("more like these,
+	// unlike those") instead of Vector/ID; Strategy is "average" (Rocchio
+	// centroid, default) or "best_score" (max similarity to any positive,
+	// penalised by the nearest negative). Feedback re-ranks with a logistic
+	// model trained on accepted and rejected hits.
+	Positive []Target  `json:"positive,omitempty"`
+	Negative []Target  `json:"negative,omitempty"`
+	Strategy string    `json:"strategy,omitempty"`
+	Feedback *Feedback `json:"feedback,omitempty"`
+
+	// Radius, when positive, returns every point within that distance
+	// (up to k, which then defaults to the k limit); with CountOnly just
+	// their number.
+	Radius    float32 `json:"radius,omitempty"`
+	CountOnly bool    `json:"count_only,omitempty"`
 }
 
 // Hit is one search result.
@@ -35,11 +51,16 @@ type Hit struct {
 	Kind     string          `json:"kind,omitempty"`
 	Class    string          `json:"class,omitempty"`
 	BBox     *[4]float32     `json:"bbox,omitempty"`
+	// Score and Matched are set by multi-target queries: the strategy's
+	// score (larger is better) and the index of the positive matched.
+	Score   *float64 `json:"score,omitempty"`
+	Matched *int     `json:"matched,omitempty"`
 }
 
 // SearchResult holds hits, nearest first.
 type SearchResult struct {
 	Hits   []Hit   `json:"hits"`
+	Count  *int    `json:"count,omitempty"` // radius queries
 	TookMs float64 `json:"took_ms"`
 }
 
@@ -68,8 +89,17 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 	if err != nil {
 		return SearchResult{}, err
 	}
+	if req.Radius > 0 && req.K == 0 {
+		req.K = e.opts.Limits.MaxK
+	}
 	if err := e.checkKEf(&req.K, req.Ef); err != nil {
 		return SearchResult{}, err
+	}
+	if len(req.Positive) > 0 || len(req.Negative) > 0 {
+		if req.Vector != nil || req.ID != "" {
+			return SearchResult{}, fieldErr(ErrInvalid, "positive", "give positive/negative or vector/id, not both")
+		}
+		return e.searchMulti(ctx, dataset, sp, level, req, start)
 	}
 	q, self, err := e.queryVector(dataset, sp, level, req)
 	if err != nil {
@@ -100,6 +130,18 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 	}
 	if err != nil {
 		return SearchResult{}, err
+	}
+	if req.Radius > 0 {
+		hits = withinRadius(hits, req.Radius)
+		if req.CountOnly {
+			n := len(hits)
+			for _, h := range hits {
+				if h.ID == self && self != 0 {
+					n--
+				}
+			}
+			return SearchResult{Hits: []Hit{}, Count: &n, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
+		}
 	}
 	out, err := e.resolveHits(dataset, hits, self, req.K)
 	if err != nil {
@@ -226,4 +268,14 @@ func (e *Engine) exactScan(ctx context.Context, dataset string, sp *spaceState, 
 		return nil, fmt.Errorf("exact search: %w", fromStorage(err))
 	}
 	return top.sorted(), nil
+}
+
+// withinRadius keeps the hits at distance ≤ r (hits are sorted).
+func withinRadius(hits []index.Hit, r float32) []index.Hit {
+	for i, h := range hits {
+		if h.Distance > r {
+			return hits[:i]
+		}
+	}
+	return hits
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +27,8 @@ type Options struct {
 	MaxSize int
 	// Logger receives open/recovery messages; nil means slog.Default().
 	Logger *slog.Logger
+	// Faults injects write failures; tests only, nil in production.
+	Faults *FaultInjector
 }
 
 // DefaultOptions returns the options reef uses.
@@ -49,6 +52,8 @@ type DB struct {
 	bolt *bolt.DB
 	log  *slog.Logger
 	path string
+	// faults is nil in production (see faults.go).
+	faults atomic.Pointer[FaultInjector]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -75,6 +80,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	db := &DB{bolt: b, log: opts.Logger, path: path}
+	db.faults.Store(opts.Faults) // init below uses bolt directly: not counted
 	err = b.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketMeta, bucketDatasets, bucketLog} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -144,7 +150,16 @@ func mapBoltErr(err error) error {
 
 // update runs fn in a write transaction and maps errors.
 func (db *DB) update(fn func(tx *bolt.Tx) error) error {
-	return mapBoltErr(db.bolt.Update(fn))
+	beginErr, commitErr := db.faults.Load().begin()
+	if beginErr != nil {
+		return beginErr
+	}
+	return mapBoltErr(db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return commitErr // non-nil only under test: bbolt rolls back
+	}))
 }
 
 // view runs fn in a read transaction and maps errors.

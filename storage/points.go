@@ -44,6 +44,7 @@ func (db *DB) Upsert(dataset string, points []Point, merge bool) (uint64, []Chan
 		}
 		changes = w.changes
 		info.Seq = seq
+		markVectorSeq(&info, seq, changes)
 		if err := putJSON(b, keyInfo, info); err != nil {
 			return err
 		}
@@ -93,6 +94,7 @@ func (db *DB) DeletePoints(dataset string, ids []string) (uint64, []Change, erro
 		}
 		changes = w.changes
 		info.Seq = seq
+		markVectorSeq(&info, seq, changes)
 		if err := putJSON(b, keyInfo, info); err != nil {
 			return err
 		}
@@ -275,4 +277,13 @@ func spaceMap(b *bolt.Bucket) (map[string]Space, error) {
 		return nil
 	})
 	return out, err
+}
+
+func markVectorSeq(info *Dataset, seq uint64, changes []Change) {
+	for _, c := range changes {
+		if info.VecSeq == nil {
+			info.VecSeq = map[string]uint64{}
+		}
+		info.VecSeq[c.Space+"/"+c.Level.String()] = seq
+	}
 }

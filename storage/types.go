@@ -16,7 +16,14 @@ type Dataset struct {
 	Points  int       `json:"points"`
 	Objects int       `json:"objects"`
 	NextIID uint64    `json:"next_iid"`
+	// VecSeq is, per "space/level", the sequence of the last write that
+	// changed a vector there: analyses cached on vectors stay valid across
+	// metadata-only writes.
+	VecSeq map[string]uint64 `json:"vec_seq,omitempty"`
 }
+
+// VectorSeq returns the sequence of the last vector change in a space level.
+func (d Dataset) VectorSeq(space string, l Level) uint64 { return d.VecSeq[space+"/"+l.String()] }
 
 // IndexParams are the HNSW settings of a space.
 type IndexParams struct {

@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/storage"
+)
+
+// Target is one example of a multi-target query: a stored point or object
+// (of this dataset, or of Dataset when it shares the space definition) or a
+// raw vector, with an optional weight.
+type Target struct {
+	ID       string    `json:"id,omitempty"`
+	ObjectID string    `json:"object_id,omitempty"`
+	Dataset  string    `json:"dataset,omitempty"`
+	Vector   []float32 `json:"vector,omitempty"`
+	Weight   float32   `json:"weight,omitempty"`
+}
+
+// Feedback holds hits a user accepted or rejected; a logistic model on the
+// embeddings then re-ranks the candidates.
+type Feedback struct {
+	Accept []Target `json:"accept,omitempty"`
+	Reject []Target `json:"reject,omitempty"`
+}
+
+// candidatesPerTarget is how many neighbours of each example are rescored:
+// a wide net, because the final ranking is not the index's.
+func candidatesPerTarget(k int) int { return max(4*k, 100) }
+
+// searchMulti answers "more like these, unlike those".
+func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState, level storage.Level, req SearchRequest, start time.Time) (SearchResult, error) {
+	if len(req.Positive) == 0 {
+		return SearchResult{}, fieldErr(ErrInvalid, "positive", "a multi-target query needs at least one positive")
+	}
+	if len(req.Positive)+len(req.Negative) > 1000 {
+		return SearchResult{}, fieldErr(ErrTooLarge, "positive", "at most 1000 targets")
+	}
+	var strategy analysis.Strategy
+	switch req.Strategy {
+	case "", "average":
+		strategy = analysis.Average
+	case "best_score":
+		strategy = analysis.BestScore
+	default:
+		return SearchResult{}, fieldErr(ErrInvalid, "strategy", "must be average or best_score, got %q", req.Strategy)
+	}
+	exclude := map[uint64]bool{}
+	pos, posW, err := e.targetVectors(dataset, sp, level, "positive", req.Positive, exclude)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	neg, negW, err := e.targetVectors(dataset, sp, level, "negative", req.Negative, exclude)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	q := analysis.MultiQuery{Positives: pos, Negatives: neg, PosWeights: posW, NegWeights: negW, Metric: sp.metric}
+	opts := index.SearchOptions{Ef: max(req.Ef, candidatesPerTarget(req.K))}
+	if len(req.Filter) > 0 {
+		allowed, err := e.filterSet(e.mustDataset(dataset), level, req.Filter)
+		if err != nil {
+			return SearchResult{}, err
+		}
+		opts.Filter = func(id uint64) bool { _, ok := allowed[id]; return ok }
+	}
+	// Gather candidates: the Rocchio vector's neighbours and each positive's.
+	idx := sp.level(level)
+	seen := map[uint64]bool{}
+	var cands []uint64
+	add := func(v []float32) error {
+		hits, err := idx.Search(ctx, v, candidatesPerTarget(req.K), opts)
+		for _, h := range hits {
+			if !seen[h.ID] && !exclude[h.ID] {
+				seen[h.ID] = true
+				cands = append(cands, h.ID)
+			}
+		}
+		return err
+	}
+	if rv, err := analysis.RocchioVector(q); err == nil {
+		if err := add(rv); err != nil {
+			return SearchResult{}, err
+		}
+	}
+	for _, v := range pos {
+		if err := add(v); err != nil {
+			return SearchResult{}, err
+		}
+	}
+	vecs, err := e.db.Vectors(dataset, sp.info.Name, level, cands)
+	if err != nil {
+		return SearchResult{}, fromStorage(err)
+	}
+	var scored []analysis.Scored
+	if req.Feedback != nil && len(req.Feedback.Accept)+len(req.Feedback.Reject) > 0 {
+		acc, _, err := e.targetVectors(dataset, sp, level, "feedback.accept", req.Feedback.Accept, exclude)
+		if err != nil {
+			return SearchResult{}, err
+		}
+		rej, _, err := e.targetVectors(dataset, sp, level, "feedback.reject", req.Feedback.Reject, exclude)
+		if err != nil {
+			return SearchResult{}, err
+		}
+		x := append(append(append(append([][]float32{}, pos...), acc...), neg...), rej...)
+		y := make([]bool, len(x))
+		for i := range len(pos) + len(acc) {
+			y[i] = true
+		}
+		m, err := analysis.TrainLogistic(ctx, x, y, analysis.LogisticOptions{Metric: sp.metric, Unbalanced: true})
+		if err != nil {
+			return SearchResult{}, fieldErr(ErrInvalid, "feedback", "%v", err)
+		}
+		if scored, err = m.Rerank(ctx, vecs, analysis.Options{Workers: e.workers()}); err != nil {
+			return SearchResult{}, err
+		}
+	} else if scored, err = analysis.Rescore(ctx, q, strategy, vecs, analysis.Options{Workers: e.workers()}); err != nil {
+		return SearchResult{}, fieldErr(ErrInvalid, "positive", "%v", err)
+	}
+	scored = scored[:min(req.K, len(scored))]
+	hits := make([]index.Hit, len(scored))
+	for i, s := range scored {
+		hits[i] = index.Hit{ID: cands[s.Index], Distance: distance(sp.metric, prepareQuery(pos[max(s.Matched, 0)], sp.metric), vecs[s.Index])}
+	}
+	out, err := e.resolveHits(dataset, hits, 0, req.K)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	for i := range out {
+		s := scored[i].Score
+		out[i].Score = &s
+		if scored[i].Matched >= 0 {
+			m := scored[i].Matched
+			out[i].Matched = &m
+		}
+	}
+	return SearchResult{Hits: out, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
+}
+
+func (e *Engine) mustDataset(name string) *datasetState {
+	st, _ := e.dataset(name)
+	return st
+}
+
+// targetVectors resolves targets to vectors, applying the provenance guard
+// to targets from other datasets; same-dataset stored targets are added to
+// exclude so that examples are not returned as their own results.
+func (e *Engine) targetVectors(dataset string, sp *spaceState, level storage.Level, field string, ts []Target, exclude map[uint64]bool) ([][]float32, []float32, error) {
+	vecs := make([][]float32, 0, len(ts))
+	var weights []float32
+	for i, t := range ts {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		w := t.Weight
+		if w == 0 {
+			w = 1
+		}
+		if w < 0 || w != w {
+			return nil, nil, fieldErr(ErrInvalid, f+".weight", "must be positive")
+		}
+		weights = append(weights, w)
+		if t.Vector != nil {
+			if t.ID != "" {
+				return nil, nil, fieldErr(ErrInvalid, f, "give id or vector, not both")
+			}
+			if err := checkVector(f+".vector", t.Vector, sp.info.Dim, sp.metric); err != nil {
+				return nil, nil, err
+			}
+			vecs = append(vecs, t.Vector)
+			continue
+		}
+		ds := dataset
+		if t.Dataset != "" && t.Dataset != dataset {
+			if err := e.sameSpace(dataset, t.Dataset, sp.info.Name); err != nil {
+				return nil, nil, err
+			}
+			ds = t.Dataset
+		}
+		ref := storage.Ref{PointID: t.ID}
+		if level == storage.LevelObject {
+			ref.ObjectID = t.ObjectID
+		}
+		iid, err := e.db.IIDOf(ds, ref)
+		if err != nil {
+			return nil, nil, fieldErr(ErrNotFound, f+".id", "%v", fromStorage(err))
+		}
+		v, err := e.db.Vector(ds, sp.info.Name, level, iid)
+		if err != nil {
+			return nil, nil, fieldErr(ErrNotFound, f+".id", "%q has no vector in space %q", t.ID, sp.info.Name)
+		}
+		if ds == dataset {
+			exclude[iid] = true
+		}
+		vecs = append(vecs, v)
+	}
+	return vecs, weights, nil
+}
