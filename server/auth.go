@@ -32,6 +32,7 @@ func (s *Server) guard(rt route) gin.HandlerFunc {
 				return
 			case keyEqual(key, s.opts.AdminKey):
 			case keyEqual(key, s.opts.ReadKey):
+				c.Set(ctxReadOnly, true)
 				if rt.access == admin {
 					c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": apiError{Code: "forbidden", Message: "a read-only key cannot call this route"}})
 					return
@@ -62,6 +63,18 @@ func (s *Server) guard(rt route) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// ctxReadOnly marks a request authenticated with the read-only key.
+const ctxReadOnly = "reef.readonly"
+
+// mayWrite reports whether the request may change data; read routes that
+// can optionally write (e.g. scores into metadata) check it.
+func mayWrite(c *gin.Context) error {
+	if c.GetBool(ctxReadOnly) {
+		return errForbidden
+	}
+	return nil
 }
 
 func bearer(h string) (string, bool) {

@@ -24,6 +24,8 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "body_too_large"
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden, "forbidden"
 	case errors.Is(err, engine.ErrNotFound):
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, engine.ErrExists):
@@ -52,6 +54,9 @@ func statusOf(err error) (int, string) {
 
 // errBadRequest marks request-shape errors found by the server itself.
 var errBadRequest = errors.New("bad request")
+
+// errForbidden: a read-only key asked for a write.
+var errForbidden = errors.New("a read-only key cannot write; write_metadata needs the admin key")
 
 type badRequest struct {
 	field, msg string

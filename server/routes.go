@@ -17,7 +17,7 @@ type route struct {
 
 // routeTable lists every route; docs/openapi.yaml documents the same set.
 func (s *Server) routeTable() []route {
-	return []route{
+	routes := []route{
 		{method: http.MethodGet, path: "/v1/health", access: public, handler: s.health},
 		{method: http.MethodGet, path: "/metrics", access: readOnly, handler: s.metricsHandler},
 
@@ -35,6 +35,11 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/search", access: readOnly, handler: s.search},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/images", access: admin, upload: true, long: true, handler: s.ingestImages},
 
+		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, long: true, handler: s.outliers()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, long: true, handler: s.clusters()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, long: true, handler: s.duplicates()},
+		{method: http.MethodPost, path: "/v1/compare", access: readOnly, long: true, handler: s.compare()},
+
 		{method: http.MethodGet, path: "/v1/models", access: readOnly, handler: s.listModels},
 		{method: http.MethodPost, path: "/v1/models", access: admin, upload: true, long: true, handler: s.registerModel},
 
@@ -44,4 +49,6 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/check", access: admin, long: true, handler: s.check},
 		{method: http.MethodGet, path: "/v1/backup", access: admin, long: true, handler: s.backup},
 	}
+	routes = append(routes, s.viewRoutes()...)
+	return routes
 }
