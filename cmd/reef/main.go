@@ -33,7 +33,8 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), importCmd(), ingestCmd(), searchCmd(), modelCmd(), checkCmd(), versionCmd())
+	root.AddCommand(serveCmd(), importCmd(), ingestCmd(), searchCmd(), similarCmd(), outliersCmd(), compareCmd(),
+		clustersCmd(), duplicatesCmd(), modelCmd(), checkCmd(), versionCmd())
 	return root
 }
 
