@@ -15,7 +15,7 @@ import (
 
 // ingestEnv returns options with the repository's ONNX Runtime and the
 // shared ImageNet MobileNetV2, or skips when either is absent.
-func ingestEnv(t *testing.T) (Options, string, string) {
+func ingestEnv(t testing.TB) (Options, string, string) {
 	t.Helper()
 	lib, _ := filepath.Abs("../third_party/onnxruntime/libonnxruntime.so.1")
 	if _, err := os.Stat(lib); err != nil {
