@@ -123,6 +123,11 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 		hits, err = e.exactScan(ctx, dataset, sp, level, q, k, allowed)
 	default:
 		opts := index.SearchOptions{Ef: req.Ef}
+		if opts.Ef == 0 {
+			e.mu.RLock()
+			opts.Ef = sp.info.Index.EfSearch // tuned default, if any
+			e.mu.RUnlock()
+		}
 		if allowed != nil {
 			opts.Filter = func(id uint64) bool { _, ok := allowed[id]; return ok }
 		}

@@ -26,6 +26,8 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/v1/datasets/:ds", access: readOnly, handler: s.getDataset},
 		{method: http.MethodDelete, path: "/v1/datasets/:ds", access: admin, handler: s.deleteDataset},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces", access: admin, handler: s.createSpace},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/tune", access: readOnly, long: true, handler: s.tune()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/bench", access: admin, long: true, handler: s.benchSpace()},
 
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points", access: admin, handler: s.upsertPoints},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id", access: readOnly, handler: s.getPoint},

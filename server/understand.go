@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/reef-ml/reef/bench"
 	"github.com/reef-ml/reef/engine"
 )
 
@@ -57,5 +58,22 @@ func (s *Server) duplicates() gin.HandlerFunc {
 func (s *Server) compare() gin.HandlerFunc {
 	return jsonHandler(func(c *gin.Context, req engine.CompareRequest) (engine.CompareResult, error) {
 		return s.eng.Compare(c.Request.Context(), req)
+	})
+}
+
+func (s *Server) tune() gin.HandlerFunc {
+	return jsonHandler(func(c *gin.Context, req engine.TuneRequest) (engine.TuneResult, error) {
+		if req.Save {
+			if err := mayWrite(c); err != nil {
+				return engine.TuneResult{}, err
+			}
+		}
+		return s.eng.Tune(c.Request.Context(), c.Param("ds"), c.Param("space"), req)
+	})
+}
+
+func (s *Server) benchSpace() gin.HandlerFunc {
+	return jsonHandler(func(c *gin.Context, req engine.BenchRequest) (*bench.Report, error) {
+		return s.eng.Bench(c.Request.Context(), c.Param("ds"), c.Param("space"), req)
 	})
 }

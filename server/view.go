@@ -231,9 +231,9 @@ func (s *Server) coordsUpload(c *gin.Context) (engine.ViewCoordsInput, error) {
 	if m.Cols != 2 {
 		return in, bad("coords", fmt.Sprintf("must be an n×2 array, got %d×%d", m.Rows, m.Cols))
 	}
-	in.Coords = make([][2]float32, m.Rows)
+	in.Coords = make([][]float32, m.Rows)
 	for i := range in.Coords {
-		in.Coords[i] = [2]float32{m.Data[2*i], m.Data[2*i+1]}
+		in.Coords[i] = m.Data[2*i : 2*i+2 : 2*i+2]
 	}
 	readIDs := func(field string) ([]string, error) {
 		var r io.Reader

@@ -1,0 +1,346 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/fashionmnist"
+)
+
+// The embedding view in a real browser: Debian's chromium, headless, with
+// software WebGL (SwiftShader). Skipped when chromium is not installed.
+
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// newBrowser starts headless chromium with a fresh profile.
+func newBrowser(t testing.TB, width, height int) (context.Context, context.CancelFunc) {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// WebGL on the CPU: SwiftShader through ANGLE.
+		chromedp.Flag("use-angle", "swiftshader"),
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.Flag("force-device-scale-factor", "1"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	return ctx, func() { cancelC(); cancelA() }
+}
+
+// loadFashion puts n Fashion-MNIST t10k images into dataset fmnist, space
+// pixels (784-d, l2), metadata {"label": class}, with 28×28 PNG thumbnails.
+func loadFashion(t testing.TB, ls *liveServer, n int) []uint8 {
+	t.Helper()
+	if !fashionmnist.Available(fashionmnist.DefaultDir) {
+		t.Skip("dataset-fashion-mnist not installed (make setup installs it)")
+	}
+	set, err := fashionmnist.Load(fashionmnist.DefaultDir, "t10k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := ls.eng.CreateDataset(ctx, "fmnist"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.eng.CreateSpace(ctx, "fmnist", engine.SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"}); err != nil {
+		t.Fatal(err)
+	}
+	for start := 0; start < n; start += 1000 {
+		var pts []engine.PointInput
+		for i := start; i < min(n, start+1000); i++ {
+			meta, _ := json.Marshal(map[string]any{"label": fashionmnist.ClassNames[set.Labels[i]], "ink": inkOf(set.Images[i])})
+			pts = append(pts, engine.PointInput{ID: fmt.Sprintf("t10k-%05d", i), Metadata: meta,
+				Vectors: map[string][]float32{"pixels": set.Images[i]}})
+		}
+		if _, err := ls.eng.Upsert(ctx, "fmnist", pts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for p, v := range set.Images[i] {
+			img.Pix[p] = uint8(v)
+		}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		if err := ls.eng.StoreThumbnail(ctx, "fmnist", fmt.Sprintf("t10k-%05d", i), buf.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return set.Labels[:n]
+}
+
+func inkOf(px []float32) float64 {
+	var s float64
+	for _, v := range px {
+		s += float64(v)
+	}
+	return s / 784 / 255
+}
+
+func waitLayout(t testing.TB, base, method string, timeout time.Duration) engine.ViewSummary {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(base + "/v1/datasets/fmnist/view?space=pixels")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum engine.ViewSummary
+		json.NewDecoder(resp.Body).Decode(&sum)
+		resp.Body.Close()
+		if sum.Layout.Method == method && sum.Layout.State == engine.LayoutReady {
+			return sum
+		}
+		if sum.Layout.State == engine.LayoutFailed || time.Now().After(deadline) {
+			t.Fatalf("layout %s not ready: %+v", method, sum.Layout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+const countInk = `(() => {
+  const c = document.querySelector('#stage canvas');
+  const t = document.createElement('canvas');
+  t.width = c.width; t.height = c.height;
+  const x = t.getContext('2d');
+  x.drawImage(c, 0, 0);
+  const d = x.getImageData(0, 0, t.width, t.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+})()`
+
+func TestBrowserEmbeddingView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	if chromiumPath() == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	ls := startLive(t, t.TempDir())
+	defer ls.stop(t)
+	n := 5000
+	if raceEnabled {
+		n = 2000
+	}
+	t0 := time.Now()
+	loadFashion(t, ls, n)
+	t.Logf("loaded %d points with thumbnails in %v", n, time.Since(t0).Round(time.Millisecond))
+	// The first view starts UMAP in the background; the page shows PCA
+	// meanwhile and swaps when it lands. Wait for it for a good picture.
+	start := time.Now()
+	waitLayout(t, ls.base, "umap", 5*time.Minute)
+	t.Logf("first view of %d points, PCA then UMAP (k-NN graph + layout): %v", n, time.Since(start).Round(time.Millisecond))
+
+	ctx, cancel := newBrowser(t, 1440, 900)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelT()
+
+	nav := time.Now()
+	if err := chromedp.Do(ctx, chromedp.Navigate(ls.base+"/#ds=fmnist&space=pixels&level=point")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__reef && window.__reef.ready && window.__reef.rendered > 0`, chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('status').textContent`))
+		t.Fatalf("page did not render: %v (status %q)", err, status)
+	}
+	t.Logf("first render after %v", time.Since(nav).Round(time.Millisecond))
+	renderer, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__reef.renderer`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.rendered`))
+	if rendered != n {
+		t.Fatalf("rendered %d points, want %d", rendered, n)
+	}
+	ink, err := chromedp.Run(ctx, chromedp.Evaluate[int](countInk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("renderer %s drew %d points covering %d pixels", renderer, rendered, ink)
+	if ink < 2000 {
+		t.Fatalf("only %d painted pixels for %d points", ink, n)
+	}
+
+	// Coloured by label: the legend lists the ten classes.
+	colour, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('color').value`))
+	items, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#legend .legend-item:not(.missing)').length`))
+	if colour != "label" || items != 10 {
+		t.Fatalf("colour %q with %d legend entries, want label with 10", colour, items)
+	}
+	legend, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#legend .legend-item .lv')].map(e => e.textContent)`))
+	for _, want := range fashionmnist.ClassNames {
+		found := false
+		for _, got := range legend {
+			found = found || got == want
+		}
+		if !found {
+			t.Fatalf("legend %v lacks %q", legend, want)
+		}
+	}
+
+	// Click a point (a real mouse click at its position): the panel shows it
+	// and its neighbours as thumbnails.
+	r := rand.New(rand.NewPCG(5, 5))
+	var clicked int
+	for try := 0; ; try++ {
+		row := r.IntN(n)
+		pos, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const p = window.__reef.screenOf(%d); const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [p[0] + r.left, p[1] + r.top, window.__reef.pick(p[0], p[1])]; })()`, row)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pos[2] < 0 || try > 20 {
+			continue
+		}
+		clicked = int(pos[2])
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(pos[0], pos[1])); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28); })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
+		t.Fatalf("neighbour thumbnails did not appear after clicking row %d: %v\n%s", clicked, err, html)
+	}
+	title, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#detail .hit-id').textContent`))
+	big, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('#detail img.big'); return !!i && i.complete && i.naturalWidth === 28; })()`))
+	if title != fmt.Sprintf("t10k-%05d", clicked) || !big {
+		t.Fatalf("panel shows %q (thumbnail %v), want row %d", title, big, clicked)
+	}
+	// Clicking a neighbour selects it.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#detail .nb .tile`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector('#detail .hit-id')?.textContent !== %q && document.querySelectorAll('#detail .nb img').length >= 10`, title), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("clicking a neighbour did not select it: %v", err)
+	}
+
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("../docs/embedding-view.png", shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: docs/embedding-view.png (%d bytes)", len(shot))
+}
+
+// BenchmarkBrowserFirstRender1M measures navigation → first frame of one
+// million points (synthetic 2-D vectors in 10 clusters, user coordinates,
+// coloured by a 10-class label) in headless chromium. REEF_HEAVY=1 only.
+func BenchmarkBrowserFirstRender1M(b *testing.B) {
+	if os.Getenv("REEF_HEAVY") == "" {
+		b.Skip("set REEF_HEAVY=1")
+	}
+	if chromiumPath() == "" {
+		b.Skip("chromium not installed")
+	}
+	const n = 1_000_000
+	dir := b.TempDir()
+	eo := engine.DefaultOptions()
+	eo.DataDir, eo.SnapshotInterval, eo.NoSync = dir, 0, true
+	eng, err := engine.Open(context.Background(), eo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	so := DefaultOptions()
+	so.Addr = "127.0.0.1:0"
+	srv, err := New(eng, so)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	ready := make(chan string, 1)
+	go srv.Serve(sctx, func(addr string) { ready <- addr })
+	ls := &liveServer{base: "http://" + <-ready, eng: eng}
+	ctx := context.Background()
+	ls.eng.CreateDataset(ctx, "big")
+	if _, err := ls.eng.CreateSpace(ctx, "big", engine.SpaceSpec{Name: "xy", Dim: 2, Metric: "l2", Index: engine.IndexSpec{Backend: "exact"}}); err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	ids := make([]string, n)
+	data := make([]float32, 2*n)
+	meta := make([]json.RawMessage, n)
+	for i := range n {
+		k := i % 10
+		ids[i] = fmt.Sprintf("p%07d", i)
+		data[2*i] = float32(k%5)*3 + float32(r.NormFloat64())
+		data[2*i+1] = float32(k/5)*4 + float32(r.NormFloat64())
+		meta[i] = json.RawMessage(fmt.Sprintf(`{"label":"c%d"}`, k))
+	}
+	t0 := time.Now()
+	if _, err := ls.eng.Import(ctx, "big", engine.ImportBatch{Space: "xy", IDs: ids, Data: data, Dim: 2, Metadata: meta}, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("import of %d points: %v", n, time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	coords := make([][]float32, n)
+	for i := range coords {
+		coords[i] = data[2*i : 2*i+2]
+	}
+	if _, err := ls.eng.ViewSetCoords(ctx, "big", engine.ViewCoordsInput{ViewRef: engine.ViewRef{Space: "xy"}, IDs: ids, Coords: coords}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ls.eng.ViewColor(ctx, "big", engine.ViewRef{Space: "xy"}, "label"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("view of %d points (coordinates + colour field): %v", n, time.Since(t0).Round(time.Millisecond))
+	bctx, cancel := newBrowser(b, 1440, 900)
+	defer cancel()
+	var ms []float64
+	for b.Loop() {
+		nav := time.Now()
+		if err := chromedp.Do(bctx, chromedp.Navigate(ls.base+"/#ds=big&space=xy&color=label")); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`window.__reef && window.__reef.ready && window.__reef.rendered === 1000000`, chromedp.WithPollingTimeout(5*time.Minute), chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+			b.Fatal(err)
+		}
+		ms = append(ms, float64(time.Since(nav).Milliseconds()))
+		first, _ := chromedp.Run(bctx, chromedp.Evaluate[float64](`window.__reef.firstRenderMs`))
+		renderer, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`window.__reef.renderer`))
+		b.Logf("navigation → rendered %v (page clock %.0f ms, %s)", time.Since(nav).Round(time.Millisecond), first, renderer)
+	}
+	var sum float64
+	for _, m := range ms {
+		sum += m
+	}
+	b.ReportMetric(sum/float64(len(ms)), "ms/first-render")
+}
