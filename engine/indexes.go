@@ -79,16 +79,26 @@ func (e *Engine) loadAll(ctx context.Context) error {
 	return nil
 }
 
-// removeOrphanSnapshots deletes snapshot directories of deleted datasets.
+// removeOrphanSnapshots deletes snapshot directories of deleted datasets
+// and temp files that a crash left behind mid-snapshot.
 func (e *Engine) removeOrphanSnapshots(keep map[string]bool) {
-	entries, err := os.ReadDir(filepath.Join(e.opts.DataDir, "index"))
+	root := filepath.Join(e.opts.DataDir, "index")
+	entries, err := os.ReadDir(root)
 	if err != nil {
 		return
 	}
 	for _, ent := range entries {
+		dir := filepath.Join(root, ent.Name())
 		if ent.IsDir() && !keep[ent.Name()] {
-			if err := os.RemoveAll(filepath.Join(e.opts.DataDir, "index", ent.Name())); err != nil {
+			if err := os.RemoveAll(dir); err != nil {
 				e.log.Warn("cannot remove stale index snapshots", "dir", ent.Name(), "err", err)
+			}
+			continue
+		}
+		tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
+		for _, t := range tmps {
+			if err := os.Remove(t); err != nil {
+				e.log.Warn("cannot remove an interrupted snapshot's temp file", "file", t, "err", err)
 			}
 		}
 	}
@@ -132,6 +142,10 @@ func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.S
 		reason = fmt.Sprintf("snapshot belongs to %q", hdr.Tag)
 	case idx.Dim() != cfg.Dim || idx.Metric() != cfg.Metric:
 		reason = "snapshot has another dim or metric"
+	case hdr.Seq > e.appliedSeq:
+		// A snapshot from the future: storage was restored from an older
+		// backup (or lost its tail). Storage wins.
+		reason = fmt.Sprintf("snapshot holds sequence %d but storage ends at %d", hdr.Seq, e.appliedSeq)
 	}
 	if reason == "" {
 		n := 0

@@ -32,13 +32,9 @@ func (db *DB) Replay(dataset, space string, level Level, after uint64, fn func(s
 		if trimmed := readU64(tx.Bucket(bucketMeta), keyLogTrimmed); after < trimmed {
 			return fmt.Errorf("%w: change log trimmed through %d, need from %d", ErrNotFound, trimmed, after+1)
 		}
-		b, err := datasetBucket(tx, dataset)
+		vb, err := vectorBucket(tx, dataset, space, level)
 		if err != nil {
 			return err
-		}
-		vb := b.Bucket(vecBucketName(space, level))
-		if vb == nil {
-			return fmt.Errorf("%w: space %q", ErrNotFound, space)
 		}
 		c := tx.Bucket(bucketLog).Cursor()
 		for k, v := c.Seek(u64key(after + 1)); k != nil; k, v = c.Next() {

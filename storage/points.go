@@ -15,71 +15,20 @@ import (
 // leaves unset: its uri, metadata, objects (when Objects is nil) and the
 // vectors of other spaces.
 func (db *DB) Upsert(dataset string, points []Point, merge bool) (uint64, []Change, error) {
-	var (
-		seq     uint64
-		changes []Change
-	)
-	err := db.update(func(tx *bolt.Tx) error {
-		changes = changes[:0]
-		b, err := datasetBucket(tx, dataset)
-		if err != nil {
-			return err
-		}
-		info, err := readInfo(b)
-		if err != nil {
-			return err
-		}
-		spaces, err := spaceMap(b)
-		if err != nil {
-			return err
-		}
-		if seq, err = nextSeqLocked(tx); err != nil {
-			return err
-		}
-		w := batchWriter{b: b, info: &info, spaces: spaces, seq: seq, dataset: dataset}
+	return db.writeBatch(dataset, func(w *batchWriter) error {
 		for i := range points {
 			if err := w.put(&points[i], merge); err != nil {
 				return fmt.Errorf("points[%d] (id %q): %w", i, points[i].ID, err)
 			}
 		}
-		changes = w.changes
-		info.Seq = seq
-		markVectorSeq(&info, seq, changes)
-		if err := putJSON(b, keyInfo, info); err != nil {
-			return err
-		}
-		return appendLog(tx, seq, changes)
+		return nil
 	})
-	if err != nil {
-		return 0, nil, err
-	}
-	return seq, changes, nil
 }
 
 // DeletePoints removes points (and their objects) in one transaction. Every
 // id must exist; otherwise nothing is deleted and the error wraps ErrNotFound.
 func (db *DB) DeletePoints(dataset string, ids []string) (uint64, []Change, error) {
-	var (
-		seq     uint64
-		changes []Change
-	)
-	err := db.update(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
-		if err != nil {
-			return err
-		}
-		info, err := readInfo(b)
-		if err != nil {
-			return err
-		}
-		spaces, err := spaceMap(b)
-		if err != nil {
-			return err
-		}
-		if seq, err = nextSeqLocked(tx); err != nil {
-			return err
-		}
-		w := batchWriter{b: b, info: &info, spaces: spaces, seq: seq, dataset: dataset}
+	return db.writeBatch(dataset, func(w *batchWriter) error {
 		for _, id := range ids {
 			old, err := w.old(id)
 			if err != nil {
@@ -92,18 +41,46 @@ func (db *DB) DeletePoints(dataset string, ids []string) (uint64, []Change, erro
 				return err
 			}
 		}
-		changes = w.changes
+		return nil
+	})
+}
+
+// writeBatch runs fn on a batchWriter inside one write transaction, then
+// records the dataset's counters, vector sequences and the change log.
+func (db *DB) writeBatch(dataset string, fn func(w *batchWriter) error) (uint64, []Change, error) {
+	var w batchWriter
+	err := db.update(func(tx *bolt.Tx) error {
+		b, err := datasetBucket(tx, dataset)
+		if err != nil {
+			return err
+		}
+		info, err := readInfo(b)
+		if err != nil {
+			return err
+		}
+		spaces, err := spaceMap(b)
+		if err != nil {
+			return err
+		}
+		seq, err := nextSeqLocked(tx)
+		if err != nil {
+			return err
+		}
+		w = batchWriter{b: b, info: &info, spaces: spaces, seq: seq, dataset: dataset}
+		if err := fn(&w); err != nil {
+			return err
+		}
 		info.Seq = seq
-		markVectorSeq(&info, seq, changes)
+		markVectorSeq(&info, seq, w.changes)
 		if err := putJSON(b, keyInfo, info); err != nil {
 			return err
 		}
-		return appendLog(tx, seq, changes)
+		return appendLog(tx, seq, w.changes)
 	})
 	if err != nil {
 		return 0, nil, err
 	}
-	return seq, changes, nil
+	return w.seq, w.changes, nil
 }
 
 // batchWriter applies one batch inside a write transaction.

@@ -26,13 +26,9 @@ func (db *DB) Point(dataset, id string) (Point, error) {
 func (db *DB) Vector(dataset, space string, level Level, iid uint64) ([]float32, error) {
 	var out []float32
 	err := db.view(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
+		vb, err := vectorBucket(tx, dataset, space, level)
 		if err != nil {
 			return err
-		}
-		vb := b.Bucket(vecBucketName(space, level))
-		if vb == nil {
-			return fmt.Errorf("%w: space %q", ErrNotFound, space)
 		}
 		v := vb.Get(u64key(iid))
 		if v == nil {
@@ -124,13 +120,9 @@ func (db *DB) IIDOf(dataset string, ref Ref) (uint64, error) {
 // vec is reused between calls; fn must copy it to keep it.
 func (db *DB) ScanVectors(dataset, space string, level Level, fn func(iid uint64, vec []float32) error) error {
 	return db.view(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
+		vb, err := vectorBucket(tx, dataset, space, level)
 		if err != nil {
 			return err
-		}
-		vb := b.Bucket(vecBucketName(space, level))
-		if vb == nil {
-			return fmt.Errorf("%w: space %q", ErrNotFound, space)
 		}
 		var buf []float32
 		return vb.ForEach(func(k, v []byte) error {
@@ -240,13 +232,9 @@ func sortedKeys[V any](m map[string]V) []string {
 func (db *DB) Vectors(dataset, space string, level Level, iids []uint64) ([][]float32, error) {
 	out := make([][]float32, len(iids))
 	err := db.view(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
+		vb, err := vectorBucket(tx, dataset, space, level)
 		if err != nil {
 			return err
-		}
-		vb := b.Bucket(vecBucketName(space, level))
-		if vb == nil {
-			return fmt.Errorf("%w: space %q", ErrNotFound, space)
 		}
 		for i, iid := range iids {
 			if raw := vb.Get(u64key(iid)); raw != nil {
@@ -258,4 +246,16 @@ func (db *DB) Vectors(dataset, space string, level Level, iids []uint64) ([][]fl
 		return nil
 	})
 	return out, err
+}
+
+func vectorBucket(tx *bolt.Tx, dataset, space string, level Level) (*bolt.Bucket, error) {
+	b, err := datasetBucket(tx, dataset)
+	if err != nil {
+		return nil, err
+	}
+	vb := b.Bucket(vecBucketName(space, level))
+	if vb == nil {
+		return nil, fmt.Errorf("%w: space %q", ErrNotFound, space)
+	}
+	return vb, nil
 }
