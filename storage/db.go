@@ -70,6 +70,13 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
+	// bbolt maps the file and trusts its meta page's page count: a
+	// truncated file would fault (SIGBUS) instead of failing. Check first.
+	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+		if err := checkBoltSize(path, st.Size()); err != nil {
+			return nil, fmt.Errorf("storage: open %s: %w (restore from a backup with `reef restore`)", path, err)
+		}
+	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.Timeout,
 		NoSync:       opts.NoSync,

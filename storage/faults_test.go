@@ -59,8 +59,8 @@ func TestInjectedWriteFailuresLeaveNothing(t *testing.T) {
 			_, _, err := db.Upsert("ds", faultPoints(10, "a"), false)
 			return err
 		},
-		"upsert-merge": func(db *DB) error { _, _, err := db.Upsert("ds", faultPoints(5, "a"), true); return err },
-		"delete":       func(db *DB) error { _, _, err := db.DeletePoints("ds", []string{"a0", "a1", "a7"}); return err },
+		"upsert-merge":   func(db *DB) error { _, _, err := db.Upsert("ds", faultPoints(5, "a"), true); return err },
+		"delete":         func(db *DB) error { _, _, err := db.DeletePoints("ds", []string{"a0", "a1", "a7"}); return err },
 		"create-dataset": func(db *DB) error { _, err := db.CreateDataset("other"); return err },
 		"create-space":   func(db *DB) error { _, err := db.CreateSpace("ds", Space{Name: "t", Dim: 3}); return err },
 		"delete-dataset": func(db *DB) error { _, err := db.DeleteDataset("ds"); return err },

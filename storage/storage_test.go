@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -226,5 +227,26 @@ func TestUpsertMerge(t *testing.T) {
 	ds, _ := db.Dataset("ds")
 	if ds.Points != 2 || ds.Objects != 1 {
 		t.Fatalf("counts = %d points, %d objects", ds.Points, ds.Objects)
+	}
+}
+
+func TestOpenRefusesTruncatedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reef.db")
+	opts := DefaultOptions()
+	db, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup(t, db)
+	for i := range 200 {
+		db.Upsert("ds", []Point{{ID: string(rune('a'+i%26)) + string(rune('0'+i/26)), Vectors: map[string][]float32{"s": {1, 2}}}}, false)
+	}
+	db.Close()
+	st, _ := os.Stat(path)
+	if err := os.Truncate(path, st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, opts); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("truncated file: %v, want ErrCorrupt (and no SIGBUS)", err)
 	}
 }
