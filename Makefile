@@ -5,7 +5,7 @@
 
 GO        ?= go
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++
+APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: setup build serve test bench fuzz clean
@@ -27,6 +27,7 @@ serve: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -timeout 40m ./...
+	FUZZTIME=2s scripts/fuzz-smoke.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

@@ -17,25 +17,42 @@ const MaxThumbnailBytes = 256 << 10
 // PutThumbnail stores (or replaces) the thumbnail of a point. The point must
 // exist.
 func (db *DB) PutThumbnail(dataset, id string, data []byte) error {
-	if len(data) == 0 {
-		return fmt.Errorf("%w: empty thumbnail", ErrInvalid)
+	return db.PutThumbnails(dataset, []string{id}, [][]byte{data})
+}
+
+// PutThumbnails stores many thumbnails in one transaction (all or nothing);
+// every point must exist.
+func (db *DB) PutThumbnails(dataset string, ids []string, data [][]byte) error {
+	if len(ids) != len(data) {
+		return fmt.Errorf("%w: %d ids for %d thumbnails", ErrInvalid, len(ids), len(data))
 	}
-	if len(data) > MaxThumbnailBytes {
-		return fmt.Errorf("%w: thumbnail of %d bytes, limit %d", ErrInvalid, len(data), MaxThumbnailBytes)
+	for i, d := range data {
+		if len(d) == 0 {
+			return fmt.Errorf("%w: empty thumbnail for %q", ErrInvalid, ids[i])
+		}
+		if len(d) > MaxThumbnailBytes {
+			return fmt.Errorf("%w: thumbnail of %d bytes for %q, limit %d", ErrInvalid, len(d), ids[i], MaxThumbnailBytes)
+		}
 	}
 	return db.update(func(tx *bolt.Tx) error {
 		b, err := datasetBucket(tx, dataset)
 		if err != nil {
 			return err
 		}
-		if b.Bucket(bucketPoints).Get([]byte(id)) == nil {
-			return fmt.Errorf("%w: point %q", ErrNotFound, id)
-		}
 		tb, err := b.CreateBucketIfNotExists(bucketThumbs)
 		if err != nil {
 			return err
 		}
-		return tb.Put([]byte(id), data)
+		points := b.Bucket(bucketPoints)
+		for i, id := range ids {
+			if points.Get([]byte(id)) == nil {
+				return fmt.Errorf("%w: point %q", ErrNotFound, id)
+			}
+			if err := tb.Put([]byte(id), data[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

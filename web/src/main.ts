@@ -1,0 +1,669 @@
+import './style.css';
+import { Scatter, Overlay } from './renderer';
+import { api, ApiError, imgSrc, setKeyPrompt } from './api';
+
+interface Field {
+  name: string;
+  kind: 'category' | 'number';
+  count: number;
+  categories?: { value: string; count: number }[];
+  other?: boolean;
+  min?: number;
+  max?: number;
+}
+interface Layout {
+  method: string;
+  state: string;
+  computing?: string;
+  phase?: string;
+  progress?: number;
+  error?: string;
+  placed: number;
+  version: number;
+}
+interface Summary {
+  dataset: string;
+  space: string;
+  level: string;
+  metric: string;
+  count: number;
+  generation: number;
+  layout: Layout;
+  fields: Field[];
+  thumbnails: number;
+  urls: Record<string, string>;
+}
+interface Hit {
+  row: number;
+  id: string;
+  object_id?: string;
+  distance?: number;
+  uri?: string;
+  metadata?: Record<string, unknown>;
+  kind?: string;
+  class?: string;
+  bbox?: number[];
+  thumbnail?: string;
+  x: number;
+  y: number;
+}
+interface SpaceInfo {
+  name: string;
+  dim: number;
+  metric: string;
+  point_vectors: number;
+  object_vectors: number;
+}
+interface DatasetInfo {
+  name: string;
+  points: number;
+  spaces: SpaceInfo[];
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+// State the browser test and benchmarks read.
+const probe = {
+  ready: false,
+  readyMs: 0, // page clock when the first coloured frame was drawn
+  rendered: 0,
+  renderer: '',
+  firstRenderMs: 0,
+  legendItems: 0,
+  neighbors: 0,
+  screenOf: (row: number) => scatter.screenOf(row),
+  pick: (x: number, y: number) => scatter.pick(x, y),
+  select: (row: number) => selectRow(row),
+  count: () => scatter.n,
+  focus: () => focus,
+};
+(window as any).__reef = probe;
+
+const params = new URLSearchParams(location.search);
+let scatter = new Scatter($('plot'), params.get('renderer') === 'canvas2d');
+probe.renderer = scatter.backend.kind;
+scatter.onDraw = () => {
+  probe.rendered = scatter.rendered;
+  if (!probe.firstRenderMs && scatter.n > 0) probe.firstRenderMs = performance.now();
+};
+
+// --- state ---
+let datasets: DatasetInfo[] = [];
+let summary: Summary | null = null;
+let colorField: Field | null = null;
+let codes: Uint16Array | null = null;
+let values: Float32Array | null = null;
+let positives: number[] = [];
+let negatives: number[] = [];
+let results: number[] = [];
+let legendPick = -1;
+let focus = -1;
+let layoutVersion = 0;
+let pollTimer = 0;
+
+function state() {
+  return { ds: $<HTMLSelectElement>('ds').value, space: $<HTMLSelectElement>('space').value, level: $<HTMLSelectElement>('level').value };
+}
+function q() {
+  const s = state();
+  return `space=${encodeURIComponent(s.space)}&level=${s.level}`;
+}
+function base() {
+  return `/v1/datasets/${encodeURIComponent(state().ds)}/view`;
+}
+function saveHash() {
+  const s = state();
+  const h = new URLSearchParams({ ds: s.ds, space: s.space, level: s.level });
+  if (colorField) h.set('color', colorField.name);
+  history.replaceState(null, '', `${location.pathname}${location.search}#${h}`);
+}
+function status(msg: string, isError = false) {
+  const el = $('status');
+  el.textContent = msg;
+  el.classList.toggle('error', isError);
+}
+
+// --- colours ---
+const PALETTE = [
+  [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
+  [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172],
+  [31, 119, 180], [174, 199, 232], [255, 127, 14], [152, 223, 138], [214, 39, 40],
+  [148, 103, 189], [197, 176, 213], [140, 86, 75], [227, 119, 194], [188, 189, 34],
+];
+function catColor(i: number): number[] {
+  if (i < PALETTE.length) return PALETTE[i];
+  const h = (i * 137.508) % 360, s = 0.55, l = 0.6;
+  const f = (n: number) => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (l - s * Math.min(l, 1 - l) * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return [f(0), f(8), f(4)];
+}
+const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+function rampColor(t: number): number[] {
+  t = Math.min(1, Math.max(0, t)) * (RAMP.length - 1);
+  const i = Math.min(RAMP.length - 2, Math.floor(t));
+  const f = t - i;
+  return [0, 1, 2].map((c) => Math.round(RAMP[i][c] + f * (RAMP[i + 1][c] - RAMP[i][c])));
+}
+const MISSING = [110, 110, 120];
+const DEFAULT = [96, 165, 250];
+
+function paint() {
+  const n = scatter.n;
+  const rgba = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    let c = DEFAULT;
+    if (codes && colorField) {
+      const k = codes[i];
+      c = k === 0xffff ? MISSING : catColor(k);
+    } else if (values && colorField) {
+      const v = values[i];
+      const lo = colorField.min ?? 0, hi = colorField.max ?? 1;
+      c = Number.isNaN(v) ? MISSING : rampColor(hi > lo ? (v - lo) / (hi - lo) : 0.5);
+    }
+    rgba[4 * i] = c[0];
+    rgba[4 * i + 1] = c[1];
+    rgba[4 * i + 2] = c[2];
+    rgba[4 * i + 3] = 255;
+  }
+  scatter.setColors(rgba);
+  updateOverlays();
+}
+
+function updateOverlays() {
+  const o: Overlay[] = [];
+  if (legendPick >= 0 && codes) {
+    const rows: number[] = [];
+    for (let i = 0; i < codes.length; i++) if (codes[i] === legendPick) rows.push(i);
+    o.push({ rows, ring: [255, 255, 255], scale: 1 });
+  }
+  if (results.length) o.push({ rows: results, ring: [250, 204, 21], scale: 1.6 });
+  if (negatives.length) o.push({ rows: negatives, ring: [239, 68, 68], scale: 1.6 });
+  if (positives.length) o.push({ rows: positives, ring: [255, 255, 255], scale: 1.6 });
+  if (focus >= 0) o.push({ rows: [focus], ring: [255, 255, 255], scale: 3.2 });
+  scatter.overlays = o;
+  scatter.dimOthers = legendPick >= 0 || positives.length + negatives.length + results.length > 0;
+  scatter.redraw();
+}
+
+function renderLegend() {
+  const el = $('legend');
+  el.innerHTML = '';
+  probe.legendItems = 0;
+  if (!colorField || !summary) {
+    el.hidden = true;
+    return;
+  }
+  el.hidden = false;
+  const title = document.createElement('div');
+  title.className = 'legend-title';
+  title.textContent = colorField.name;
+  el.append(title);
+  if (colorField.kind === 'category') {
+    const list = document.createElement('div');
+    list.className = 'legend-list';
+    colorField.categories!.forEach((cat, i) => {
+      const item = document.createElement('div');
+      item.className = 'legend-item' + (legendPick === i ? ' active' : '');
+      const c = catColor(i);
+      item.innerHTML = `<span class="swatch" style="background:rgb(${c.join(',')})"></span><span class="lv"></span><span class="lc">${cat.count.toLocaleString()}</span>`;
+      (item.querySelector('.lv') as HTMLElement).textContent = cat.value;
+      item.title = 'click to highlight';
+      item.onclick = () => {
+        legendPick = legendPick === i ? -1 : i;
+        renderLegend();
+        updateOverlays();
+      };
+      list.append(item);
+      probe.legendItems++;
+    });
+    const missing = summary.count - colorField.count;
+    if (missing > 0) {
+      const item = document.createElement('div');
+      item.className = 'legend-item missing';
+      item.innerHTML = `<span class="swatch" style="background:rgb(${MISSING.join(',')})"></span><span class="lv">(missing)</span><span class="lc">${missing.toLocaleString()}</span>`;
+      list.append(item);
+    }
+    el.append(list);
+  } else {
+    const bar = document.createElement('div');
+    bar.className = 'ramp';
+    bar.style.background = `linear-gradient(to right, ${RAMP.map((c) => `rgb(${c.join(',')})`).join(',')})`;
+    const lab = document.createElement('div');
+    lab.className = 'ramp-labels';
+    lab.innerHTML = `<span>${fmt(colorField.min)}</span><span>${fmt(colorField.max)}</span>`;
+    el.append(bar, lab);
+  }
+}
+function fmt(v?: number) {
+  if (v === undefined) return '';
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(+v.toFixed(3));
+}
+
+async function loadColor(name: string) {
+  colorField = summary?.fields.find((f) => f.name === name) ?? null;
+  codes = values = null;
+  legendPick = -1;
+  if (colorField) {
+    const buf = await api.bin(`${base()}/color.bin?${q()}&field=${encodeURIComponent(name)}`);
+    if (colorField.kind === 'category') codes = new Uint16Array(buf);
+    else values = new Float32Array(buf);
+  }
+  paint();
+  renderLegend();
+  saveHash();
+}
+
+// --- loading ---
+async function loadDatasets() {
+  const res = await api.json<{ datasets: DatasetInfo[] }>('/v1/datasets');
+  datasets = res.datasets.filter((d) => d.spaces && d.spaces.length);
+  const sel = $<HTMLSelectElement>('ds');
+  sel.innerHTML = '';
+  for (const d of datasets) sel.add(new Option(`${d.name} (${d.points.toLocaleString()})`, d.name));
+  if (!datasets.length) {
+    status('No dataset with an embedding space yet: import some vectors first.');
+    return false;
+  }
+  return true;
+}
+
+function fillSpaces(prefer?: string) {
+  const d = datasets.find((x) => x.name === state().ds);
+  const sel = $<HTMLSelectElement>('space');
+  sel.innerHTML = '';
+  for (const s of d?.spaces ?? []) sel.add(new Option(`${s.name} · ${s.dim}-d ${s.metric}`, s.name));
+  if (prefer && d?.spaces.some((s) => s.name === prefer)) sel.value = prefer;
+  fillLevels();
+}
+function fillLevels() {
+  const d = datasets.find((x) => x.name === state().ds);
+  const sp = d?.spaces.find((s) => s.name === state().space);
+  const obj = $<HTMLSelectElement>('level').options[1];
+  obj.disabled = !sp || sp.object_vectors === 0;
+  if (obj.disabled) $<HTMLSelectElement>('level').value = 'point';
+}
+
+async function loadView(preferColor?: string) {
+  clearSelection(false);
+  focus = -1;
+  $('detail').innerHTML = '<p class="muted">Click a point to see it and its nearest neighbours.</p>';
+  status('Loading layout…');
+  const t0 = performance.now();
+  summary = await api.json<Summary>(`${base()}?${q()}`);
+  const buf = await api.bin(`${base()}/points.bin?${q()}`);
+  const xy = parsePoints(buf);
+  layoutVersion = summary.layout.version;
+  scatter.setPoints(xy);
+  scatter.fit();
+  const sel = $<HTMLSelectElement>('color');
+  sel.innerHTML = '';
+  sel.add(new Option('(none)', ''));
+  for (const f of summary.fields) sel.add(new Option(`${f.name} (${f.kind === 'category' ? f.categories!.length : 'number'})`, f.name));
+  const pick =
+    summary.fields.find((f) => f.name === preferColor) ??
+    summary.fields.find((f) => ['label', 'class', 'object.class', 'category'].includes(f.name) && f.kind === 'category') ??
+    summary.fields.find((f) => f.kind === 'category' && f.name !== 'tags') ??
+    null;
+  sel.value = pick?.name ?? '';
+  await loadColor(sel.value);
+  showLayout();
+  status(`${summary.count.toLocaleString()} ${summary.level === 'object' ? 'objects' : 'points'} · loaded in ${Math.round(performance.now() - t0)} ms`);
+  scatter.drawNow();
+  if (!probe.readyMs) probe.readyMs = performance.now();
+  probe.ready = true;
+  schedulePoll();
+}
+
+function parsePoints(buf: ArrayBuffer): Float32Array {
+  const dv = new DataView(buf);
+  const magic = new TextDecoder().decode(new Uint8Array(buf, 0, 8));
+  if (magic !== 'REEFVIEW' || dv.getUint32(8, true) !== 1) throw new Error('points.bin: unknown format');
+  const n = dv.getUint32(12, true);
+  return new Float32Array(buf, 16, 2 * n);
+}
+
+function showLayout() {
+  if (!summary) return;
+  const l = summary.layout;
+  let s = `layout: ${l.method.toUpperCase()}`;
+  if (l.placed) s += ` (+${l.placed.toLocaleString()} placed)`;
+  if (l.state === 'computing') s += ` · computing ${l.computing?.toUpperCase()} ${l.phase ?? ''} ${Math.round(100 * (l.progress ?? 0))}%`;
+  if (l.state === 'failed') s += ` · failed: ${l.error}`;
+  $('layout-info').textContent = s;
+}
+
+function schedulePoll() {
+  clearTimeout(pollTimer);
+  if (summary?.layout.state !== 'computing') return;
+  pollTimer = window.setTimeout(async () => {
+    try {
+      const s = await api.json<Summary>(`${base()}?${q()}`);
+      if (s.dataset !== summary?.dataset || s.space !== summary?.space || s.level !== summary?.level) return;
+      const changed = s.generation !== summary.generation;
+      summary.layout = s.layout;
+      if (changed) return loadView(colorField?.name);
+      if (s.layout.version !== layoutVersion) {
+        const xy = parsePoints(await api.bin(`${base()}/points.bin?${q()}`));
+        if (xy.length === scatter.xy.length) {
+          layoutVersion = s.layout.version;
+          scatter.setPoints(xy);
+          scatter.redraw();
+        }
+      }
+      showLayout();
+      schedulePoll();
+    } catch (e) {
+      status(String(e), true);
+    }
+  }, 1500);
+}
+
+// --- details ---
+async function selectRow(row: number) {
+  focus = row;
+  updateOverlays();
+  const el = $('detail');
+  el.innerHTML = '<p class="muted">Loading…</p>';
+  const s = state();
+  const res = await api.json<{ query: Hit; hits: Hit[] }>(`${base()}/neighbors`, { space: s.space, level: s.level, row, k: 12 });
+  if (focus !== row) return;
+  el.innerHTML = '';
+  el.append(await hitCard(res.query));
+  const h = document.createElement('h3');
+  h.textContent = `Nearest neighbours`;
+  el.append(h);
+  const grid = document.createElement('div');
+  grid.className = 'grid nb';
+  for (const hit of res.hits) grid.append(await thumbTile(hit));
+  el.append(grid);
+  probe.neighbors = res.hits.length;
+}
+
+async function hitCard(hit: Hit) {
+  const card = document.createElement('div');
+  card.className = 'card';
+  if (hit.thumbnail) {
+    const img = document.createElement('img');
+    img.className = 'big';
+    img.alt = hit.id;
+    img.src = await imgSrc(hit.thumbnail);
+    card.append(img);
+  }
+  const title = document.createElement('div');
+  title.className = 'hit-id';
+  title.textContent = hit.object_id ? `${hit.id} › ${hit.object_id}` : hit.id;
+  card.append(title);
+  const table = document.createElement('table');
+  const row = (k: string, v: unknown) => {
+    const tr = table.insertRow();
+    tr.insertCell().textContent = k;
+    tr.insertCell().textContent =
+      typeof v === 'string' ? v : typeof v === 'number' && !Number.isInteger(v) ? String(+v.toPrecision(5)) : JSON.stringify(v);
+  };
+  row('row', hit.row);
+  if (hit.uri) row('uri', hit.uri);
+  if (hit.class) row('class', hit.class);
+  if (hit.kind) row('kind', hit.kind);
+  if (hit.bbox) row('bbox', hit.bbox.map((v) => Math.round(v)).join(', '));
+  for (const [k, v] of Object.entries(hit.metadata ?? {})) row(k, v);
+  card.append(table);
+  return card;
+}
+
+async function thumbTile(hit: Hit) {
+  const tile = document.createElement('button');
+  tile.className = 'tile';
+  tile.title = `${hit.id}${hit.object_id ? ' › ' + hit.object_id : ''}\ndistance ${hit.distance?.toPrecision(4)}`;
+  if (hit.thumbnail) {
+    const img = document.createElement('img');
+    img.alt = hit.id;
+    img.src = await imgSrc(hit.thumbnail);
+    tile.append(img);
+  } else {
+    const sw = document.createElement('span');
+    sw.className = 'noimg';
+    const c = codes && codes[hit.row] !== 0xffff ? catColor(codes[hit.row]) : DEFAULT;
+    sw.style.background = `rgb(${c.join(',')})`;
+    tile.append(sw);
+  }
+  const cap = document.createElement('span');
+  cap.className = 'cap';
+  cap.textContent = codes && colorField?.kind === 'category' && codes[hit.row] !== 0xffff ? colorField.categories![codes[hit.row]].value : hit.id;
+  tile.append(cap);
+  tile.onclick = () => selectRow(hit.row);
+  return tile;
+}
+
+// --- selection ---
+function clearSelection(redraw = true) {
+  positives = [];
+  negatives = [];
+  results = [];
+  $('sel').hidden = true;
+  $('results').hidden = true;
+  if (redraw) updateOverlays();
+}
+function showSelection() {
+  $('sel').hidden = positives.length + negatives.length === 0;
+  $('sel-counts').innerHTML = `<b>${positives.length.toLocaleString()}</b> selected` + (negatives.length ? ` · <b class="neg">${negatives.length.toLocaleString()}</b> negatives` : '');
+  $('sel-msg').textContent = '';
+  updateOverlays();
+}
+
+async function findSimilar() {
+  if (!positives.length) return;
+  const s = state();
+  const cap = 2000;
+  $('sel-msg').textContent = 'Searching…';
+  try {
+    const res = await api.json<{ hits: Hit[]; took_ms: number }>(`${base()}/similar`, {
+      space: s.space, level: s.level, positive: positives.slice(0, cap), negative: negatives.slice(0, cap), k: 200,
+    });
+    results = res.hits.map((h) => h.row);
+    $('sel-msg').textContent = `${res.hits.length} results in ${res.took_ms.toFixed(1)} ms` + (positives.length > cap ? ` (first ${cap} selected used)` : '');
+    $('results').hidden = false;
+    $('results-count').textContent = `(${res.hits.length})`;
+    const grid = $('results-grid');
+    grid.innerHTML = '';
+    for (const h of res.hits.slice(0, 48)) grid.append(await thumbTile(h));
+    updateOverlays();
+  } catch (e) {
+    $('sel-msg').textContent = String(e);
+  }
+}
+
+async function saveTag() {
+  const tag = $<HTMLInputElement>('tag-name').value.trim();
+  if (!tag || !positives.length) {
+    $('sel-msg').textContent = 'Select points and name the tag first.';
+    return;
+  }
+  const s = state();
+  try {
+    let done = 0;
+    for (let i = 0; i < positives.length; i += 10000) {
+      const r = await api.json<{ points: number }>(`${base()}/tag`, { space: s.space, level: s.level, rows: positives.slice(i, i + 10000), tag });
+      done += r.points;
+    }
+    $('sel-msg').textContent = `Tagged ${done.toLocaleString()} points "${tag}".`;
+  } catch (e) {
+    $('sel-msg').textContent = String(e);
+  }
+}
+
+// --- interaction ---
+function setupInteraction() {
+  const stage = $('stage');
+  const tip = $('tooltip');
+  const poly = $('lasso-poly');
+  let drag: { x: number; y: number; moved: boolean; lasso: [number, number][] | null; neg: boolean } | null = null;
+  const local = (e: MouseEvent): [number, number] => {
+    const r = scatter.canvas.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  };
+  stage.addEventListener('mousedown', (e) => {
+    if ((e.target as HTMLElement).closest('#legend')) return;
+    const [x, y] = local(e);
+    drag = { x, y, moved: false, lasso: e.shiftKey ? [[x, y]] : null, neg: e.altKey };
+    e.preventDefault();
+  });
+  window.addEventListener('mousemove', (e) => {
+    const [x, y] = local(e);
+    if (drag) {
+      if (Math.abs(x - drag.x) + Math.abs(y - drag.y) > 3) drag.moved = true;
+      if (drag.lasso) {
+        drag.lasso.push([x, y]);
+        poly.setAttribute('points', drag.lasso.map((p) => p.join(',')).join(' '));
+        poly.classList.toggle('neg', drag.neg);
+      } else if (drag.moved) {
+        scatter.panBy(e.movementX, e.movementY);
+      }
+      tip.hidden = true;
+      return;
+    }
+    if (e.target !== scatter.canvas) {
+      tip.hidden = true;
+      return;
+    }
+    const row = scatter.pick(x, y);
+    if (row < 0) {
+      tip.hidden = true;
+      return;
+    }
+    tip.hidden = false;
+    tip.style.left = `${x + 14}px`;
+    tip.style.top = `${y + 10}px`;
+    let label = `row ${row}`;
+    if (colorField && codes && codes[row] !== 0xffff) label = `${colorField.name}: ${colorField.categories![codes[row]].value}`;
+    if (colorField && values) label = `${colorField.name}: ${Number.isNaN(values[row]) ? '–' : fmt(values[row])}`;
+    tip.textContent = label;
+    hoverDetail(row, label);
+  });
+  window.addEventListener('mouseup', (e) => {
+    if (!drag) return;
+    const d = drag;
+    drag = null;
+    if (d.lasso) {
+      poly.setAttribute('points', '');
+      const rows = d.lasso.length > 2 ? scatter.inPolygon(d.lasso) : [];
+      if (d.neg) negatives = union(negatives, rows);
+      else positives = union(positives, rows);
+      const pos = new Set(positives);
+      negatives = negatives.filter((r) => !pos.has(r));
+      results = [];
+      $('results').hidden = true;
+      showSelection();
+      return;
+    }
+    if (!d.moved && e.target === scatter.canvas) {
+      const [x, y] = local(e);
+      const row = scatter.pick(x, y, 10);
+      if (row >= 0) selectRow(row).catch((err) => status(String(err), true));
+    }
+  });
+  stage.addEventListener('wheel', (e) => {
+    if ((e.target as HTMLElement).closest('#legend')) return;
+    e.preventDefault();
+    const [x, y] = local(e);
+    scatter.zoomAt(x, y, Math.exp(-e.deltaY * (e.deltaMode ? 0.05 : 0.0015)));
+  }, { passive: false });
+  window.addEventListener('keydown', (e) => {
+    if ((e.target as HTMLElement).tagName === 'INPUT') return;
+    if (e.key === 'Escape') {
+      legendPick = -1;
+      focus = -1;
+      clearSelection();
+      renderLegend();
+    }
+    if (e.key === 'f') scatter.fit();
+  });
+  window.addEventListener('resize', () => scatter.redraw());
+}
+
+let hoverTimer = 0;
+const hoverCache = new Map<number, string>();
+function hoverDetail(row: number, label: string) {
+  clearTimeout(hoverTimer);
+  const tip = $('tooltip');
+  const cached = hoverCache.get(row);
+  if (cached) {
+    tip.textContent = `${cached} · ${label}`;
+    return;
+  }
+  hoverTimer = window.setTimeout(async () => {
+    try {
+      const h = await api.json<Hit>(`${base()}/row/${row}?${q()}`);
+      const id = h.object_id ? `${h.id} › ${h.object_id}` : h.id;
+      hoverCache.set(row, id);
+      if (!tip.hidden) tip.textContent = `${id} · ${label}`;
+    } catch {
+      /* hover is best effort */
+    }
+  }, 120);
+}
+
+function union(a: number[], b: number[]) {
+  const s = new Set(a);
+  for (const x of b) s.add(x);
+  return [...s];
+}
+
+// --- wiring ---
+async function relayout(method: string) {
+  const s = state();
+  try {
+    summary = await api.json<Summary>(`${base()}/layout`, { space: s.space, level: s.level, method });
+    if (summary.layout.version !== layoutVersion) {
+      layoutVersion = summary.layout.version;
+      scatter.setPoints(parsePoints(await api.bin(`${base()}/points.bin?${q()}`)));
+      scatter.redraw();
+    }
+    showLayout();
+    schedulePoll();
+  } catch (e) {
+    status(String(e), true);
+  }
+}
+
+async function start() {
+  setKeyPrompt(
+    () =>
+      new Promise<string>((resolve) => {
+        const dlg = $<HTMLDialogElement>('keydlg');
+        dlg.onclose = () => resolve($<HTMLInputElement>('keyin').value.trim());
+        dlg.showModal();
+      }),
+  );
+  setupInteraction();
+  $('ds').onchange = () => {
+    fillSpaces();
+    loadView().catch(report);
+  };
+  $('space').onchange = () => {
+    fillLevels();
+    loadView().catch(report);
+  };
+  $('level').onchange = () => loadView().catch(report);
+  $('color').onchange = () => loadColor($<HTMLSelectElement>('color').value).catch(report);
+  $('btn-umap').onclick = () => relayout('umap');
+  $('btn-pca').onclick = () => relayout('pca');
+  $('btn-help').onclick = () => ($('help').hidden = !$('help').hidden);
+  $('btn-similar').onclick = () => findSimilar();
+  $('btn-clear').onclick = () => clearSelection();
+  $('btn-tag').onclick = () => saveTag();
+
+  const h = new URLSearchParams(location.hash.slice(1));
+  if (!(await loadDatasets())) return;
+  if (h.get('ds') && datasets.some((d) => d.name === h.get('ds'))) $<HTMLSelectElement>('ds').value = h.get('ds')!;
+  fillSpaces(h.get('space') ?? undefined);
+  if (h.get('level') === 'object' && !$<HTMLSelectElement>('level').options[1].disabled) $<HTMLSelectElement>('level').value = 'object';
+  await loadView(h.get('color') ?? undefined);
+}
+
+function report(e: unknown) {
+  status(e instanceof ApiError ? e.message : String(e), true);
+}
+
+start().catch(report);
