@@ -148,8 +148,10 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 	delete(e.datasets, name)
 	e.mu.Unlock()
 	e.appliedSeq = seq
-	if err := os.RemoveAll(filepath.Join(e.opts.DataDir, "index", st.info.UID)); err != nil {
-		e.log.Warn("cannot remove index snapshots of deleted dataset", "dataset", name, "err", err)
+	for _, cache := range derivedDirs {
+		if err := os.RemoveAll(filepath.Join(e.opts.DataDir, cache, st.info.UID)); err != nil {
+			e.log.Warn("cannot remove derived files of a deleted dataset", "dataset", name, "dir", cache, "err", err)
+		}
 	}
 	return nil
 }

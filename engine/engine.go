@@ -49,14 +49,19 @@ type Options struct {
 	ORTLibrary string
 	NoSync     bool // tests only: see storage.Options.NoSync
 	MaxDBSize  int  // bytes; 0 = unlimited
-	Limits     Limits
-	Logger     *slog.Logger
+	// ViewAutoUMAPMax is the largest row count whose view starts a UMAP
+	// layout by itself on first use; bigger ones show PCA until a
+	// re-layout asks for UMAP. 0 = never automatic.
+	ViewAutoUMAPMax int
+	Limits          Limits
+	Logger          *slog.Logger
 }
 
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{DataDir: "reef-data", IndexBackend: index.BackendHNSW, SnapshotInterval: 5 * time.Minute,
-		ModelDir: filepath.Join("models", "builtin"), DefaultModel: "reef-centernet-v1", Limits: DefaultLimits()}
+		ModelDir: filepath.Join("models", "builtin"), DefaultModel: "reef-centernet-v1", ViewAutoUMAPMax: 100_000,
+		Limits: DefaultLimits()}
 }
 
 func (o *Options) validate() error {
@@ -100,6 +105,7 @@ type Engine struct {
 	filters filterCache
 	models  modelSet
 	graphs  graphCache
+	views   *viewCache
 
 	stop      chan struct{}
 	bg        sync.WaitGroup
@@ -146,7 +152,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, db: db, log: opts.Logger, datasets: make(map[string]*datasetState),
-		stop: make(chan struct{}), filters: newFilterCache(64)}
+		stop: make(chan struct{}), filters: newFilterCache(64), views: newViewCache()}
 	if e.appliedSeq, err = db.Seq(); err != nil {
 		db.Close()
 		return nil, err
@@ -170,6 +176,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.stop)
+		e.views.close() // background layouts read the store
 		e.bg.Wait()
 		snapErr := e.Snapshot(context.Background())
 		e.mu.Lock()

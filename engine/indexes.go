@@ -79,10 +79,19 @@ func (e *Engine) loadAll(ctx context.Context) error {
 	return nil
 }
 
-// removeOrphanSnapshots deletes snapshot directories of deleted datasets
-// and temp files that a crash left behind mid-snapshot.
+// derivedDirs hold files derived from storage, one subdirectory per dataset
+// UID: index snapshots, k-NN graphs and view layouts. All can be rebuilt.
+var derivedDirs = [...]string{"index", "graphs", "layouts"}
+
+// removeOrphanSnapshots deletes derived files of deleted datasets and temp
+// files that a crash left behind mid-write.
 func (e *Engine) removeOrphanSnapshots(keep map[string]bool) {
-	root := filepath.Join(e.opts.DataDir, "index")
+	for _, d := range derivedDirs {
+		e.removeOrphansIn(filepath.Join(e.opts.DataDir, d), keep)
+	}
+}
+
+func (e *Engine) removeOrphansIn(root string, keep map[string]bool) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return
@@ -95,7 +104,7 @@ func (e *Engine) removeOrphanSnapshots(keep map[string]bool) {
 			}
 			continue
 		}
-		tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
+		tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp*"))
 		for _, t := range tmps {
 			if err := os.Remove(t); err != nil {
 				e.log.Warn("cannot remove an interrupted snapshot's temp file", "file", t, "err", err)

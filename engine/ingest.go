@@ -1,10 +1,15 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
+
+	xdraw "golang.org/x/image/draw"
 
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/storage"
@@ -81,7 +86,11 @@ func (e *Engine) IngestImages(ctx context.Context, dataset, model string, items 
 	// Box vectors share the image space when their dim matches; otherwise
 	// they get a space of their own.
 	boxSpace := space
-	if od := lm.emb.ObjectDim(); od != 0 && od != lm.emb.Dim() {
+	hasBoxes := false
+	for i := range items {
+		hasBoxes = hasBoxes || len(items[i].Labels) > 0
+	}
+	if od := lm.emb.ObjectDim(); hasBoxes && od != 0 && od != lm.emb.Dim() {
 		if boxSpace, err = e.ensureModelSpace(ctx, dataset, lm.def.manifest, "-boxes", od); err != nil {
 			return IngestResult{}, err
 		}
@@ -140,6 +149,7 @@ func (e *Engine) IngestImages(ctx context.Context, dataset, model string, items 
 		return res, err
 	}
 	res.Upserted, res.Seq = wr.Upserted, wr.Seq
+	e.storeIngestThumbnails(ctx, dataset, items, points, byID)
 	return res, nil
 }
 
@@ -184,3 +194,43 @@ func (e *Engine) MissingPoints(ctx context.Context, dataset string, ids []string
 	}
 	return missing, nil
 }
+
+// storeIngestThumbnails keeps a small JPEG of each ingested image for the
+// embedding view, decoded as ingest decodes (EXIF orientation, WebP, pixel
+// limits). The points are stored whether or not thumbnails can be made.
+func (e *Engine) storeIngestThumbnails(ctx context.Context, dataset string, items []ImageItem, points []PointInput, byID map[string]int) {
+	var ids []string
+	var thumbs [][]byte
+	for _, p := range points {
+		it := items[byID[p.ID]]
+		var img image.Image
+		var err error
+		if it.Data != nil {
+			img, err = extract.DecodeImage(it.Data, extract.DefaultImageLimits())
+		} else {
+			img, err = extract.DecodeImageFile(it.Path, extract.DefaultImageLimits())
+		}
+		if err != nil || ctx.Err() != nil {
+			continue
+		}
+		src := img.Bounds()
+		scale := float64(ingestThumbSide) / float64(max(src.Dx(), src.Dy()))
+		w, h := max(1, int(float64(src.Dx())*min(scale, 1))), max(1, int(float64(src.Dy())*min(scale, 1)))
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, src, xdraw.Src, nil)
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 85}); err != nil {
+			continue
+		}
+		ids, thumbs = append(ids, p.ID), append(thumbs, buf.Bytes())
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := e.db.PutThumbnails(dataset, ids, thumbs); err != nil {
+		e.log.Warn("thumbnails not stored", "dataset", dataset, "images", len(ids), "err", err)
+	}
+}
+
+// ingestThumbSide is the longest side of an ingest thumbnail, in pixels.
+const ingestThumbSide = 128

@@ -21,8 +21,6 @@ import (
 	"github.com/reef-ml/reef/layout"
 )
 
-func init() { viewAutoUMAPMax = 0 } // tests start UMAP explicitly
-
 // seedClusters writes n points in three well-separated Gaussian clusters
 // with metadata {"label": "c<k>", "score": float, "split": ...}.
 func seedClusters(t testing.TB, e *Engine, n, dim int) {

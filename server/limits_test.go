@@ -23,9 +23,13 @@ var testLimits = engine.Limits{MaxBatch: 5, MaxDim: 8, MaxK: 20, MaxEf: 50, MaxI
 
 // limitServer opens an engine with small limits and a server over it.
 func limitServer(t *testing.T, mutate func(*Options)) (*engine.Engine, *Server) {
+	return limitServerWith(t, testLimits, mutate)
+}
+
+func limitServerWith(t *testing.T, limits engine.Limits, mutate func(*Options)) (*engine.Engine, *Server) {
 	t.Helper()
 	eo := engine.DefaultOptions()
-	eo.DataDir, eo.NoSync, eo.SnapshotInterval, eo.Limits = t.TempDir(), true, 0, testLimits
+	eo.DataDir, eo.NoSync, eo.SnapshotInterval, eo.Limits = t.TempDir(), true, 0, limits
 	eo.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	eng, err := engine.Open(context.Background(), eo)
 	if err != nil {
@@ -226,36 +230,39 @@ func TestConcurrencyLimit429(t *testing.T) {
 // A search whose request deadline passes stops and answers 504 promptly
 // instead of finishing its scan.
 func TestSearchDeadline(t *testing.T) {
-	eng, srv := limitServer(t, func(o *Options) { o.RequestTimeout = 2 * time.Millisecond })
+	eng, srv := limitServerWith(t, engine.DefaultLimits(), func(o *Options) { o.RequestTimeout = 2 * time.Millisecond })
 	ctx := context.Background()
+	// Big enough that a full scan takes tens of milliseconds, well past
+	// the 2ms deadline on any machine.
+	const n, dim = 40_000, 128
 	if _, err := eng.CreateDataset(ctx, "ds"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.CreateSpace(ctx, "ds", engine.SpaceSpec{Name: "s", Dim: 8, Metric: "l2", Index: engine.IndexSpec{Backend: "exact"}}); err != nil {
+	if _, err := eng.CreateSpace(ctx, "ds", engine.SpaceSpec{Name: "s", Dim: dim, Metric: "l2", Index: engine.IndexSpec{Backend: "exact"}}); err != nil {
 		t.Fatal(err)
 	}
-	const n = 40_000
 	r := rand.New(rand.NewPCG(1, 1))
 	ids := make([]string, n)
-	data := make([]float32, n*8)
+	data := make([]float32, n*dim)
 	for i := range ids {
 		ids[i] = fmt.Sprint("p", i)
 	}
 	for i := range data {
 		data[i] = float32(r.NormFloat64())
 	}
-	if _, err := eng.Import(ctx, "ds", engine.ImportBatch{Space: "s", IDs: ids, Data: data, Dim: 8}, nil); err != nil {
+	if _, err := eng.Import(ctx, "ds", engine.ImportBatch{Space: "s", IDs: ids, Data: data, Dim: dim}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// How long the full scan takes without a deadline.
 	start := time.Now()
-	if _, err := eng.Search(ctx, "ds", engine.SearchRequest{Space: "s", Vector: data[:8], K: 10, Exact: true}); err != nil {
+	if _, err := eng.Search(ctx, "ds", engine.SearchRequest{Space: "s", Vector: data[:dim], K: 10, Exact: true}); err != nil {
 		t.Fatal(err)
 	}
 	full := time.Since(start)
 
 	start = time.Now()
-	code, e := send(t, srv.Handler(), "POST", "/v1/datasets/ds/search", `{"space":"s","vector":[1,2,3,4,5,6,7,8],"k":10,"exact":true}`)
+	q, _ := json.Marshal(map[string]any{"space": "s", "vector": data[:dim], "k": 10, "exact": true})
+	code, e := send(t, srv.Handler(), "POST", "/v1/datasets/ds/search", string(q))
 	took := time.Since(start)
 	if code != http.StatusGatewayTimeout || e.Code != "timeout" {
 		t.Fatalf("exact search past its 2ms deadline: HTTP %d %+v after %v (a full scan takes %v)", code, e, took, full)

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/layout"
+)
+
+// placeRows sets coords[todo] from the nearest rows that keep theirs.
+func (e *Engine) placeRows(ctx context.Context, vs *viewState, iids []uint64, coords [][2]float32, keep []bool, todo []int) error {
+	_, sp, err := e.space(vs.dataset, vs.space)
+	if err != nil {
+		return err
+	}
+	idx := sp.level(vs.level)
+	ids := make([]uint64, len(todo))
+	for j, i := range todo {
+		ids[j] = iids[i]
+	}
+	vecs, err := e.db.Vectors(vs.dataset, vs.space, vs.level, ids)
+	if err != nil {
+		return fromStorage(err)
+	}
+	rowOf := rowIndex(iids)
+	// placed holds the anchor coordinates; neighbours index into it.
+	var placed [][2]float32
+	slot := map[int32]int32{}
+	neighbors := make([][]int32, len(todo))
+	distances := make([][]float32, len(todo))
+	for j, v := range vecs {
+		if j%256 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if v == nil {
+			continue
+		}
+		hits, err := idx.Search(ctx, v, placeK+8, index.SearchOptions{Ef: 64})
+		if err != nil {
+			return err
+		}
+		for _, h := range hits {
+			r, ok := rowOf[h.ID]
+			if !ok || !keep[r] {
+				continue
+			}
+			s, ok := slot[r]
+			if !ok {
+				s = int32(len(placed))
+				slot[r] = s
+				placed = append(placed, coords[r])
+			}
+			neighbors[j] = append(neighbors[j], s)
+			distances[j] = append(distances[j], h.Distance)
+			if len(neighbors[j]) == placeK {
+				break
+			}
+		}
+	}
+	var out [][2]float32
+	if len(placed) > 0 {
+		out = layout.Place(neighbors, distances, placed)
+	}
+	for j, i := range todo {
+		var c [2]float32
+		if j < len(out) && len(neighbors[j]) > 0 {
+			c = out[j]
+		}
+		coords[i] = [2]float32{clampUnit(c[0]), clampUnit(c[1])}
+	}
+	return nil
+}
+
+func clampUnit(v float32) float32 {
+	if v != v {
+		return 0
+	}
+	return max(-1, min(1, v))
+}
+
+// normalizeCoords centres coordinates and scales them into [-1,1] keeping the
+// aspect ratio; robust to a few far outliers (the 0.1%/99.9% range fills
+// [-0.95,0.95], the rest is clamped).
+func normalizeCoords(c [][2]float32) {
+	if len(c) == 0 {
+		return
+	}
+	var lo, hi [2]float32
+	for d := range 2 {
+		vals := make([]float32, len(c))
+		for i := range c {
+			vals[i] = c[i][d]
+		}
+		slices.Sort(vals)
+		q := len(vals) / 1000
+		lo[d], hi[d] = vals[q], vals[len(vals)-1-q]
+	}
+	half := max(hi[0]-lo[0], hi[1]-lo[1]) / 2
+	if !(half > 0) {
+		half = 1
+	}
+	mid := [2]float32{(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2}
+	s := 0.95 / half
+	for i := range c {
+		c[i] = [2]float32{clampUnit((c[i][0] - mid[0]) * s), clampUnit((c[i][1] - mid[1]) * s)}
+	}
+}
+
+// computePCA lays out vs's current rows with PCA (synchronously).
+func (e *Engine) computePCA(ctx context.Context, vs *viewState) error {
+	coords, err := e.pcaLayout(ctx, vs)
+	if err != nil {
+		return err
+	}
+	normalizeCoords(coords)
+	vs.coords, vs.method, vs.placed, vs.ver, vs.when = coords, LayoutPCA, 0, e.views.nextVersion(), time.Now().UTC()
+	if len(coords) > 0 {
+		e.saveLayout(vs)
+	}
+	return nil
+}
+
+// startUMAP computes a UMAP layout in the background unless one is under
+// way; vs is locked.
+func (e *Engine) startUMAP(vs *viewState) {
+	if vs.job != nil {
+		return
+	}
+	job := &viewJob{}
+	job.phase.Store("knn")
+	cancel, ok := e.views.goJob(func(ctx context.Context) {
+		err := e.runUMAP(ctx, vs, job)
+		vs.mu.Lock()
+		defer vs.mu.Unlock()
+		if vs.job == job {
+			vs.job = nil
+			if err != nil && ctx.Err() == nil {
+				vs.lastErr = err.Error()
+				e.log.Warn("view layout failed", "dataset", vs.dataset, "space", vs.space, "level", vs.level, "err", err)
+			}
+		}
+	})
+	if !ok {
+		return // the engine is closing
+	}
+	// The job reads vs.job only under vs.mu, which the caller holds.
+	job.cancel = cancel
+	vs.job, vs.lastErr = job, ""
+}
+
+// cancelJob drops the background layout (a layout being installed
+// supersedes it); vs is locked.
+func (vs *viewState) cancelJob() {
+	if vs.job != nil {
+		vs.job.cancel()
+		vs.job = nil
+	}
+}
+
+func (e *Engine) runUMAP(ctx context.Context, vs *viewState, job *viewJob) error {
+	progress := func(done, total int) { job.done.Store(int64(done)); job.total.Store(int64(total)) }
+	start := time.Now()
+	gv, err := e.KNNGraph(ctx, vs.dataset, vs.space, vs.level.String(), viewGraphK, progress)
+	if err != nil {
+		return err
+	}
+	job.phase.Store("umap")
+	job.done.Store(0)
+	opts := layout.DefaultOptions()
+	opts.Workers, opts.Progress = e.workers(), progress
+	coords, err := layout.UMAP(ctx, gv.Graph.Neighbors, gv.Graph.Distances, nil, opts)
+	if err != nil {
+		return err
+	}
+	if len(coords) != len(gv.IIDs) {
+		return fmt.Errorf("umap returned %d coordinates for %d rows", len(coords), len(gv.IIDs))
+	}
+	normalizeCoords(coords)
+	hashes := make([]uint64, len(gv.Vectors))
+	for i, v := range gv.Vectors {
+		hashes[i] = vectorHash(v)
+	}
+	e.log.Info("view layout computed", "dataset", vs.dataset, "space", vs.space, "level", vs.level, "rows", len(coords), "took", time.Since(start).Round(time.Millisecond))
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if vs.job != job || ctx.Err() != nil {
+		return ctx.Err()
+	}
+	cur, curHashes := vs.iids, vs.hashes
+	vs.iids, vs.hashes, vs.coords, vs.rowOf = gv.IIDs, hashes, coords, rowIndex(gv.IIDs)
+	vs.method, vs.placed, vs.when = LayoutUMAP, 0, time.Now().UTC()
+	if slices.Equal(cur, vs.iids) && slices.Equal(curHashes, vs.hashes) {
+		vs.ver = e.views.nextVersion()
+		e.saveLayout(vs)
+		return nil
+	}
+	// Rows changed while UMAP ran: place the difference.
+	return e.reconcile(ctx, vs, cur, curHashes)
+}
+
+func (vs *viewState) layoutInfo() LayoutInfo {
+	li := LayoutInfo{Method: vs.method, State: LayoutReady, Placed: vs.placed, Version: vs.ver}
+	if !vs.when.IsZero() {
+		li.Computed = vs.when.Format(time.RFC3339)
+	}
+	if j := vs.job; j != nil {
+		li.State, li.Computing = LayoutComputing, LayoutUMAP
+		li.Phase, _ = j.phase.Load().(string)
+		if t := j.total.Load(); t > 0 {
+			li.Progress = float64(j.done.Load()) / float64(t)
+		}
+	} else if vs.lastErr != "" {
+		li.State, li.Error = LayoutFailed, vs.lastErr
+	}
+	return li
+}
+
+// ViewLayoutRequest asks for a re-layout.
+type ViewLayoutRequest struct {
+	ViewRef
+	Method string `json:"method"`
+}
+
+// ViewRelayout recomputes the layout: PCA at once, UMAP in the background
+// (the summary's layout state says when it lands). Rows placed since the
+// last layout are laid out with everyone else.
+func (e *Engine) ViewRelayout(ctx context.Context, dataset string, req ViewLayoutRequest) (ViewSummary, error) {
+	switch req.Method {
+	case LayoutUMAP, LayoutPCA:
+	case "":
+		return ViewSummary{}, fieldErr(ErrInvalid, "method", "is required: \"umap\" or \"pca\"")
+	default:
+		return ViewSummary{}, fieldErr(ErrInvalid, "method", "must be \"umap\" or \"pca\", got %q", req.Method)
+	}
+	vs, err := e.view(ctx, dataset, req.ViewRef)
+	if err != nil {
+		return ViewSummary{}, err
+	}
+	defer vs.mu.Unlock()
+	if req.Method == LayoutPCA {
+		vs.cancelJob()
+		if err := e.computePCA(ctx, vs); err != nil {
+			return ViewSummary{}, err
+		}
+	} else if len(vs.iids) > 0 {
+		e.startUMAP(vs)
+	}
+	return e.summaryLocked(ctx, vs)
+}
