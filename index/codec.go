@@ -58,6 +58,7 @@ func (e *encoder) flush() (int64, error) {
 
 type decoder struct {
 	r   io.Reader
+	n   int64 // bytes consumed so far
 	err error
 	buf [8]byte
 	big []byte
@@ -80,7 +81,9 @@ func (d *decoder) read(p []byte) {
 	if d.err != nil {
 		return
 	}
-	if _, err := io.ReadFull(d.r, p); err != nil {
+	k, err := io.ReadFull(d.r, p)
+	d.n += int64(k)
+	if err != nil {
 		d.fail("short read: %v", err)
 	}
 }

@@ -145,6 +145,8 @@ type scratch struct {
 	sel      []cand
 	pruneIn  []cand
 	pruneOut []cand
+	plan     [][]cand // per-level neighbours chosen by an insert
+	queue    []uint32 // BFS queue for Delete's layer-0 check
 }
 
 func (h *HNSW) getScratch() *scratch {

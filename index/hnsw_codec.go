@@ -75,6 +75,11 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 	return e.flush()
 }
 
+// decodeBudget is the storage a decoder may allocate for in input bytes.
+// Legitimate files stay far below it: upper levels hold ~1/(M-1) of the
+// nodes, each with ~M links, on ~log_M(n) levels.
+func decodeBudget(in int64) int64 { return 16*in + 1<<20 }
+
 // lenner is implemented by bytes.Reader, bytes.Buffer and strings.Reader;
 // when available, header counts are checked against the bytes left.
 type lenner interface{ Len() int }
@@ -124,7 +129,10 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorruptSnapshot, err)
 	}
-	if limit >= 0 {
+	// Pre-size only while the link rows stay proportional to the input:
+	// a node needs as few as 13+4·dim input bytes but owns a 4·(2M+1)-byte
+	// layer-0 row. Otherwise storage grows (geometrically) as nodes arrive.
+	if limit >= 0 && int64(n)*int64(4*(h.m0+1)) <= decodeBudget(limit) {
 		h.growTo(int(n), 0, 0) // count verified against the input size
 	}
 	var row []uint32
@@ -136,8 +144,19 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 		if d.err != nil {
 			break
 		}
-		// Without a size hint, storage grows (geometrically) only as
-		// nodes actually arrive.
+		// Storage grows (geometrically) only as nodes actually arrive.
+		// An upper row is allocated on every upper level (rows are dense
+		// across levels), costing 4·(M+1)·maxLevel bytes for as little as
+		// 4 bytes of link count per level: many nodes on high levels would
+		// cost ~100x their input in memory (and each later Delete scans
+		// every level). Keep upper storage proportional to the input read.
+		if lv > 0 {
+			need := int64(max(len(h.upper), lv)) * int64(h.nUp+1) * int64(4*(h.m+1))
+			if need > decodeBudget(d.n) {
+				d.fail("node %d: %d nodes on upper levels (up to %d) need %d bytes of links for %d input bytes", s, h.nUp+1, lv, need, d.n)
+				break
+			}
+		}
 		h.growTo(int(s)+1, int(h.nUp)+1, lv)
 		id := d.u64()
 		if _, dup := h.labels[id]; dup && d.err == nil {

@@ -106,7 +106,14 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 	for l := top; l > level; l-- {
 		cur, dcur = h.greedy(sc, q, cur, dcur, l)
 	}
-	for l := min(top, level); l >= 0; l-- {
+	// Phase 1, top-down: choose the neighbours on every level without
+	// publishing anything.
+	lmax := min(top, level)
+	if cap(sc.plan) < lmax+1 {
+		sc.plan = append(sc.plan[:cap(sc.plan)], make([][]cand, lmax+1-cap(sc.plan))...)
+	}
+	sc.plan = sc.plan[:lmax+1]
+	for l := lmax; l >= 0; l-- {
 		// No cancellation: an insert is never abandoned half-linked.
 		_ = h.searchLayer(context.Background(), sc, q, cur, dcur, h.cfg.EfConstruction, l, nil)
 		sc.out = sc.res.sortedAsc(sc.out)
@@ -114,20 +121,30 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 		if len(w) > 0 && w[0].slot == slot { // defensive: never self-link
 			w = w[1:]
 		}
-		sc.sel = h.selectNeighbors(sc.sel, w, h.m)
+		sc.plan[l] = h.selectNeighbors(sc.plan[l], w, h.m)
+		if len(w) > 0 {
+			cur, dcur = w[0].slot, w[0].d
+		}
+	}
+	// Phase 2, bottom-up: write the node's own row on a level before any
+	// back-link on that level makes it reachable there, and finish the
+	// levels below first. A concurrent insert can therefore only ever
+	// reach this node on a level whose row is complete and whose lower
+	// levels are complete too: it is never trapped in an empty row (which
+	// left it linked to this node alone) and its back-links are never
+	// overwritten by the row write below (which stranded it).
+	for l := 0; l <= lmax; l++ {
+		sel := sc.plan[l]
 		mu := h.lockFor(slot)
 		mu.Lock()
 		r := h.row(slot, l)
-		r[0] = uint32(len(sc.sel))
-		for i, c := range sc.sel {
+		r[0] = uint32(len(sel))
+		for i, c := range sel {
 			r[1+i] = c.slot
 		}
 		mu.Unlock()
-		for _, c := range sc.sel {
+		for _, c := range sel {
 			h.addLink(sc, c.slot, slot, c.d, l)
-		}
-		if len(w) > 0 {
-			cur, dcur = w[0].slot, w[0].d
 		}
 	}
 	if raises {
