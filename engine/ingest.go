@@ -53,6 +53,20 @@ type IngestError struct {
 // A bad image is reported in Failed and never stops the batch; the good
 // ones are written in one transaction.
 func (e *Engine) IngestImages(ctx context.Context, dataset, model string, items []ImageItem) (IngestResult, error) {
+	return e.IngestImagesWith(ctx, dataset, IngestOptions{Model: model}, items)
+}
+
+// IngestOptions tune one ingest.
+type IngestOptions struct {
+	Model string // "" means the default model
+	// SkipDetection leaves out inference boxes of detector models: about
+	// 10× cheaper per image with the built-in model.
+	SkipDetection bool
+}
+
+// IngestImagesWith is IngestImages with options.
+func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts IngestOptions, items []ImageItem) (IngestResult, error) {
+	model := opts.Model
 	if model == "" {
 		model = e.opts.DefaultModel
 	}
@@ -92,6 +106,13 @@ func (e *Engine) IngestImages(ctx context.Context, dataset, model string, items 
 	}
 	if od := lm.emb.ObjectDim(); hasBoxes && od != 0 && od != lm.emb.Dim() {
 		if boxSpace, err = e.ensureModelSpace(ctx, dataset, lm.def.manifest, "-boxes", od); err != nil {
+			return IngestResult{}, err
+		}
+	}
+	// Detector models also get inference boxes (engine/ingest_detect.go).
+	var dets map[string][]ObjectInput
+	if !opts.SkipDetection {
+		if dets, err = e.detectObjects(ctx, dataset, lm, items); err != nil {
 			return IngestResult{}, err
 		}
 	}
@@ -136,6 +157,7 @@ func (e *Engine) IngestImages(ctx context.Context, dataset, model string, items 
 			}
 			p.Objects = append(p.Objects, o)
 		}
+		p.Objects = appendDetections(p.Objects, dets[it.ID], e.opts.Limits.MaxObjects)
 		points = append(points, p)
 	}
 	if err := ctx.Err(); err != nil {

@@ -46,6 +46,20 @@ type registeredDef struct {
 type loadedModel struct {
 	emb *extract.Embedder
 	def *registeredDef
+	// det is the model's Detector (manifests with a detection section),
+	// created on first ingest by detector(); detErr remembers a failed
+	// load. Both guarded by modelSet.mu.
+	det    *extract.Detector
+	detErr error
+}
+
+// close releases the embedder and the detector, if any.
+func (lm *loadedModel) close() error {
+	var errs []error
+	if lm.det != nil {
+		errs = append(errs, lm.det.Close())
+	}
+	return errors.Join(append(errs, lm.emb.Close())...)
 }
 
 // loadModelDefs finds built-in manifests (Options.ModelDir/*.json) and the
@@ -183,8 +197,15 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 		return ModelInfo{}, fieldErr(ErrInvalid, "model", "%v", err)
 	}
 	emb.Close()
+	if m.Detection != nil { // check the heads too, so ingest does not fail later
+		det, err := extract.NewDetector(e.models.rt, &m, staging, extract.DetectorOptions{Sessions: 1})
+		if err != nil {
+			return ModelInfo{}, fieldErr(ErrInvalid, "model", "detection: %v", err)
+		}
+		det.Close()
+	}
 	if old := e.models.embedders[m.Name]; old != nil {
-		old.emb.Close()
+		old.close()
 		delete(e.models.embedders, m.Name)
 	}
 	if err := os.RemoveAll(dir); err != nil {
@@ -219,7 +240,7 @@ func (e *Engine) closeModels() error {
 	defer e.models.mu.Unlock()
 	var errs []error
 	for _, lm := range e.models.embedders {
-		errs = append(errs, lm.emb.Close())
+		errs = append(errs, lm.close())
 	}
 	e.models.embedders = map[string]*loadedModel{}
 	if e.models.rt != nil {

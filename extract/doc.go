@@ -17,6 +17,9 @@
 //   - Pooling (global average, GeM, adaptive to ≤ MaxDim) and ROIAlign.
 //   - Embedder: session pool + batching; EmbedImages, EmbedWithBoxes,
 //     the streaming EmbedFiles pipeline and RunBatch for raw access.
+//   - Detector (manifest "detection" section): CenterNet-style decoding of
+//     heatmap/box heads into classed boxes, each with a ROI-aligned vector
+//     from the same run; own session pool, batched Detect / DetectItems.
 //
 // # Guarantees
 //

