@@ -2,12 +2,9 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/reef-ml/reef/extract"
 )
@@ -41,53 +38,21 @@ func BenchmarkIngestVsBareORT(b *testing.B) {
 		}
 		f.Close()
 	}
-	e.CreateDataset(ctx, "bench")
 	files, _ := filepath.Glob(filepath.Join(images, "*", "image_000[1-2].jpg"))
 	files = files[:min(len(files), 64)]
-	items := make([]ImageItem, len(files))
-	decoded := make([]image.Image, len(files))
+	data := make([][]byte, len(files))
 	for i, p := range files {
-		data, _ := os.ReadFile(p)
-		items[i] = ImageItem{ID: fmt.Sprint(i), Data: data}
-		if decoded[i], err = extract.DecodeImage(data, extract.DefaultImageLimits()); err != nil {
+		data[i], _ = os.ReadFile(p)
+	}
+	var last IngestMeasure
+	for b.Loop() {
+		m, err := e.MeasureIngest(ctx, model, data, 1, 16)
+		if err != nil {
 			b.Fatal(err)
 		}
+		last = m
 	}
-	lm, err := e.embedder(model)
-	if err != nil {
-		b.Fatal(err)
-	}
-	mm := lm.def.manifest
-	bare, err := extract.NewEmbedder(e.models.rt, &mm, lm.def.dir, extract.EmbedderOptions{Sessions: 1, BatchSize: 16})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bare.Close()
-	input, _, err := bare.Preprocess(decoded)
-	if err != nil {
-		b.Fatal(err)
-	}
-	per := len(input) / len(decoded)
-	var reefTime, bareTime time.Duration
-	for b.Loop() {
-		start := time.Now()
-		res, err := e.IngestImagesWith(ctx, "bench", IngestOptions{Model: model, SkipDetection: true}, items)
-		if err != nil || res.Upserted != len(items) {
-			b.Fatal(res, err)
-		}
-		reefTime += time.Since(start)
-		start = time.Now()
-		for lo := 0; lo < len(decoded); lo += 16 {
-			n := min(16, len(decoded)-lo)
-			if _, err := bare.RunBatch(ctx, input[lo*per:(lo+n)*per], n); err != nil {
-				b.Fatal(err)
-			}
-		}
-		bareTime += time.Since(start)
-	}
-	reefRate := float64(b.N*len(items)) / reefTime.Seconds()
-	bareRate := float64(b.N*len(items)) / bareTime.Seconds()
-	b.ReportMetric(reefRate, "reef-img/s")
-	b.ReportMetric(bareRate, "bare-ort-img/s")
-	b.ReportMetric(reefRate/bareRate, "ratio")
+	b.ReportMetric(last.ReefPerSec, "reef-img/s")
+	b.ReportMetric(last.BarePerSec, "bare-ort-img/s")
+	b.ReportMetric(last.Ratio, "ratio")
 }

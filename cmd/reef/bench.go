@@ -25,7 +25,7 @@ import (
 
 func benchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure index settings and a running server"}
-	cmd.AddCommand(benchIndexCmd(), benchServeCmd())
+	cmd.AddCommand(benchIndexCmd(), benchServeCmd(), benchIngestCmd())
 	return cmd
 }
 

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reef-ml/reef/engine"
+)
+
+func benchIngestCmd() *cobra.Command {
+	var (
+		model, models, ort  string
+		limit, rounds, batch int
+		asJSON               bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ingest DIR",
+		Short: "Images/s of reef's ingest vs bare ONNX Runtime on the same images and model",
+		Long: "bench ingest runs locally (no server): it ingests up to --limit images from DIR into a scratch\n" +
+			"data directory, end to end, and runs the same model bare on the same images already decoded\n" +
+			"and preprocessed (one session, all cores, the same batch size), --rounds times each.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var files []string
+			filepath.WalkDir(args[0], func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(p))] {
+					files = append(files, p)
+				}
+				return nil
+			})
+			sort.Strings(files)
+			if len(files) == 0 {
+				return fmt.Errorf("no images under %s", args[0])
+			}
+			files = files[:min(limit, len(files))]
+			images := make([][]byte, len(files))
+			for i, p := range files {
+				var err error
+				if images[i], err = os.ReadFile(p); err != nil {
+					return err
+				}
+			}
+			dir, err := os.MkdirTemp("", "reef-bench-ingest-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			opts := engine.DefaultOptions()
+			opts.DataDir, opts.ModelDir, opts.ORTLibrary, opts.SnapshotInterval = dir, findModelDir(models), ort, 0
+			opts.Logger = newLogger("warn")
+			if model != "" {
+				opts.DefaultModel = model
+			}
+			eng, err := engine.Open(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			m, err := eng.MeasureIngest(cmd.Context(), "", images, rounds, batch)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(m)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s, %d images × %d rounds, batch %d:\n  reef ingest  %.1f images/s\n  bare ORT     %.1f images/s\n  ratio        %.2f×\n",
+				m.Model, m.Images, m.Rounds, m.BatchSize, m.ReefPerSec, m.BarePerSec, m.Ratio)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "built-in model (default: reef-centernet-v1)")
+	f.StringVar(&models, "models", envOr("REEF_MODELS", filepath.Join("models", "builtin")), "built-in model directory")
+	f.StringVar(&ort, "ort", envOr("REEF_ORT_LIB", ""), "ONNX Runtime library")
+	f.IntVar(&limit, "limit", 64, "images to use")
+	f.IntVar(&rounds, "rounds", 3, "timed rounds")
+	f.IntVar(&batch, "batch", 16, "batch size")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
