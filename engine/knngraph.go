@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 
 	"github.com/reef-ml/reef/analysis"
@@ -216,19 +215,4 @@ func readGraphFile(path string, rows *Rows) (*analysis.Graph, error) {
 		return nil, errors.New("graph file size differs")
 	}
 	return g, nil
-}
-
-// rowsForIDs maps point (or object) references to rows, in order.
-func rowsForIIDs(rows *Rows, iids []uint64) ([]int, error) {
-	rowOf := rows.RowOf()
-	out := make([]int, len(iids))
-	for i, id := range iids {
-		r, ok := rowOf[id]
-		if !ok {
-			return nil, fmt.Errorf("%w: iid %d has no vector in space %q", ErrNotFound, id, rows.Space)
-		}
-		out[i] = int(r)
-	}
-	sort.Ints(out)
-	return out, nil
 }
