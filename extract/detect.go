@@ -208,8 +208,7 @@ type Detector struct {
 	maxBatch int
 	dim      int
 
-	mu     sync.RWMutex
-	closed bool
+	guard closeGuard
 }
 
 // NewDetector loads m's model from modelDir with the detection heads and
@@ -332,25 +331,13 @@ func (d *Detector) Spec() DetectionSpec { return d.spec }
 // Close releases the sessions. Safe to call twice; it waits for in-flight
 // calls. Close Detectors before their Runtime.
 func (d *Detector) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.closed {
-		d.closed = true
-		d.pool.close()
-	}
+	d.guard.close(d.pool.close)
 	return nil
 }
 
-func (d *Detector) enter() error {
-	d.mu.RLock()
-	if d.closed {
-		d.mu.RUnlock()
-		return ErrClosed
-	}
-	return nil
-}
+func (d *Detector) enter() error { return d.guard.enter() }
 
-func (d *Detector) leave() { d.mu.RUnlock() }
+func (d *Detector) leave() { d.guard.leave() }
 
 // Detect runs detection on decoded images, in batches spread over the
 // session pool. Output order matches input; an image with nothing above

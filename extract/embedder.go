@@ -35,8 +35,7 @@ type Embedder struct {
 	dim      int
 	objDim   int
 
-	mu     sync.RWMutex
-	closed bool
+	guard closeGuard
 }
 
 // NewEmbedder loads the manifest's model from modelDir (refusing unsafe
@@ -149,25 +148,13 @@ func (e *Embedder) Manifest() Manifest { return e.m }
 // Close releases the sessions. Safe to call twice; it waits for in-flight
 // calls. Close Embedders before their Runtime.
 func (e *Embedder) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.closed {
-		e.closed = true
-		e.pool.close()
-	}
+	e.guard.close(e.pool.close)
 	return nil
 }
 
-func (e *Embedder) enter() error {
-	e.mu.RLock()
-	if e.closed {
-		e.mu.RUnlock()
-		return ErrClosed
-	}
-	return nil
-}
+func (e *Embedder) enter() error { return e.guard.enter() }
 
-func (e *Embedder) leave() { e.mu.RUnlock() }
+func (e *Embedder) leave() { e.guard.leave() }
 
 // EmbedImages embeds already-decoded images, preprocessing them in parallel
 // and spreading batches over the session pool. Output order matches input.
