@@ -78,6 +78,10 @@ func (e *Engine) loadModelDefs() error {
 			e.models.known[m.Name] = &registeredDef{manifest: *m, dir: dir, source: "builtin"}
 		}
 	}
+	if _, ok := e.models.known[e.opts.DefaultModel]; !ok && e.opts.DefaultModel != "" {
+		e.log.Warn("the default image model is not installed: image ingest needs it (run `make setup`, or pass --models)",
+			"model", e.opts.DefaultModel, "dir", e.opts.ModelDir)
+	}
 	stored, err := e.db.Models()
 	if err != nil {
 		return err
