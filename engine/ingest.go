@@ -1,15 +1,10 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
-
-	xdraw "golang.org/x/image/draw"
 
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/storage"
@@ -134,7 +129,7 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 				boxes = nil
 			}
 			select {
-			case in <- extract.Item{ID: it.ID, Path: it.Path, Data: it.Data, Boxes: boxes}:
+			case in <- extract.Item{ID: it.ID, Path: it.Path, Data: it.Data, Boxes: boxes, Thumbnail: true}:
 			case <-ctx.Done():
 				return
 			}
@@ -143,6 +138,7 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 	go lm.emb.EmbedFiles(ctx, in, out)
 	res := IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: []IngestError{}}
 	var points []PointInput
+	thumbs := make(map[string][]byte, len(items))
 	for r := range out {
 		if r.Err != nil {
 			res.Failed = append(res.Failed, IngestError{ID: r.ID, Error: r.Err.Error()})
@@ -159,6 +155,9 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 		}
 		p.Objects = appendDetections(p.Objects, dets[it.ID], e.opts.Limits.MaxObjects)
 		points = append(points, p)
+		if r.Thumbnail != nil {
+			thumbs[it.ID] = r.Thumbnail
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err
@@ -171,7 +170,7 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 		return res, err
 	}
 	res.Upserted, res.Seq = wr.Upserted, wr.Seq
-	e.storeIngestThumbnails(ctx, dataset, items, points, byID)
+	e.storeIngestThumbnails(ctx, dataset, points, thumbs)
 	return res, nil
 }
 
@@ -218,41 +217,22 @@ func (e *Engine) MissingPoints(ctx context.Context, dataset string, ids []string
 }
 
 // storeIngestThumbnails keeps a small JPEG of each ingested image for the
-// embedding view, decoded as ingest decodes (EXIF orientation, WebP, pixel
-// limits). The points are stored whether or not thumbnails can be made.
-func (e *Engine) storeIngestThumbnails(ctx context.Context, dataset string, items []ImageItem, points []PointInput, byID map[string]int) {
+// embedding view. The thumbnails come from the extract pipeline (made from
+// the pixels it decoded for the model, so EXIF orientation, WebP and pixel
+// limits apply as for ingest); the points are stored whether or not
+// thumbnails could be made or stored.
+func (e *Engine) storeIngestThumbnails(ctx context.Context, dataset string, points []PointInput, made map[string][]byte) {
 	var ids []string
 	var thumbs [][]byte
 	for _, p := range points {
-		it := items[byID[p.ID]]
-		var img image.Image
-		var err error
-		if it.Data != nil {
-			img, err = extract.DecodeImage(it.Data, extract.DefaultImageLimits())
-		} else {
-			img, err = extract.DecodeImageFile(it.Path, extract.DefaultImageLimits())
+		if t := made[p.ID]; t != nil {
+			ids, thumbs = append(ids, p.ID), append(thumbs, t)
 		}
-		if err != nil || ctx.Err() != nil {
-			continue
-		}
-		src := img.Bounds()
-		scale := float64(ingestThumbSide) / float64(max(src.Dx(), src.Dy()))
-		w, h := max(1, int(float64(src.Dx())*min(scale, 1))), max(1, int(float64(src.Dy())*min(scale, 1)))
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, src, xdraw.Src, nil)
-		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 85}); err != nil {
-			continue
-		}
-		ids, thumbs = append(ids, p.ID), append(thumbs, buf.Bytes())
 	}
-	if len(ids) == 0 {
+	if len(ids) == 0 || ctx.Err() != nil {
 		return
 	}
 	if err := e.db.PutThumbnails(dataset, ids, thumbs); err != nil {
 		e.log.Warn("thumbnails not stored", "dataset", dataset, "images", len(ids), "err", err)
 	}
 }
-
-// ingestThumbSide is the longest side of an ingest thumbnail, in pixels.
-const ingestThumbSide = 128

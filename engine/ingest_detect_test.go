@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +68,17 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 	}
 	if res.Upserted != 4 || len(res.Failed) != 1 || res.Failed[0].ID != "broken.jpg" {
 		t.Fatalf("ingest = %+v", res)
+	}
+	// Every ingested image gets a ≤128 px JPEG thumbnail from the pipeline.
+	for _, it := range items[:4] {
+		b, ct, err := e.Thumbnail(ctx, "photos", it.ID)
+		if err != nil {
+			t.Fatalf("thumbnail %s: %v", it.ID, err)
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		if err != nil || ct != "image/jpeg" || max(cfg.Width, cfg.Height) != 128 {
+			t.Fatalf("thumbnail %s: %s %dx%d %v", it.ID, ct, cfg.Width, cfg.Height, err)
+		}
 	}
 
 	const boxSpace = "reef-centernet-v1-boxes"

@@ -12,6 +12,7 @@ type prepared struct {
 	input []float32
 	t     Transform
 	boxes [][4]float32
+	thumb []byte // JPEG thumbnail, when the item asked for one
 	err   error
 }
 

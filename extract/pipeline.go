@@ -3,25 +3,33 @@ package extract
 import (
 	"context"
 	"fmt"
+	"image"
 	"sync"
 )
 
 // Item is one image to embed in EmbedFiles. Data, when non-nil, is decoded
 // instead of reading Path. Boxes (optional, [x,y,w,h] in image pixels) get
-// per-box embeddings via the manifest's object_layer.
+// per-box embeddings via the manifest's object_layer. Thumbnail asks for a
+// small JPEG of the image (Result.Thumbnail), made from the pixels already
+// decoded for the model, so callers need not decode the image again.
 type Item struct {
-	ID    string
-	Path  string
-	Data  []byte
-	Boxes [][4]float32
+	ID        string
+	Path      string
+	Data      []byte
+	Boxes     [][4]float32
+	Thumbnail bool
 }
 
 // Result is the outcome for one Item. Exactly one of Err or Embedding is set.
+// Thumbnail, when the item asked for one, is a JPEG whose longest side is at
+// most ThumbnailSide pixels; it is best effort and nil if it could not be
+// encoded.
 type Result struct {
 	ID        string
 	Path      string
 	Embedding []float32
 	Boxes     [][]float32
+	Thumbnail []byte
 	Err       error
 }
 
@@ -134,7 +142,7 @@ func (e *Embedder) EmbedFiles(ctx context.Context, items <-chan Item, out chan<-
 				for i, j := range b {
 					r := Result{ID: j.it.ID, Path: j.it.Path, Err: err}
 					if err == nil {
-						r.Embedding, r.Boxes = vecs[i], boxes[i]
+						r.Embedding, r.Boxes, r.Thumbnail = vecs[i], boxes[i], j.p.thumb
 					}
 					if !sendResult(ctx, out, r) {
 						return
@@ -152,19 +160,26 @@ func (e *Embedder) decodeItem(it Item) prepared {
 	if len(it.Boxes) > 0 && e.m.ObjectLayer == "" {
 		return prepared{err: fmt.Errorf("%w: model %q has no object_layer for box embeddings", ErrBadManifest, e.m.Name)}
 	}
-	data := it.Data
-	if data == nil {
-		img, err := DecodeImageFile(it.Path, e.opts.Limits)
-		if err != nil {
-			return prepared{err: err}
-		}
-		return e.prepare(img, it.Boxes)
+	var img image.Image
+	var err error
+	if it.Data == nil {
+		img, err = DecodeImageFile(it.Path, e.opts.Limits)
+	} else {
+		img, err = DecodeImage(it.Data, e.opts.Limits)
 	}
-	img, err := DecodeImage(data, e.opts.Limits)
 	if err != nil {
 		return prepared{err: err}
 	}
-	return e.prepare(img, it.Boxes)
+	if !it.Thumbnail {
+		return e.prepare(img, it.Boxes)
+	}
+	// Convert once; the model resize and the thumbnail both read the RGBA.
+	rgba := toRGBA(img)
+	p := e.prepare(rgba, it.Boxes)
+	if p.err == nil {
+		p.thumb, _ = ThumbnailJPEG(rgba, ThumbnailSide) // best effort
+	}
+	return p
 }
 
 func sendResult(ctx context.Context, out chan<- Result, r Result) bool {

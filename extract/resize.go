@@ -69,13 +69,13 @@ func ResizeForModel(img image.Image, w, h int, mode string) (*image.RGBA, Transf
 	// filter only handles the last ≤2× reduction (fast and alias-free).
 	kx := srcRect.Dx() / (2 * dstRect.Dx())
 	ky := srcRect.Dy() / (2 * dstRect.Dy())
-	var from image.Image = src
+	from := src
 	if kx > 1 || ky > 1 {
 		kx, ky = max(kx, 1), max(ky, 1)
 		from = areaShrink(src, srcRect, kx, ky)
 		srcRect = from.Bounds()
 	}
-	xdraw.CatmullRom.Scale(dst, dstRect, from, srcRect, xdraw.Src, nil)
+	resampleCatmullRom(dst, dstRect, from, srcRect)
 	return dst, t
 }
 

@@ -28,6 +28,8 @@ import (
 
 	"golang.org/x/image/draw"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	reefextract "github.com/reef-ml/reef/extract"
 )
 
 type sample struct {
@@ -70,8 +72,19 @@ func readSplit(t testing.TB, dir, name string, limit int) []sample {
 }
 
 // loadRGB decodes an image and resizes the whole frame (no crop) to size×size
-// with an antialiasing Catmull-Rom filter, returning NHWC RGB 0..255.
+// with an antialiasing Catmull-Rom filter, returning NHWC RGB 0..255. With
+// REEF_QUALITY_PIPELINE=1 it decodes and resizes the way ingest does
+// (extract.DecodeImageFile + extract.ResizeForModel, stretch), so changes to
+// the production resize show up in the figures.
 func loadRGB(path string, size int) ([]float32, error) {
+	if os.Getenv("REEF_QUALITY_PIPELINE") != "" {
+		img, err := reefextract.DecodeImageFile(path, reefextract.DefaultImageLimits())
+		if err != nil {
+			return nil, err
+		}
+		dst, _ := reefextract.ResizeForModel(img, size, size, reefextract.ResizeStretch)
+		return rgbaToRGB(dst, size), nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -83,13 +96,18 @@ func loadRGB(path string, size int) ([]float32, error) {
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, size, size))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	return rgbaToRGB(dst, size), nil
+}
+
+// rgbaToRGB returns the size×size RGBA image's pixels as NHWC RGB 0..255.
+func rgbaToRGB(dst *image.RGBA, size int) []float32 {
 	out := make([]float32, size*size*3)
 	for i := 0; i < size*size; i++ {
 		out[3*i] = float32(dst.Pix[4*i])
 		out[3*i+1] = float32(dst.Pix[4*i+1])
 		out[3*i+2] = float32(dst.Pix[4*i+2])
 	}
-	return out, nil
+	return out
 }
 
 // candidate feature maps of the centernet graph.
