@@ -5,7 +5,7 @@
 
 GO        ?= go
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium
+APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium espeak-ng
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: setup build serve test bench fuzz clean
@@ -15,7 +15,8 @@ setup:
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS)
 	$(GO) mod download
 	scripts/fetch-onnxruntime.sh
-	@if [ -x scripts/build-default-model.sh ]; then scripts/build-default-model.sh; fi
+	scripts/build-default-model.sh
+	scripts/fetch-audio-models.sh
 	$(MAKE) build
 
 build:
