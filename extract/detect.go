@@ -76,24 +76,13 @@ func NewDetector(rt *Runtime, m *Manifest, modelDir string, opts DetectorOptions
 	}
 	opts.Sessions = min(opts.Sessions, 64)
 	opts.Limits = opts.Limits.withDefaults()
-	threads := max(1, procs/opts.Sessions)
-	if rt != nil && rt.opts.IntraOpThreads > 0 {
-		threads = rt.opts.IntraOpThreads
-	}
+	threads := sessionThreads(rt, opts.Sessions)
 
 	path, err := ResolveModelPath(modelDir, mm.File)
 	if err != nil {
 		return nil, err
 	}
-	model, err := LoadModelFile(path)
-	if err != nil {
-		return nil, err
-	}
-	gb, err := modelGraphBytes(model)
-	if err != nil {
-		return nil, err
-	}
-	g, err := parseGraph(gb)
+	model, g, err := loadModelGraph(path)
 	if err != nil {
 		return nil, err
 	}

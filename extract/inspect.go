@@ -63,15 +63,7 @@ func (in *Inspection) Tensor(name string) (TensorInfo, bool) {
 // once on a zero input (batch 1; dynamic spatial dims from opts or 224) and
 // reports every tensor's shape together with a suggested embedding layer.
 func Inspect(ctx context.Context, rt *Runtime, modelPath string, opts InspectOptions) (*Inspection, error) {
-	model, err := LoadModelFile(modelPath)
-	if err != nil {
-		return nil, err
-	}
-	gb, err := modelGraphBytes(model)
-	if err != nil {
-		return nil, err
-	}
-	g, err := parseGraph(gb)
+	model, g, err := loadModelGraph(modelPath)
 	if err != nil {
 		return nil, err
 	}

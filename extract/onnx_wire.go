@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"runtime"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -294,4 +295,31 @@ func withExtraOutputs(model []byte, names []string, typed map[string][]byte) ([]
 		b = b[n+m:]
 	}
 	return out, nil
+}
+
+// loadModelGraph reads a model file (refusing unsafe external data) and
+// parses its graph: the first step of every way reef opens a model.
+func loadModelGraph(path string) ([]byte, *onnxGraph, error) {
+	model, err := LoadModelFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	gb, err := modelGraphBytes(model)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := parseGraph(gb)
+	if err != nil {
+		return nil, nil, err
+	}
+	return model, g, nil
+}
+
+// sessionThreads is the intra-op thread count of each of n sessions: the
+// cores shared out, unless the Runtime fixes it.
+func sessionThreads(rt *Runtime, sessions int) int {
+	if rt != nil && rt.opts.IntraOpThreads > 0 {
+		return rt.opts.IntraOpThreads
+	}
+	return max(1, runtime.GOMAXPROCS(0)/sessions)
 }
