@@ -151,6 +151,18 @@ func BenchmarkSynthetic200k(b *testing.B) {
 	benchLayout(b, nb, ds, labels, time.Since(t0), nil)
 }
 
+// BenchmarkSynthetic1M: 1,000,000 points from 20 Gaussian blobs in 16-D,
+// 15-NN from HNSW: the measured (not extrapolated) 1M layout.
+func BenchmarkSynthetic1M(b *testing.B) {
+	if !heavy() {
+		b.Skip("set REEF_HEAVY=1")
+	}
+	vecs, labels := blobs(1_000_000, 16, 20, 12, 99)
+	t0 := time.Now()
+	nb, ds := indexKNN(b, vecs, 15)
+	benchLayout(b, nb, ds, labels, time.Since(t0), nil)
+}
+
 func benchLayout(b *testing.B, nb [][]int32, ds [][]float32, labels []int, knn time.Duration, tweak func(*Options)) {
 	b.ReportMetric(knn.Seconds(), "knn-s")
 	o := DefaultOptions()
