@@ -127,6 +127,10 @@ type spaceState struct {
 	// snapSeq is the sequence of the last snapshot written or loaded,
 	// per level; guarded by Engine.writeMu.
 	snapSeq [2]uint64
+	// diverged marks a level whose index missed a committed write; it is
+	// never snapshotted, so the next open rebuilds it from storage.
+	// Guarded by Engine.writeMu.
+	diverged [2]bool
 }
 
 func (s *spaceState) level(l storage.Level) index.Index {

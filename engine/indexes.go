@@ -249,10 +249,12 @@ func (e *Engine) applyLocked(ctx context.Context, ds *datasetState, seq uint64, 
 		space string
 		level storage.Level
 	}
-	puts := map[key]*struct {
+	type pending struct {
+		sp   *spaceState
 		ids  []uint64
 		vecs [][]float32
-	}{}
+	}
+	puts := map[key]*pending{}
 	for _, c := range changes {
 		e.mu.RLock()
 		sp := ds.spaces[c.Space]
@@ -260,42 +262,51 @@ func (e *Engine) applyLocked(ctx context.Context, ds *datasetState, seq uint64, 
 		if sp == nil {
 			continue
 		}
-		idx := sp.level(c.Level)
 		k := key{c.Space, c.Level}
 		if c.Op == storage.OpDelete {
 			// A delete must not overtake a pending put of the same batch.
 			if p := puts[k]; p != nil {
-				e.flushPuts(ctx, idx, p.ids, p.vecs)
+				e.flushPuts(ctx, ds, sp, c.Level, p.ids, p.vecs)
 				delete(puts, k)
 			}
-			idx.Delete(c.IID)
+			sp.level(c.Level).Delete(c.IID)
 			continue
 		}
 		p := puts[k]
 		if p == nil {
-			p = &struct {
-				ids  []uint64
-				vecs [][]float32
-			}{}
+			p = &pending{sp: sp}
 			puts[k] = p
 		}
 		p.ids, p.vecs = append(p.ids, c.IID), append(p.vecs, c.Vec)
 	}
 	for k, p := range puts {
-		e.mu.RLock()
-		sp := ds.spaces[k.space]
-		e.mu.RUnlock()
-		e.flushPuts(ctx, sp.level(k.level), p.ids, p.vecs)
+		e.flushPuts(ctx, ds, p.sp, k.level, p.ids, p.vecs)
 	}
 	e.appliedSeq = seq
 }
 
-func (e *Engine) flushPuts(ctx context.Context, idx index.Index, ids []uint64, vecs [][]float32) {
-	// The batch is committed and was validated; an index error here means
-	// the cache diverged, which Check reports and a rebuild repairs.
-	if err := e.addMany(context.WithoutCancel(ctx), idx, ids, vecs); err != nil {
-		e.log.Error("index insert failed after commit; run `reef check`", "err", err)
+// flushPuts inserts committed vectors. The batch was validated, so an error
+// here means the cache diverged from storage: the level is marked so that it
+// is never snapshotted and its old snapshot is removed, and the next open
+// rebuilds it from storage (Check reports it meanwhile).
+func (e *Engine) flushPuts(ctx context.Context, ds *datasetState, sp *spaceState, l storage.Level, ids []uint64, vecs [][]float32) {
+	err := e.addMany(context.WithoutCancel(ctx), sp.level(l), ids, vecs)
+	if err == nil {
+		return
 	}
+	e.log.Error("index insert failed after commit; the index will be rebuilt from storage on the next open",
+		"dataset", ds.info.Name, "space", sp.info.Name, "level", l.String(), "err", err)
+	sp.diverged[levelIndex(l)] = true
+	if rmErr := os.Remove(e.snapshotPath(ds.info, sp.info.Name, l)); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+		e.log.Error("cannot remove the diverged index's snapshot", "err", rmErr)
+	}
+}
+
+func levelIndex(l storage.Level) int {
+	if l == storage.LevelObject {
+		return 1
+	}
+	return 0
 }
 
 // Snapshot writes every index whose contents changed since its last
@@ -309,7 +320,7 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 	for _, ds := range e.datasets {
 		for name, sp := range ds.spaces {
 			for i, l := range levels {
-				if sp.snapSeq[i] >= e.appliedSeq || ctx.Err() != nil {
+				if sp.snapSeq[i] >= e.appliedSeq || sp.diverged[i] || ctx.Err() != nil {
 					continue
 				}
 				hdr := index.SnapshotHeader{Seq: e.appliedSeq, Tag: snapshotTag(ds.info, name, l)}
