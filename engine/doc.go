@@ -10,6 +10,8 @@
 //     last sequence they contain. On Open a snapshot is loaded and the change
 //     log replayed from its sequence; a missing, corrupt or stale snapshot is
 //     rebuilt from storage, and the log says so.
+//   - An index that fails to take a committed write is never snapshotted
+//     again and is rebuilt from storage on the next open.
 //   - Check compares every index with storage and reports each disagreement.
 //
 // Caveats:
