@@ -45,7 +45,9 @@ for t in "${targets[@]}"; do
 		failed=1
 	fi
 	# The last progress line reads "fuzz: elapsed: 45s, execs: 123456 (2743/sec), ...".
-	execs=$(grep -Eo 'execs: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+	# A short run may end while still gathering baseline coverage, before
+	# any progress line: report "?" then, not a failure.
+	execs=$(grep -Eo 'execs: [0-9]+' "$log" | tail -1 | awk '{print $2}' || true)
 	printf '%-24s %-22s %12s  %s\n' "$name" "./$dir" "${execs:-?}" "$result"
 done
 echo "total $(( $(date +%s) - start ))s, logs in $LOGDIR"
