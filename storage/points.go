@@ -211,10 +211,8 @@ func (w *batchWriter) removePoint(old *Point) error {
 	if err := w.b.Bucket(bucketIIDs).Delete(u64key(old.IID)); err != nil {
 		return err
 	}
-	if tb := w.b.Bucket(bucketThumbs); tb != nil {
-		if err := tb.Delete([]byte(old.ID)); err != nil {
-			return err
-		}
+	if err := deleteBlobsLocked(w.b, old.ID); err != nil {
+		return err
 	}
 	return w.b.Bucket(bucketPoints).Delete([]byte(old.ID))
 }

@@ -1,135 +1,44 @@
 package storage
 
-import (
-	"fmt"
-
-	bolt "go.etcd.io/bbolt"
-)
-
-// Thumbnails live in a per-dataset bucket keyed by point id, so deleting a
-// dataset deletes them too. The bucket is created on the first Put; a
-// dataset without thumbnails has none.
-var bucketThumbs = []byte("thumbs")
+// Thumbnails are BlobThumbnail side blobs (blobs.go); these helpers keep the
+// names callers use.
 
 // MaxThumbnailBytes bounds one stored thumbnail.
 const MaxThumbnailBytes = 256 << 10
 
+// MaxAudioBytes bounds one stored playable clip: 30 s of 16 kHz 16-bit mono
+// PCM plus its WAV header.
+const MaxAudioBytes = 30*16000*2 + 44
+
 // PutThumbnail stores (or replaces) the thumbnail of a point. The point must
 // exist.
 func (db *DB) PutThumbnail(dataset, id string, data []byte) error {
-	return db.PutThumbnails(dataset, []string{id}, [][]byte{data})
+	return db.PutBlobs(BlobThumbnail, dataset, []string{id}, [][]byte{data})
 }
 
 // PutThumbnails stores many thumbnails in one transaction (all or nothing);
 // every point must exist.
 func (db *DB) PutThumbnails(dataset string, ids []string, data [][]byte) error {
-	if len(ids) != len(data) {
-		return fmt.Errorf("%w: %d ids for %d thumbnails", ErrInvalid, len(ids), len(data))
-	}
-	for i, d := range data {
-		if len(d) == 0 {
-			return fmt.Errorf("%w: empty thumbnail for %q", ErrInvalid, ids[i])
-		}
-		if len(d) > MaxThumbnailBytes {
-			return fmt.Errorf("%w: thumbnail of %d bytes for %q, limit %d", ErrInvalid, len(d), ids[i], MaxThumbnailBytes)
-		}
-	}
-	return db.update(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
-		if err != nil {
-			return err
-		}
-		tb, err := b.CreateBucketIfNotExists(bucketThumbs)
-		if err != nil {
-			return err
-		}
-		points := b.Bucket(bucketPoints)
-		for i, id := range ids {
-			if points.Get([]byte(id)) == nil {
-				return fmt.Errorf("%w: point %q", ErrNotFound, id)
-			}
-			if err := tb.Put([]byte(id), data[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return db.PutBlobs(BlobThumbnail, dataset, ids, data)
 }
 
 // Thumbnail returns a point's thumbnail, or ErrNotFound.
 func (db *DB) Thumbnail(dataset, id string) ([]byte, error) {
-	var out []byte
-	err := db.view(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
-		if err != nil {
-			return err
-		}
-		var v []byte
-		if tb := b.Bucket(bucketThumbs); tb != nil {
-			v = tb.Get([]byte(id))
-		}
-		if v == nil {
-			return fmt.Errorf("%w: no thumbnail for point %q", ErrNotFound, id)
-		}
-		out = append([]byte(nil), v...)
-		return nil
-	})
-	return out, err
+	return db.Blob(BlobThumbnail, dataset, id)
 }
 
 // HasThumbnails reports, for each id, whether a thumbnail is stored.
 func (db *DB) HasThumbnails(dataset string, ids []string) ([]bool, error) {
-	out := make([]bool, len(ids))
-	err := db.view(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
-		if err != nil {
-			return err
-		}
-		tb := b.Bucket(bucketThumbs)
-		if tb == nil {
-			return nil
-		}
-		for i, id := range ids {
-			out[i] = tb.Get([]byte(id)) != nil
-		}
-		return nil
-	})
-	return out, err
+	return db.HasBlobs(BlobThumbnail, dataset, ids)
 }
 
 // ThumbnailCount returns how many thumbnails a dataset holds.
 func (db *DB) ThumbnailCount(dataset string) (int, error) {
-	n := 0
-	err := db.view(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
-		if err != nil {
-			return err
-		}
-		if tb := b.Bucket(bucketThumbs); tb != nil {
-			n = tb.Stats().KeyN
-		}
-		return nil
-	})
-	return n, err
+	return db.BlobCount(BlobThumbnail, dataset)
 }
 
 // DeleteThumbnails removes the thumbnails of the given points; ids without
-// one are skipped. (Deleting points does not call this yet.)
+// one are skipped.
 func (db *DB) DeleteThumbnails(dataset string, ids []string) error {
-	return db.update(func(tx *bolt.Tx) error {
-		b, err := datasetBucket(tx, dataset)
-		if err != nil {
-			return err
-		}
-		tb := b.Bucket(bucketThumbs)
-		if tb == nil {
-			return nil
-		}
-		for _, id := range ids {
-			if err := tb.Delete([]byte(id)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return db.DeleteBlobs(BlobThumbnail, dataset, ids)
 }
