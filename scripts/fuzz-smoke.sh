@@ -49,6 +49,13 @@ for t in "${targets[@]}"; do
 	# any progress line: report "?" then, not a failure.
 	execs=$(grep -Eo 'execs: [0-9]+' "$log" | tail -1 | awk '{print $2}' || true)
 	printf '%-24s %-22s %12s  %s\n' "$name" "./$dir" "${execs:-?}" "$result"
+	if [ "$result" != ok ]; then
+		# CI keeps only stdout: show why, and the failing input go saved.
+		sed -e 's/^/    | /' "$log" | tail -40
+		for f in $(grep -Eo 'testdata/fuzz/[A-Za-z0-9_]+/[0-9a-f]+' "$log" | sort -u); do
+			[ -f "$dir/$f" ] && { echo "    input $dir/$f:"; sed -e 's/^/    | /' "$dir/$f" | head -c 4000; echo; }
+		done
+	fi
 done
 echo "total $(( $(date +%s) - start ))s, logs in $LOGDIR"
 exit $failed
