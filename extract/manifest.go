@@ -12,12 +12,26 @@ import (
 	"unicode"
 )
 
-// Manifest describes how to turn images into embeddings with one ONNX model.
-// It is stored as JSON next to the model (e.g. models/builtin/*.json).
+// Manifest describes how to turn images (or, with Modality "audio", audio
+// clips) into embeddings with one ONNX model. It is stored as JSON next to
+// the model (e.g. models/builtin/*.json).
 type Manifest struct {
 	Name        string `json:"name"`
 	Version     string `json:"version,omitempty"`
 	Description string `json:"description,omitempty"`
+	// Modality is "image" (the default) or "audio". An audio model takes a
+	// float32 waveform [1, samples] (or [samples]) at SampleRate on Input
+	// and its Layer's last axis is the feature; every other axis is frames,
+	// pooled by Pool "mean" or "meanstd". Image fields must be left unset.
+	Modality string `json:"modality,omitempty"`
+	// SampleRate of an audio model's input (default 16000).
+	SampleRate int `json:"sample_rate,omitempty"`
+	// ChunkSeconds splits longer clips into runs of at most this length,
+	// pooled together (default 30).
+	ChunkSeconds float64 `json:"chunk_seconds,omitempty"`
+	// InputScale multiplies samples in [-1, 1] before the model sees them
+	// (e.g. 32768 for models trained on int16 values; default 1).
+	InputScale float32 `json:"input_scale,omitempty"`
 	// File is the ONNX file, relative to the model directory.
 	File string `json:"file"`
 	// Input is the graph input that receives the image batch (float32).
@@ -105,7 +119,34 @@ func LoadManifest(path string) (*Manifest, error) {
 	return m, nil
 }
 
+// Modalities of a Manifest.
+const (
+	ModalityImage = "image"
+	ModalityAudio = "audio"
+)
+
+// IsAudio reports whether the manifest describes an audio model.
+func (m *Manifest) IsAudio() bool { return m.Modality == ModalityAudio }
+
 func (m *Manifest) applyDefaults() {
+	if m.Modality == "" {
+		m.Modality = ModalityImage
+	}
+	if m.IsAudio() {
+		if m.SampleRate == 0 {
+			m.SampleRate = 16000
+		}
+		if m.ChunkSeconds == 0 {
+			m.ChunkSeconds = 30
+		}
+		if m.InputScale == 0 {
+			m.InputScale = 1
+		}
+		if m.Pool == "" {
+			m.Pool = "mean"
+		}
+		return
+	}
 	if m.Resize == "" {
 		m.Resize = ResizeStretch
 	}
@@ -161,6 +202,50 @@ func (m *Manifest) Validate() error {
 	if err := checkRelativePath(m.File); err != nil {
 		bad("file %q: %v", m.File, err)
 	}
+	switch m.Modality {
+	case ModalityImage:
+		m.validateImage(bad, checkName)
+	case ModalityAudio:
+		m.validateAudio(bad)
+	default:
+		bad("modality %q, want \"image\" or \"audio\"", m.Modality)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrBadManifest, errors.Join(errs...))
+}
+
+// validateAudio checks an audio manifest; image-only fields must be unset
+// so that a manifest meant for images is never half-applied to audio.
+func (m *Manifest) validateAudio(bad func(string, ...any)) {
+	if m.SampleRate < 1000 || m.SampleRate > 384000 {
+		bad("sample_rate = %d, want 1000..384000", m.SampleRate)
+	}
+	if math.IsNaN(m.ChunkSeconds) || m.ChunkSeconds < 1 || m.ChunkSeconds > 600 {
+		bad("chunk_seconds = %v, want 1..600", m.ChunkSeconds)
+	}
+	if !finite32(m.InputScale) || m.InputScale <= 0 || m.InputScale > 1e6 {
+		bad("input_scale = %v, want a positive finite number", m.InputScale)
+	}
+	if m.Pool != "mean" && m.Pool != "meanstd" {
+		bad("pool %q, want \"mean\" or \"meanstd\" for audio models", m.Pool)
+	}
+	for field, set := range map[string]bool{"input_size": m.InputSize != [2]int{}, "layout": m.Layout != "",
+		"layer_layout": m.LayerLayout != "", "mean": m.Mean != [3]float32{}, "std": m.Std != [3]float32{},
+		"resize": m.Resize != "", "object_layer": m.ObjectLayer != "", "detection": m.Detection != nil,
+		"gem_p": m.GeMP != 0, "max_dim": m.MaxDim != 0, "object_stride": m.ObjectStride != 0, "roi_grid": m.ROIGrid != 0} {
+		if set {
+			bad("%s is for image models, not audio", field)
+		}
+	}
+}
+
+// validateImage checks the image fields.
+func (m *Manifest) validateImage(bad func(string, ...any), checkName func(field, v string, required bool)) {
+	if m.SampleRate != 0 || m.ChunkSeconds != 0 || m.InputScale != 0 {
+		bad("sample_rate, chunk_seconds and input_scale are for audio models (set modality \"audio\")")
+	}
 	for i, d := range m.InputSize {
 		if d < 8 || d > maxManifestInputDim {
 			bad("input_size[%d] = %d, want 8..%d", i, d, maxManifestInputDim)
@@ -206,10 +291,6 @@ func (m *Manifest) Validate() error {
 	if m.Detection != nil {
 		m.Detection.validate(bad, checkName)
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", ErrBadManifest, errors.Join(errs...))
 }
 
 // WithDefaults returns a copy of m with defaults applied.

@@ -23,6 +23,21 @@ func TestParseManifestValid(t *testing.T) {
 	}
 }
 
+const validAudioManifest = `{"name": "logmel", "modality": "audio", "file": "m.onnx", "input": "input", "layer": "output"}`
+
+func TestParseAudioManifest(t *testing.T) {
+	m, err := ParseManifest([]byte(validAudioManifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.IsAudio() || m.SampleRate != 16000 || m.ChunkSeconds != 30 || m.InputScale != 1 || m.Pool != "mean" || m.Layout != "" {
+		t.Errorf("audio defaults: %+v", m)
+	}
+	if m, _ := ParseManifest([]byte(validManifest)); m.Modality != ModalityImage {
+		t.Errorf("an image manifest without modality: %q", m.Modality)
+	}
+}
+
 func TestParseManifestRejects(t *testing.T) {
 	tests := []struct {
 		name string
@@ -38,6 +53,12 @@ func TestParseManifestRejects(t *testing.T) {
 			[]string{"name is required", "input_size[0]", "input_size[1]", "layout", "std[0]", "std[2]", "pool", "max_dim"}},
 		{"bad gem p", strings.Replace(validManifest, `"pool": "avg"`, `"pool": "gem", "gem_p": 1000`, 1), []string{"gem_p"}},
 		{"control chars", strings.Replace(validManifest, `"t_272"`, `"t\u0000"`, 1), []string{"control"}},
+		{"unknown modality", strings.Replace(validAudioManifest, `"audio"`, `"video"`, 1), []string{"modality"}},
+		{"audio with image fields", strings.Replace(validAudioManifest, `"modality"`, `"input_size":[224,224],"layout":"nhwc","modality"`, 1),
+			[]string{"input_size is for image models", "layout is for image models"}},
+		{"audio bad numbers", strings.Replace(validAudioManifest, `"modality"`, `"sample_rate":50,"chunk_seconds":9999,"input_scale":-1,"pool":"gem","modality"`, 1),
+			[]string{"sample_rate", "chunk_seconds", "input_scale", "pool"}},
+		{"image with audio fields", strings.Replace(validManifest, `"pool"`, `"sample_rate": 16000, "pool"`, 1), []string{"for audio models"}},
 		{"huge number", strings.Replace(validManifest, `[224, 224]`, `[1e30, 224]`, 1), []string{"cannot unmarshal"}},
 	}
 	for _, tc := range tests {
@@ -57,6 +78,7 @@ func TestParseManifestRejects(t *testing.T) {
 
 func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(validManifest))
+	f.Add([]byte(validAudioManifest))
 	f.Add([]byte(`{"name":"x","pool":"gem","gem_p":-1}`))
 	f.Add([]byte(`{"input_size":[1,2,3]}`))
 	withDet := strings.TrimSuffix(strings.TrimSpace(validManifest), "}")

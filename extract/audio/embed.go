@@ -199,8 +199,9 @@ func (e *Embedder) enter() error {
 	return nil
 }
 
-// EmbedFile decodes an audio file (WAV), downmixes and resamples it to
-// 16 kHz and returns its clip embedding. Undecodable input wraps ErrBadAudio.
+// EmbedFile decodes an audio file (WAV, FLAC or MP3; see Decode), downmixes
+// and resamples it to 16 kHz and returns its clip embedding. Undecodable
+// input wraps ErrBadAudio.
 func (e *Embedder) EmbedFile(ctx context.Context, data []byte) ([]float32, error) {
 	samples, err := Decode(data, e.opts.Limits)
 	if err != nil {
@@ -209,12 +210,12 @@ func (e *Embedder) EmbedFile(ctx context.Context, data []byte) ([]float32, error
 	return e.EmbedClip(ctx, samples)
 }
 
-// Decode decodes a supported audio file (currently WAV) to 16 kHz mono.
+// Decode decodes a WAV, FLAC or MP3 file (container sniffed from its magic
+// bytes, see Format) to 16 kHz mono, the input EmbedClip expects. Every
+// malformed, unsupported or over-limit input yields an error wrapping
+// ErrBadAudio; no input makes it panic.
 func Decode(data []byte, lim Limits) ([]float32, error) {
-	if len(data) < 12 || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
-		return nil, badAudio("unsupported or unrecognised audio format (WAV only)")
-	}
-	c, err := DecodeWAVBytes(data, lim)
+	c, err := DecodeClip(data, lim)
 	if err != nil {
 		return nil, err
 	}

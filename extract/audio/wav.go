@@ -8,54 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"time"
 )
-
-// ErrBadAudio is wrapped by every error caused by the audio input itself:
-// malformed or truncated containers, unsupported encodings and inputs over
-// the configured Limits.
-var ErrBadAudio = errors.New("audio: bad audio")
-
-func badAudio(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrBadAudio}, args...)...)
-}
-
-// Limits bound what the decoders accept. They are checked against the
-// container header before any sample buffer is allocated.
-type Limits struct {
-	// MaxDuration is the longest accepted clip; 0 means no limit.
-	MaxDuration time.Duration
-	// MaxBytes bounds the total number of input bytes read (header, skipped
-	// chunks and sample data); 0 means no limit.
-	MaxBytes int64
-	// MaxChannels bounds the channel count; 0 means 64.
-	MaxChannels int
-}
-
-// DefaultLimits allows up to 10 minutes and 256 MiB of input.
-func DefaultLimits() Limits {
-	return Limits{MaxDuration: 10 * time.Minute, MaxBytes: 256 << 20, MaxChannels: 64}
-}
-
-// Clip is decoded, downmixed (mono) audio at its native sample rate, with
-// samples in [-1, 1] for integer encodings (float encodings are passed
-// through unscaled).
-type Clip struct {
-	SampleRate int
-	Samples    []float32
-	// Channels is the channel count of the source before downmixing.
-	Channels int
-	// Bits is the source sample width.
-	Bits int
-}
-
-// Duration of the clip.
-func (c *Clip) Duration() time.Duration {
-	if c.SampleRate <= 0 {
-		return 0
-	}
-	return time.Duration(float64(len(c.Samples)) / float64(c.SampleRate) * float64(time.Second))
-}
 
 const (
 	wavFormatPCM        = 1
@@ -63,6 +16,10 @@ const (
 	wavFormatExtensible = 0xFFFE
 	maxFmtChunk         = 1 << 12 // real fmt chunks are 16, 18 or 40 bytes
 	maxSampleRate       = 768000
+	// maxFloatSample bounds float samples. Float WAV is nominally ±1; 60 dB
+	// of headroom covers any real overshoot, while values near the float32
+	// limit (3.4e38) are corruption and overflow to ±Inf once filtered.
+	maxFloatSample = 1e3
 )
 
 type wavFormat struct {
@@ -253,14 +210,16 @@ func readData(r io.Reader, f *wavFormat, size int64, lim Limits) (*Clip, error) 
 	if frames > math.MaxInt32 {
 		return nil, badAudio("data chunk too large")
 	}
-	out := make([]float32, frames)
+	// The header's size is only a claim: a 44-byte file may declare 255 MiB
+	// of data. Grow the output as data actually arrives instead of
+	// allocating the claimed size up front.
+	out := make([]float32, 0, min(frames, maxPrealloc))
 	bps := f.bits / 8
-	inv := float32(1) / float32(f.channels)
+	inv := 1 / float64(f.channels)
 	// Read in blocks of whole frames.
 	perBlock := max(1, (64<<10)/f.blockAlign)
 	buf := make([]byte, perBlock*f.blockAlign)
-	var idx int64
-	for idx < frames {
+	for idx := int64(0); idx < frames; {
 		n := min(int64(perBlock), frames-idx)
 		b := buf[:n*int64(f.blockAlign)]
 		if err := readFull(r, b, "data chunk"); err != nil {
@@ -274,9 +233,14 @@ func readData(r io.Reader, f *wavFormat, size int64, lim Limits) (*Clip, error) 
 				if !ok {
 					return nil, badAudio("non-finite float sample at frame %d", idx+i)
 				}
+				// Also rejects values finite in float64 that would overflow
+				// float32 (1e300 → +Inf) or the resampler's sums.
+				if math.Abs(v) > maxFloatSample {
+					return nil, badAudio("float sample %g at frame %d is outside ±%g", v, idx+i, float64(maxFloatSample))
+				}
 				acc += v
 			}
-			out[idx+i] = float32(acc) * inv
+			out = append(out, float32(acc*inv))
 		}
 		idx += n
 	}

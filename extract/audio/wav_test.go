@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/cmplx"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -131,6 +132,11 @@ func TestDecodeWAVRejects(t *testing.T) {
 	cases["huge data"] = bad(func(b []byte) { le.PutUint32(b[len(b)-4*16000-4:], 0xFFFFFFF0) })
 	nan := buildWAV(16000, 1, 32, true, []float64{0, math.NaN(), 0})
 	cases["nan"] = nan
+	// Finite in float64 but ±Inf once narrowed to float32.
+	cases["float64 overflow"] = buildWAV(16000, 1, 64, true, []float64{0, 1e300, 0})
+	cases["float64 overflow, averaged"] = buildWAV(16000, 2, 64, true, []float64{0, 0, -1e300, -1e300})
+	// Finite float32 samples that overflow once the resampler sums them.
+	cases["float32 near max"] = buildWAV(16000, 1, 32, true, []float64{0, 3e38, -3e38, 3e38, 0})
 	for name, data := range cases {
 		_, err := DecodeWAVBytes(data, DefaultLimits())
 		if !errors.Is(err, ErrBadAudio) {
@@ -237,21 +243,36 @@ func FuzzDecodeWAV(f *testing.F) {
 	f.Add(buildWAV(8000, 1, 32, true, tone(440, 8000, 0.01, 0.5)))
 	f.Add(buildWAV(8000, 3, 8, false, tone(440, 8000, 0.01, 0.5)))
 	f.Add([]byte("RIFF\x00\x00\x00\x00WAVE"))
+	f.Add(buildWAV(767996, 1, 8, false, tone(440, 767996, 0.005, 0.5)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lim := Limits{MaxDuration: 2 * time.Second, MaxBytes: 1 << 20}
 		c, err := DecodeWAVBytes(data, lim)
+		checkFuzzClip(t, c, err, lim, false) // float WAV is passed through unscaled
 		if err != nil {
-			if !errors.Is(err, ErrBadAudio) {
-				t.Fatalf("error not wrapping ErrBadAudio: %v", err)
-			}
 			return
 		}
-		if len(c.Samples) == 0 || c.SampleRate <= 0 {
-			t.Fatalf("empty clip without error")
+		// Odd rates once made this take 0.3 s per input (see resample.go).
+		for i, v := range Resample(c.Samples[:min(len(c.Samples), 4000)], c.SampleRate, SampleRate) {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("resampled sample %d = %v", i, v)
+			}
 		}
-		if float64(len(c.Samples)) > 2*float64(c.SampleRate)+1 {
-			t.Fatalf("duration limit not enforced: %d samples at %d Hz", len(c.Samples), c.SampleRate)
-		}
-		_ = Resample(c.Samples[:min(len(c.Samples), 4000)], c.SampleRate, SampleRate)
 	})
+}
+
+// A WAV header may claim far more data than the file holds; the decoder
+// must not allocate the claim before the data arrives.
+func TestDecodeWAVClaimNotAllocated(t *testing.T) {
+	data := buildWAV(768000, 1, 8, false, make([]float64, 100))
+	binary.LittleEndian.PutUint32(data[len(data)-104:], 255<<20) // data chunk size
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := DecodeWAVBytes(data, DefaultLimits())
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrBadAudio) {
+		t.Fatalf("got %v", err)
+	}
+	if d := after.TotalAlloc - before.TotalAlloc; d > 16<<20 {
+		t.Fatalf("allocated %d MiB for a %d-byte file", d>>20, len(data))
+	}
 }
