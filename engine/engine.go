@@ -45,6 +45,9 @@ type Options struct {
 	ModelDir string
 	// DefaultModel names the model ingest uses when a request names none.
 	DefaultModel string
+	// AudioModelDir holds the built-in audio model's ONNX files
+	// (melspectrogram.onnx, embedding_model.onnx).
+	AudioModelDir string
 	// ORTLibrary is the ONNX Runtime library; "" searches the usual places.
 	ORTLibrary string
 	NoSync     bool // tests only: see storage.Options.NoSync
@@ -60,7 +63,7 @@ type Options struct {
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{DataDir: "reef-data", IndexBackend: index.BackendHNSW, SnapshotInterval: 5 * time.Minute,
-		ModelDir: filepath.Join("models", "builtin"), DefaultModel: "reef-centernet-v1", ViewAutoUMAPMax: 100_000,
+		ModelDir: filepath.Join("models", "builtin"), AudioModelDir: filepath.Join("models", "audio"), DefaultModel: "reef-centernet-v1", ViewAutoUMAPMax: 100_000,
 		Limits: DefaultLimits()}
 }
 

@@ -12,14 +12,16 @@ import (
 	"sync"
 
 	"github.com/reef-ml/reef/extract"
+	"github.com/reef-ml/reef/extract/audio"
 )
 
-// ModelInfo describes an image model reef can embed with.
+// ModelInfo describes a model reef can embed with.
 type ModelInfo struct {
 	Name        string `json:"name"`
 	Version     string `json:"version,omitempty"`
 	Description string `json:"description,omitempty"`
-	Source      string `json:"source"` // "builtin" or "registered"
+	Modality    string `json:"modality"` // "image" or "audio"
+	Source      string `json:"source"`   // "builtin" or "registered"
 	Layer       string `json:"layer"`
 	ObjectLayer string `json:"object_layer,omitempty"`
 	InputSize   [2]int `json:"input_size"`
@@ -35,6 +37,7 @@ type modelSet struct {
 	rt        *extract.Runtime          // guarded by mu
 	embedders map[string]*loadedModel   // guarded by mu
 	known     map[string]*registeredDef // guarded by mu
+	audio     map[string]*audioModel    // guarded by mu; loaded audio models by name
 }
 
 type registeredDef struct {
@@ -110,13 +113,20 @@ func (e *Engine) Models(ctx context.Context) []ModelInfo {
 	defer e.models.mu.Unlock()
 	out := make([]ModelInfo, 0, len(e.models.known))
 	for name, d := range e.models.known {
-		mi := ModelInfo{Name: name, Version: d.manifest.Version, Description: d.manifest.Description, Source: d.source,
+		mi := ModelInfo{Name: name, Version: d.manifest.Version, Description: d.manifest.Description, Source: d.source, Modality: d.manifest.Modality,
 			Layer: d.manifest.Layer, ObjectLayer: d.manifest.ObjectLayer, InputSize: d.manifest.InputSize,
 			Default: name == e.opts.DefaultModel}
 		if lm := e.models.embedders[name]; lm != nil {
 			mi.Dim, mi.ObjectDim = lm.emb.Dim(), lm.emb.ObjectDim()
 		}
+		if am := e.models.audio[name]; am != nil {
+			mi.Dim = am.emb.Dim()
+		}
 		out = append(out, mi)
+	}
+	if _, err := os.Stat(filepath.Join(e.opts.AudioModelDir, audio.EmbeddingModelFile)); err == nil {
+		out = append(out, ModelInfo{Name: AudioModel, Version: AudioModelVersion, Modality: extract.ModalityAudio, Source: "builtin",
+			Description: "openWakeWord speech embedding (mean and std of 96-d windows)", Dim: audio.ClipDim})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -133,6 +143,9 @@ func (e *Engine) embedder(name string) (*loadedModel, error) {
 	def := e.models.known[name]
 	if def == nil {
 		return nil, fieldErr(ErrNotFound, "model", "model %q is not known (GET /v1/models lists them; `make setup` builds the built-in one)", name)
+	}
+	if def.manifest.IsAudio() || name == AudioModel {
+		return nil, fieldErr(ErrInvalid, "model", "model %q is an audio model: send audio files to /audio", name)
 	}
 	if err := e.runtimeLocked(); err != nil {
 		return nil, err
@@ -173,7 +186,7 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 		return ModelInfo{}, fieldErr(ErrInvalid, "manifest", "%v", err)
 	}
 	e.models.mu.Lock()
-	if d := e.models.known[m.Name]; d != nil && d.source == "builtin" {
+	if d := e.models.known[m.Name]; d != nil && d.source == "builtin" || m.Name == AudioModel {
 		e.models.mu.Unlock()
 		return ModelInfo{}, fieldErr(ErrExists, "name", "%q is a built-in model", m.Name)
 	}
@@ -196,17 +209,32 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 	if err := e.runtimeLocked(); err != nil {
 		return ModelInfo{}, err
 	}
-	emb, err := extract.NewEmbedder(e.models.rt, &m, staging, extract.EmbedderOptions{Sessions: 1})
-	if err != nil {
-		return ModelInfo{}, fieldErr(ErrInvalid, "model", "%v", err)
+	dim := 0
+	if m.IsAudio() {
+		emb, err := audio.NewModelEmbedder(ctx, e.models.rt, &m, staging, 1)
+		if err != nil {
+			return ModelInfo{}, fieldErr(ErrInvalid, "model", "%v", err)
+		}
+		dim = emb.Dim()
+		emb.Close()
+	} else {
+		emb, err := extract.NewEmbedder(e.models.rt, &m, staging, extract.EmbedderOptions{Sessions: 1})
+		if err != nil {
+			return ModelInfo{}, fieldErr(ErrInvalid, "model", "%v", err)
+		}
+		dim = emb.Dim()
+		emb.Close()
 	}
-	emb.Close()
 	if m.Detection != nil { // check the heads too, so ingest does not fail later
 		det, err := extract.NewDetector(e.models.rt, &m, staging, extract.DetectorOptions{Sessions: 1})
 		if err != nil {
 			return ModelInfo{}, fieldErr(ErrInvalid, "model", "detection: %v", err)
 		}
 		det.Close()
+	}
+	if old := e.models.audio[m.Name]; old != nil {
+		old.emb.Close()
+		delete(e.models.audio, m.Name)
 	}
 	if old := e.models.embedders[m.Name]; old != nil {
 		old.close()
@@ -223,7 +251,8 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 		return ModelInfo{}, fromStorage(err)
 	}
 	e.models.known[m.Name] = &registeredDef{manifest: m, dir: dir, source: "registered"}
-	return ModelInfo{Name: m.Name, Version: m.Version, Source: "registered", Layer: m.Layer, ObjectLayer: m.ObjectLayer, InputSize: m.InputSize}, nil
+	return ModelInfo{Name: m.Name, Version: m.Version, Description: m.Description, Modality: m.Modality, Source: "registered",
+		Layer: m.Layer, ObjectLayer: m.ObjectLayer, InputSize: m.InputSize, Dim: dim}, nil
 }
 
 func writeFileSync(path string, r io.Reader) error {
@@ -247,6 +276,10 @@ func (e *Engine) closeModels() error {
 		errs = append(errs, lm.close())
 	}
 	e.models.embedders = map[string]*loadedModel{}
+	for _, am := range e.models.audio {
+		am.emb.Close()
+	}
+	e.models.audio = nil
 	if e.models.rt != nil {
 		errs = append(errs, e.models.rt.Close())
 		e.models.rt = nil

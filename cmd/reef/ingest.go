@@ -30,22 +30,42 @@ type ingestItem struct {
 	Labels   json.RawMessage `json:"labels,omitempty"`
 }
 
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true}
+var (
+	imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true}
+	audioExts = map[string]bool{".wav": true, ".flac": true, ".mp3": true}
+)
+
+// splitByKind separates audio files (by extension) from images; anything
+// else is sent as an image, so the server names what is wrong with it.
+func splitByKind(items []ingestItem) (images, clips []ingestItem) {
+	for _, it := range items {
+		if audioExts[strings.ToLower(filepath.Ext(it.Path))] {
+			clips = append(clips, it)
+		} else {
+			images = append(images, it)
+		}
+	}
+	return images, clips
+}
 
 func ingestCmd() *cobra.Command {
 	var (
 		c              client
 		dataset, model string
+		audioModel     string
 		batch          int
 		all, noDetect  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest DIR|manifest.jsonl|manifest.csv",
-		Short: "Embed images with a model on the server and store them (resumable)",
+		Short: "Embed images and audio files on the server and store them (resumable)",
 		Long: `ingest uploads images to a running reef server, which embeds them with a model (default: the
 built-in one) into the space named after the model.
 
-DIR: every .jpg/.jpeg/.png/.gif/.webp below it; the id is the path relative to DIR and the
+Audio files (.wav, .flac, .mp3) go to the built-in audio model's space instead
+(openwakeword-speech, or --audio-model); --model, --no-detect and labels apply to images only.
+
+DIR: every .jpg/.jpeg/.png/.gif/.webp/.wav/.flac/.mp3 below it; the id is the path relative to DIR and the
 metadata records it and its top folder (a class, in folder-per-class datasets).
 manifest.jsonl: one {"id","path","uri","metadata":{},"labels":[{"id","class","bbox":[x,y,w,h]}]} per line.
 manifest.csv: a header with a path column, optional id and uri columns; the other columns become metadata.
@@ -67,39 +87,37 @@ Paths in manifests are relative to the manifest's folder. Ids already stored are
 					return err
 				}
 			}
-			bar := progressbar.Default(int64(len(items)), "embedding")
-			var failed []string
-			stored := 0
-			for lo := 0; lo < len(items); lo += batch {
-				chunk := items[lo:min(lo+batch, len(items))]
-				var res struct {
-					Upserted int    `json:"upserted"`
-					Space    string `json:"space"`
-					Failed   []struct{ ID, Error string }
+			images, clips := splitByKind(items)
+			out := cmd.OutOrStdout()
+			for _, g := range []struct {
+				kind, path, field string
+				items             []ingestItem
+			}{{"images", dsPath + "/images", "images", images}, {"audio files", dsPath + "/audio", "files", clips}} {
+				if len(g.items) == 0 {
+					continue
 				}
-				if err := c.uploadImages(cmd, dsPath+"/images", model, noDetect, chunk, &res); err != nil {
-					return fmt.Errorf("after %d stored images: %w", stored, err)
+				up := upload{path: g.path, field: g.field, batch: batch, model: audioModel}
+				if g.field == "images" {
+					up.model, up.noDetect = model, noDetect
 				}
-				stored += res.Upserted
-				for _, f := range res.Failed {
-					failed = append(failed, f.ID+": "+f.Error)
+				stored, failed, err := c.uploadAll(cmd, up, g.items)
+				fmt.Fprintf(out, "\nstored %d %s in %s", stored, g.kind, dataset)
+				if len(failed) > 0 {
+					fmt.Fprintf(out, "; %d failed:\n  %s", len(failed), strings.Join(failed, "\n  "))
 				}
-				bar.Add(len(chunk))
+				fmt.Fprintln(out)
+				if err != nil {
+					return err
+				}
 			}
-			bar.Finish()
-			fmt.Fprintf(cmd.OutOrStdout(), "\nstored %d images in %s", stored, dataset)
-			if len(failed) > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "; %d failed:\n  %s\n", len(failed), strings.Join(failed, "\n  "))
-				return nil
-			}
-			fmt.Fprintln(cmd.OutOrStdout())
 			return nil
 		},
 	}
 	addClientFlags(cmd, &c)
 	f := cmd.Flags()
 	f.StringVar(&dataset, "dataset", "", "dataset (created if missing; required)")
-	f.StringVar(&model, "model", "", "model name (default: the server's default model)")
+	f.StringVar(&model, "model", "", "image model name (default: the server's default model)")
+	f.StringVar(&audioModel, "audio-model", "", "audio model name (default: the built-in openwakeword-speech)")
 	f.IntVar(&batch, "batch", 32, "images per request")
 	f.BoolVar(&all, "all", false, "re-ingest ids that are already stored")
 	f.BoolVar(&noDetect, "no-detect", false, "skip inference boxes (detector models; about 10x faster)")
@@ -116,7 +134,8 @@ func listImages(src string) ([]ingestItem, error) {
 	case st.IsDir():
 		var items []ingestItem
 		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !imageExts[strings.ToLower(filepath.Ext(p))] {
+			ext := strings.ToLower(filepath.Ext(p))
+			if err != nil || d.IsDir() || !imageExts[ext] && !audioExts[ext] {
 				return err
 			}
 			rel, _ := filepath.Rel(src, p)
@@ -243,12 +262,47 @@ func (c *client) onlyMissing(cmd *cobra.Command, dsPath string, items []ingestIt
 		}
 	}
 	if skipped := len(items) - len(out); skipped > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "skipping %d images already stored (--all to redo them)\n", skipped)
+		fmt.Fprintf(cmd.ErrOrStderr(), "skipping %d files already stored (--all to redo them)\n", skipped)
 	}
 	return out, nil
 }
 
-func (c *client) uploadImages(cmd *cobra.Command, path, model string, noDetect bool, items []ingestItem, out any) error {
+// upload says where a group of files goes.
+type upload struct {
+	path, field string // route and multipart file field
+	model       string
+	noDetect    bool // images only
+	batch       int
+}
+
+// uploadAll sends items in batches with a progress bar and returns how many
+// the server stored and the files it rejected.
+func (c *client) uploadAll(cmd *cobra.Command, up upload, items []ingestItem) (int, []string, error) {
+	bar := progressbar.Default(int64(len(items)), "embedding "+up.field)
+	var failed []string
+	stored := 0
+	for lo := 0; lo < len(items); lo += up.batch {
+		chunk := items[lo:min(lo+up.batch, len(items))]
+		var res struct {
+			Upserted int    `json:"upserted"`
+			Space    string `json:"space"`
+			Failed   []struct{ ID, Error string }
+		}
+		if err := c.uploadFiles(cmd, up, chunk, &res); err != nil {
+			bar.Exit()
+			return stored, failed, fmt.Errorf("after %d stored %s: %w", stored, up.field, err)
+		}
+		stored += res.Upserted
+		for _, f := range res.Failed {
+			failed = append(failed, f.ID+": "+f.Error)
+		}
+		bar.Add(len(chunk))
+	}
+	bar.Finish()
+	return stored, failed, nil
+}
+
+func (c *client) uploadFiles(cmd *cobra.Command, up upload, items []ingestItem, out any) error {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	meta, labels, uris, ids := map[string]json.RawMessage{}, map[string]json.RawMessage{}, map[string]string{}, map[string]string{}
@@ -271,7 +325,7 @@ func (c *client) uploadImages(cmd *cobra.Command, path, model string, noDetect b
 		if err != nil {
 			return err
 		}
-		w, err := mw.CreateFormFile("images", name)
+		w, err := mw.CreateFormFile(up.field, name)
 		if err == nil {
 			_, err = io.Copy(w, f)
 		}
@@ -280,22 +334,26 @@ func (c *client) uploadImages(cmd *cobra.Command, path, model string, noDetect b
 			return err
 		}
 	}
-	for field, v := range map[string]any{"metadata": meta, "labels": labels, "uris": uris, "ids": ids} {
+	fields := map[string]any{"metadata": meta, "uris": uris, "ids": ids}
+	if up.field == "images" {
+		fields["labels"] = labels
+	}
+	for field, v := range fields {
 		data, _ := json.Marshal(v)
 		if err := mw.WriteField(field, string(data)); err != nil {
 			return err
 		}
 	}
-	if model != "" {
-		mw.WriteField("model", model)
+	if up.model != "" {
+		mw.WriteField("model", up.model)
 	}
-	if noDetect {
+	if up.noDetect {
 		mw.WriteField("detect", "false")
 	}
 	if err := mw.Close(); err != nil {
 		return err
 	}
-	err := c.do(cmd.Context(), http.MethodPost, path, mw.FormDataContentType(), &body, out)
+	err := c.do(cmd.Context(), http.MethodPost, up.path, mw.FormDataContentType(), &body, out)
 	if err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("upload cut short: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 func modelCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "model", Short: "Inspect, register and list image models"}
+	cmd := &cobra.Command{Use: "model", Short: "Inspect, register and list image and audio models"}
 	cmd.AddCommand(modelInspectCmd(), modelAddCmd(), modelListCmd())
 	return cmd
 }
@@ -80,13 +80,22 @@ func modelAddCmd() *cobra.Command {
 		Short: "Register an ONNX model with a running server (run `reef model inspect` first)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m.Name, m.InputSize = args[0], [2]int{size, size}
-			if len(mean) != 3 || len(std) != 3 {
-				return fmt.Errorf("--mean and --std take three numbers (R,G,B)")
-			}
-			copy(m.Mean[:], mean)
-			copy(m.Std[:], std)
+			m.Name = args[0]
 			m.File = filepath.Base(file)
+			if m.Modality == extract.ModalityAudio {
+				// Image flags keep their defaults out of an audio manifest.
+				m.Layout, m.MaxDim = "", 0
+				if m.Pool == "avg" {
+					m.Pool = "mean"
+				}
+			} else {
+				m.InputSize = [2]int{size, size}
+				if len(mean) != 3 || len(std) != 3 {
+					return fmt.Errorf("--mean and --std take three numbers (R,G,B)")
+				}
+				copy(m.Mean[:], mean)
+				copy(m.Std[:], std)
+			}
 			raw, err := json.Marshal(m)
 			if err != nil {
 				return err
@@ -115,7 +124,11 @@ func modelAddCmd() *cobra.Command {
 	f.IntVar(&size, "input-size", 224, "input height and width")
 	f.Float32SliceVar(&mean, "mean", []float32{123.675, 116.28, 103.53}, "per-channel mean on 0..255 pixels")
 	f.Float32SliceVar(&std, "std", []float32{58.395, 57.12, 57.375}, "per-channel std on 0..255 pixels")
-	f.StringVar(&m.Pool, "pool", "avg", "feature-map pooling: avg or gem")
+	f.StringVar(&m.Pool, "pool", "avg", "feature-map pooling: avg or gem (audio: mean or meanstd over frames)")
+	f.StringVar(&m.Modality, "modality", "image", "image, or audio (a waveform-in model; see docs/AUDIO.md)")
+	f.IntVar(&m.SampleRate, "sample-rate", 0, "audio: input sample rate (default 16000)")
+	f.Float64Var(&m.ChunkSeconds, "chunk-seconds", 0, "audio: longer clips run in chunks of this length (default 30)")
+	f.Float32Var(&m.InputScale, "input-scale", 0, "audio: samples in [-1,1] are multiplied by this (default 1)")
 	f.IntVar(&m.MaxDim, "max-dim", 10000, "feature maps are adaptively pooled down to at most this many values")
 	f.StringVar(&m.Version, "version", "1", "model version recorded with its spaces")
 	f.BoolVar(&m.Normalize, "normalize", true, "L2-normalise embeddings")
@@ -132,18 +145,18 @@ func modelListCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var res struct {
 				Models []struct {
-					Name, Version, Source, Layer string
-					Dim                          int
-					Default                      bool
+					Name, Version, Source, Layer, Modality string
+					Dim                                    int
+					Default                                bool
 				}
 			}
 			if err := c.do(cmd.Context(), http.MethodGet, "/v1/models", "", nil, &res); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tVERSION\tSOURCE\tLAYER\tDIM\tDEFAULT")
+			fmt.Fprintln(tw, "NAME\tMODALITY\tVERSION\tSOURCE\tLAYER\tDIM\tDEFAULT")
 			for _, m := range res.Models {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%v\n", m.Name, m.Version, m.Source, m.Layer, m.Dim, m.Default)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%v\n", m.Name, m.Modality, m.Version, m.Source, m.Layer, m.Dim, m.Default)
 			}
 			return tw.Flush()
 		},

@@ -28,6 +28,7 @@ func serveCmd() *cobra.Command {
 				so.ReadKey = envOr("REEF_READ_KEY", "")
 			}
 			eo.ModelDir = findModelDir(eo.ModelDir)
+			eo.AudioModelDir = findModelDir(eo.AudioModelDir)
 			start := time.Now()
 			eng, err := engine.Open(cmd.Context(), eo)
 			if err != nil {
@@ -63,6 +64,7 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&so.MaxConcurrent, "max-concurrent", so.MaxConcurrent, "requests in flight before answering 429")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&eo.ModelDir, "models", envOr("REEF_MODELS", eo.ModelDir), "directory of built-in model manifests (env REEF_MODELS)")
+	f.StringVar(&eo.AudioModelDir, "audio-models", envOr("REEF_AUDIO_MODELS", eo.AudioModelDir), "directory of the built-in audio model (env REEF_AUDIO_MODELS)")
 	f.StringVar(&eo.DefaultModel, "default-model", eo.DefaultModel, "model used by ingest when a request names none")
 	f.StringVar(&eo.ORTLibrary, "ort", envOr("REEF_ORT_LIB", ""), "ONNX Runtime library (default: ./third_party/onnxruntime; env REEF_ORT_LIB)")
 	return cmd
