@@ -29,11 +29,16 @@ type Limits struct {
 	MaxBytes int64
 	// MaxChannels bounds the channel count; 0 means 64.
 	MaxChannels int
+	// MaxSamples bounds the decoded mono samples (4 bytes each), whatever
+	// the rate: without it a tiny FLAC of silence at 768 kHz could claim
+	// 10 minutes and 1.8 GB. 0 means no limit.
+	MaxSamples int64
 }
 
-// DefaultLimits allows up to 10 minutes and 256 MiB of input.
+// DefaultLimits allows up to 10 minutes, 256 MiB of input and 10 minutes'
+// worth of samples at 48 kHz (28.8 M, 115 MB decoded).
 func DefaultLimits() Limits {
-	return Limits{MaxDuration: 10 * time.Minute, MaxBytes: 256 << 20, MaxChannels: 64}
+	return Limits{MaxDuration: 10 * time.Minute, MaxBytes: 256 << 20, MaxChannels: 64, MaxSamples: 10 * 60 * 48000}
 }
 
 // Clip is decoded, downmixed (mono) audio at its native sample rate, with

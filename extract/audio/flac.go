@@ -24,12 +24,17 @@ func recoverBadAudio(codec string, c **Clip, err *error) {
 	}
 }
 
-// limitsFrames is the MaxDuration limit in sample frames at rate (0 = none).
+// limitsFrames is the tighter of MaxDuration at rate and MaxSamples, in
+// sample frames (0 = none).
 func limitsFrames(lim Limits, rate int) int64 {
-	if lim.MaxDuration <= 0 {
-		return 0
+	var n int64
+	if lim.MaxDuration > 0 {
+		n = int64(lim.MaxDuration.Seconds() * float64(rate))
 	}
-	return int64(lim.MaxDuration.Seconds() * float64(rate))
+	if lim.MaxSamples > 0 && (n == 0 || lim.MaxSamples < n) {
+		n = lim.MaxSamples
+	}
+	return n
 }
 
 // DecodeFLAC decodes a FLAC stream (optionally behind an ID3v2 tag) to mono
@@ -72,7 +77,7 @@ func DecodeFLAC(data []byte, lim Limits) (c *Clip, err error) {
 		return nil, badAudio("FLAC declares %d samples", info.NSamples)
 	}
 	if maxFrames > 0 && total > maxFrames {
-		return nil, badAudio("duration %.1fs exceeds limit %s", float64(total)/float64(rate), lim.MaxDuration)
+		return nil, badAudio("duration %.1fs exceeds limit %s (or %d samples)", float64(total)/float64(rate), lim.MaxDuration, lim.MaxSamples)
 	}
 	var sum hash.Hash
 	if info.MD5sum != [md5.Size]byte{} {
@@ -105,7 +110,7 @@ func DecodeFLAC(data []byte, lim Limits) (c *Clip, err error) {
 			if total > 0 && next > total {
 				return nil, badAudio("FLAC frame %d runs past the %d samples STREAMINFO declares", n, total)
 			}
-			return nil, badAudio("duration exceeds limit %s", lim.MaxDuration)
+			return nil, badAudio("duration exceeds limit %s (or %d samples)", lim.MaxDuration, lim.MaxSamples)
 		}
 		for i := range m {
 			var acc int64

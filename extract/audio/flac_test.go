@@ -225,6 +225,7 @@ func TestDecodeFLACRejects(t *testing.T) {
 		{"ID3 tag past end", append(id3Tag(1 << 20)[:10:10], good...), lim},
 		{"channels over limit", good, Limits{MaxChannels: 1}},
 		{"duration over limit (header)", good, Limits{MaxDuration: 300 * time.Millisecond}},
+		{"samples over limit", good, Limits{MaxSamples: 1000}},
 		{"duration over limit (no total)", noTotal, Limits{MaxDuration: 300 * time.Millisecond}},
 		{"bytes over limit", good, Limits{MaxBytes: 1000}},
 		{"sample rate 0", func() []byte { b := append([]byte(nil), good...); b[18], b[19], b[20] = 0, 0, b[20]&0x0F; return b }(), lim},

@@ -213,7 +213,7 @@ func DecodeMP3(data []byte, lim Limits) (c *Clip, err error) {
 	want := max(0, raw-s.trimStart-s.trimEnd)
 	maxFrames := limitsFrames(lim, rate)
 	if maxFrames > 0 && int64(want) > maxFrames {
-		return nil, badAudio("duration %.1fs exceeds limit %s", float64(want)/float64(rate), lim.MaxDuration)
+		return nil, badAudio("duration %.1fs exceeds limit %s (or %d samples)", float64(want)/float64(rate), lim.MaxDuration, lim.MaxSamples)
 	}
 	defer recoverBadAudio("MP3", &c, &err)
 	// go-mp3 reads headers and resyncs a byte at a time, hence bufio; it also
@@ -235,7 +235,7 @@ func DecodeMP3(data []byte, lim Limits) (c *Clip, err error) {
 			out = append(out, float32(int32(l)+int32(r))/65536)
 		}
 		if maxFrames > 0 && int64(len(out)-s.trimStart) > maxFrames {
-			return nil, badAudio("duration exceeds limit %s", lim.MaxDuration)
+			return nil, badAudio("duration exceeds limit %s (or %d samples)", lim.MaxDuration, lim.MaxSamples)
 		}
 		if len(out) > raw {
 			return nil, badAudio("MP3 decoder produced more samples than the stream has frames")

@@ -112,6 +112,7 @@ func TestDecodeMP3Rejects(t *testing.T) {
 		{"free format", mut(0, func(b []byte) { b[2] &= 0x0F }), lim},
 		{"rate change", mut(offs[5], func(b []byte) { b[2] = b[2]&^0x0C | 0x04 }), lim},
 		{"duration over limit", mono, Limits{MaxDuration: 500 * time.Millisecond}},
+		{"samples over limit", mono, Limits{MaxSamples: 1000}},
 		{"channels over limit", stereo, Limits{MaxChannels: 1}},
 		{"bytes over limit", mono, Limits{MaxBytes: 1000}},
 	}

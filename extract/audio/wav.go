@@ -201,11 +201,8 @@ func readData(r io.Reader, f *wavFormat, size int64, lim Limits) (*Clip, error) 
 	if lim.MaxBytes > 0 && size > lim.MaxBytes {
 		return nil, badAudio("data chunk of %d bytes exceeds limit %d", size, lim.MaxBytes)
 	}
-	if lim.MaxDuration > 0 {
-		maxFrames := int64(lim.MaxDuration.Seconds() * float64(f.rate))
-		if frames > maxFrames {
-			return nil, badAudio("duration %.1fs exceeds limit %s", float64(frames)/float64(f.rate), lim.MaxDuration)
-		}
+	if maxFrames := limitsFrames(lim, f.rate); maxFrames > 0 && frames > maxFrames {
+		return nil, badAudio("duration %.1fs exceeds limit %s (or %d samples)", float64(frames)/float64(f.rate), lim.MaxDuration, lim.MaxSamples)
 	}
 	if frames > math.MaxInt32 {
 		return nil, badAudio("data chunk too large")

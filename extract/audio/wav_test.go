@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/cmplx"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -152,6 +153,18 @@ func TestDecodeWAVRejects(t *testing.T) {
 	}
 	if _, err := DecodeWAVBytes(good, Limits{MaxBytes: 1000}); !errors.Is(err, ErrBadAudio) {
 		t.Errorf("byte limit: %v", err)
+	}
+	if _, err := DecodeWAVBytes(good, Limits{MaxSamples: 1000}); !errors.Is(err, ErrBadAudio) {
+		t.Errorf("sample limit: %v", err)
+	}
+	// 10 minutes claimed at 768 kHz: within MaxDuration, over MaxSamples.
+	huge := buildWAV(768000, 1, 16, false, make([]float64, 10))
+	le.PutUint32(huge[len(huge)-20-4:], 10*60*768000*2)
+	if _, err := DecodeWAVBytes(huge, Limits{MaxDuration: 10 * time.Minute}); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("without MaxSamples a 768 kHz 10-minute claim is read until it runs out: %v", err)
+	}
+	if _, err := DecodeWAVBytes(huge, Limits{MaxDuration: 10 * time.Minute, MaxSamples: DefaultLimits().MaxSamples}); err == nil || !strings.Contains(err.Error(), "samples") {
+		t.Errorf("MaxSamples: %v", err)
 	}
 	if _, err := DecodeWAVBytes(good, DefaultLimits()); err != nil {
 		t.Errorf("good: %v", err)
