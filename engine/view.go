@@ -61,6 +61,10 @@ const (
 type ViewRef struct {
 	Space string `json:"space"`
 	Level string `json:"level,omitempty"` // "point" (default) or "object"
+	// With overlays another dataset whose space has the same definition:
+	// its rows follow the dataset's own, placed into the same layout
+	// (view_overlay.go).
+	With string `json:"with,omitempty"`
 }
 
 // LayoutInfo says which layout is shown and what is being computed.
@@ -106,11 +110,13 @@ type ViewSummary struct {
 	Fields     []ViewField       `json:"fields"`
 	Thumbnails int               `json:"thumbnails"`
 	URLs       map[string]string `json:"urls"`
+	Overlay    *ViewOverlay      `json:"overlay,omitempty"`
 }
 
 // ViewHit is a row with what it stands for.
 type ViewHit struct {
 	Row       int             `json:"row"`
+	Dataset   string          `json:"dataset,omitempty"` // set when a dataset is overlaid
 	ID        string          `json:"id"`
 	ObjectID  string          `json:"object_id,omitempty"`
 	Distance  *float32        `json:"distance,omitempty"`
@@ -119,9 +125,12 @@ type ViewHit struct {
 	Kind      string          `json:"kind,omitempty"`
 	Class     string          `json:"class,omitempty"`
 	BBox      *[4]float32     `json:"bbox,omitempty"`
-	Thumbnail string          `json:"thumbnail,omitempty"` // URL path, when one is stored
-	X         float32         `json:"x"`
-	Y         float32         `json:"y"`
+	Thumbnail string          `json:"thumbnail,omitempty"` // URL path, when one is stored (at object level: the box's crop)
+	// ImageThumbnail is, at object level, the whole image's thumbnail.
+	ImageThumbnail string  `json:"image_thumbnail,omitempty"`
+	AudioURL       string  `json:"audio_url,omitempty"` // URL path of the point's playable audio
+	X              float32 `json:"x"`
+	Y              float32 `json:"y"`
 }
 
 // ViewHits answers neighbours and similar queries.
@@ -139,8 +148,9 @@ type ViewColor struct {
 	Values []float32 // number
 }
 
-func (e *Engine) summaryLocked(ctx context.Context, vs *viewState) (ViewSummary, error) {
-	cols, err := e.viewFields(ctx, vs)
+func (e *Engine) summaryLocked(ctx context.Context, vr viewRows) (ViewSummary, error) {
+	vs := vr.vs
+	cols, err := e.viewColumns(ctx, vr)
 	if err != nil {
 		return ViewSummary{}, err
 	}
@@ -153,13 +163,23 @@ func (e *Engine) summaryLocked(ctx context.Context, vs *viewState) (ViewSummary,
 		return ViewSummary{}, fromStorage(err)
 	}
 	s := ViewSummary{Dataset: vs.dataset, Space: vs.space, Level: vs.level.String(), Metric: sp.info.Metric,
-		Count: len(vs.iids), Generation: vs.gen, Layout: vs.layoutInfo(), Fields: make([]ViewField, 0, len(cols)),
+		Count: vr.n(), Generation: vr.gen(), Layout: vr.layoutInfo(), Fields: make([]ViewField, 0, len(cols)),
 		Thumbnails: nthumb}
 	for _, c := range cols {
 		s.Fields = append(s.Fields, c.field)
 	}
 	base := "/v1/datasets/" + url.PathEscape(vs.dataset) + "/view"
 	q := "?space=" + url.QueryEscape(vs.space) + "&level=" + vs.level.String()
+	if ov := vr.ov; ov != nil {
+		q += "&with=" + url.QueryEscape(ov.dataset)
+		nb, err := e.db.ThumbnailCount(ov.dataset)
+		if err != nil {
+			return ViewSummary{}, fromStorage(err)
+		}
+		s.Thumbnails += nb
+		s.Overlay = &ViewOverlay{Dataset: ov.dataset, Offset: len(vs.iids), Count: len(ov.iids), Thumbnails: nb,
+			Placement: OverlayPlacement, K: placeK}
+	}
 	s.URLs = map[string]string{
 		"points": base + "/points.bin" + q,
 		"color":  base + "/color.bin" + q + "&field=",
@@ -172,23 +192,27 @@ func (e *Engine) summaryLocked(ctx context.Context, vs *viewState) (ViewSummary,
 // on first use (PCA at once, UMAP in the background for up to
 // Options.ViewAutoUMAPMax rows).
 func (e *Engine) View(ctx context.Context, dataset string, ref ViewRef) (ViewSummary, error) {
-	vs, err := e.view(ctx, dataset, ref)
+	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return ViewSummary{}, err
 	}
-	defer vs.mu.Unlock()
-	return e.summaryLocked(ctx, vs)
+	defer vr.unlock()
+	return e.summaryLocked(ctx, vr)
 }
 
 // ViewPoints returns the coordinates of every row, in [-1,1], and the
 // layout they come from.
 func (e *Engine) ViewPoints(ctx context.Context, dataset string, ref ViewRef) ([][2]float32, LayoutInfo, error) {
-	vs, err := e.view(ctx, dataset, ref)
+	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return nil, LayoutInfo{}, err
 	}
-	defer vs.mu.Unlock()
-	return slices.Clone(vs.coords), vs.layoutInfo(), nil
+	defer vr.unlock()
+	coords := slices.Clone(vr.vs.coords)
+	if vr.ov != nil {
+		coords = append(coords, vr.ov.coords...)
+	}
+	return coords, vr.layoutInfo(), nil
 }
 
 // EncodeViewPoints is points.bin: "REEFVIEW", uint32 format version, uint32

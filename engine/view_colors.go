@@ -148,12 +148,38 @@ func (b *colBuilder) build() *viewColumn {
 	return col
 }
 
+// viewColumns are the colour columns of a view's rows.
+func (e *Engine) viewColumns(ctx context.Context, vr viewRows) ([]*viewColumn, error) {
+	if vr.ov != nil {
+		return e.overlayColumns(ctx, vr)
+	}
+	return e.viewFields(ctx, vr.vs)
+}
+
 // viewFields builds (or returns the cached) colour columns; vs is locked.
 func (e *Engine) viewFields(ctx context.Context, vs *viewState) ([]*viewColumn, error) {
 	if vs.fields != nil && vs.fieldsSeq == vs.seq {
 		return vs.fields, nil
 	}
-	n := len(vs.iids)
+	cols, err := e.buildColumns(ctx, vs.level, len(vs.iids), []fieldSource{{dataset: vs.dataset, rowOf: vs.rowOf}})
+	if err != nil {
+		return nil, err
+	}
+	vs.fields, vs.fieldsSeq = cols, vs.seq
+	return cols, nil
+}
+
+// fieldSource is a dataset whose rows (rowOf, shifted by offset) take part
+// in a set of colour columns.
+type fieldSource struct {
+	dataset string
+	rowOf   map[uint64]int32
+	offset  int
+}
+
+// buildColumns builds the colour columns of n rows from the metadata (and
+// at object level the objects) of the sources' points.
+func (e *Engine) buildColumns(ctx context.Context, level storage.Level, n int, sources []fieldSource) ([]*viewColumn, error) {
 	builders := map[string]*colBuilder{}
 	get := func(name string) *colBuilder {
 		b := builders[name]
@@ -178,41 +204,44 @@ func (e *Engine) viewFields(ctx context.Context, vs *viewState) ([]*viewColumn, 
 		}
 	}
 	count := 0
-	err := e.db.ScanPoints(vs.dataset, nil, func(p *storage.Point) error {
-		if count++; count%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var meta map[string]any
-		if len(p.Metadata) > 0 {
-			json.Unmarshal(p.Metadata, &meta) // stored metadata is a checked object
-		}
-		if vs.level == storage.LevelPoint {
-			if r, ok := vs.rowOf[p.IID]; ok {
-				setMeta(int(r), "", meta, 1)
+	for _, src := range sources {
+		err := e.db.ScanPoints(src.dataset, nil, func(p *storage.Point) error {
+			if count++; count%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var meta map[string]any
+			if len(p.Metadata) > 0 {
+				json.Unmarshal(p.Metadata, &meta) // stored metadata is a checked object
+			}
+			if level == storage.LevelPoint {
+				if r, ok := src.rowOf[p.IID]; ok {
+					setMeta(src.offset+int(r), "", meta, 1)
+				}
+				return nil
+			}
+			for i := range p.Objects {
+				o := &p.Objects[i]
+				r, ok := src.rowOf[o.IID]
+				if !ok {
+					continue
+				}
+				row := src.offset + int(r)
+				if b := get("object.class"); b != nil && o.Class != "" {
+					b.set(row, o.Class)
+				}
+				if b := get("object.kind"); b != nil {
+					b.set(row, o.Kind)
+				}
+				if b := get("object.score"); b != nil && o.Score != nil {
+					b.set(row, float64(*o.Score))
+				}
+				setMeta(row, "", meta, 1)
 			}
 			return nil
+		})
+		if err != nil {
+			return nil, fromStorage(err)
 		}
-		for i := range p.Objects {
-			o := &p.Objects[i]
-			r, ok := vs.rowOf[o.IID]
-			if !ok {
-				continue
-			}
-			if b := get("object.class"); b != nil && o.Class != "" {
-				b.set(int(r), o.Class)
-			}
-			if b := get("object.kind"); b != nil {
-				b.set(int(r), o.Kind)
-			}
-			if b := get("object.score"); b != nil && o.Score != nil {
-				b.set(int(r), float64(*o.Score))
-			}
-			setMeta(int(r), "", meta, 1)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fromStorage(err)
 	}
 	names := make([]string, 0, len(builders))
 	for name := range builders {
@@ -225,7 +254,6 @@ func (e *Engine) viewFields(ctx context.Context, vs *viewState) ([]*viewColumn, 
 			cols = append(cols, c)
 		}
 	}
-	vs.fields, vs.fieldsSeq = cols, vs.seq
 	return cols, nil
 }
 
@@ -252,12 +280,12 @@ func (e *Engine) ViewColor(ctx context.Context, dataset string, ref ViewRef, fie
 	if field == "" {
 		return ViewColor{}, fieldErr(ErrInvalid, "field", "is required")
 	}
-	vs, err := e.view(ctx, dataset, ref)
+	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return ViewColor{}, err
 	}
-	defer vs.mu.Unlock()
-	cols, err := e.viewFields(ctx, vs)
+	defer vr.unlock()
+	cols, err := e.viewColumns(ctx, vr)
 	if err != nil {
 		return ViewColor{}, err
 	}

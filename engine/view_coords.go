@@ -22,6 +22,8 @@ type ViewCoordsInput struct {
 // ViewSetCoords installs user-supplied coordinates, normalised into [-1,1].
 func (e *Engine) ViewSetCoords(ctx context.Context, dataset string, in ViewCoordsInput) (ViewSummary, error) {
 	switch {
+	case in.With != "":
+		return ViewSummary{}, fieldErr(ErrInvalid, "with", "user coordinates set one dataset's layout: send them without with (an overlaid dataset is placed from its neighbours in this one)")
 	case len(in.IDs) == 0:
 		return ViewSummary{}, fieldErr(ErrInvalid, "ids", "is empty")
 	case len(in.Coords) != len(in.IDs):
@@ -89,5 +91,5 @@ func (e *Engine) ViewSetCoords(ctx context.Context, dataset string, in ViewCoord
 	vs.cancelJob()
 	vs.coords, vs.method, vs.placed, vs.ver, vs.when, vs.lastErr = coords, LayoutUser, len(todo), e.views.nextVersion(), time.Now().UTC(), ""
 	e.saveLayout(vs)
-	return e.summaryLocked(ctx, vs)
+	return e.summaryLocked(ctx, viewRows{vs: vs})
 }

@@ -235,6 +235,14 @@ func (e *Engine) ViewRelayout(ctx context.Context, dataset string, req ViewLayou
 	default:
 		return ViewSummary{}, fieldErr(ErrInvalid, "method", "must be \"umap\" or \"pca\", got %q", req.Method)
 	}
+	if req.With != "" {
+		if req.Space == "" {
+			return ViewSummary{}, fieldErr(ErrInvalid, "space", "is required")
+		}
+		if err := e.overlayCompatible(dataset, req.With, req.Space); err != nil {
+			return ViewSummary{}, err
+		}
+	}
 	vs, err := e.view(ctx, dataset, req.ViewRef)
 	if err != nil {
 		return ViewSummary{}, err
@@ -248,5 +256,13 @@ func (e *Engine) ViewRelayout(ctx context.Context, dataset string, req ViewLayou
 	} else if len(vs.iids) > 0 {
 		e.startUMAP(vs)
 	}
-	return e.summaryLocked(ctx, vs)
+	vr := viewRows{vs: vs}
+	if req.With != "" {
+		// The overlaid rows follow the new layout (and again when a
+		// background UMAP lands).
+		if vr.ov, err = e.overlayLocked(ctx, vs, req.With); err != nil {
+			return ViewSummary{}, err
+		}
+	}
+	return e.summaryLocked(ctx, vr)
 }

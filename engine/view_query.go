@@ -1,69 +1,101 @@
 package engine
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/reef-ml/reef/index"
 )
 
-func (vs *viewState) checkRow(field string, row int) error {
-	if row < 0 || row >= len(vs.iids) {
-		return fieldErr(ErrInvalid, field, "row %d is out of range [0, %d)", row, len(vs.iids))
-	}
-	return nil
-}
-
-// hitsLocked resolves rows to what they stand for.
-func (e *Engine) hitsLocked(vs *viewState, rows []int, dists []float32) ([]ViewHit, error) {
-	res, err := e.db.Resolve(vs.dataset, vs.iidsOf(rows))
-	if err != nil {
-		return nil, fromStorage(err)
-	}
-	ids := make([]string, len(res))
-	for i, r := range res {
-		ids[i] = r.PointID
-	}
-	has, err := e.db.HasThumbnails(vs.dataset, ids)
-	if err != nil {
-		return nil, fromStorage(err)
-	}
-	out := make([]ViewHit, 0, len(rows))
-	for i, r := range res {
-		if r.PointID == "" {
-			continue
+// hitsLocked resolves rows to what they stand for: the point (and object),
+// its thumbnail (at object level the crop of the box, when there is one,
+// and the whole image's), its audio, and with an overlay its dataset.
+func (e *Engine) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists []float32) ([]ViewHit, error) {
+	out := make([]ViewHit, len(rows))
+	keep := make([]bool, len(rows))
+	// One resolve per dataset.
+	byDS := map[string][]int{}
+	var order []string
+	for i, r := range rows {
+		ds, _ := vr.at(r)
+		if _, ok := byDS[ds]; !ok {
+			order = append(order, ds)
 		}
-		h := ViewHit{Row: rows[i], ID: r.PointID, ObjectID: r.ObjectID, URI: r.URI, Metadata: r.Metadata,
-			X: vs.coords[rows[i]][0], Y: vs.coords[rows[i]][1]}
-		if dists != nil {
-			d := dists[i]
-			h.Distance = &d
-		}
-		if r.Object != nil {
-			bbox := r.Object.BBox
-			h.Kind, h.Class, h.BBox = r.Object.Kind, r.Object.Class, &bbox
-		}
-		if has[i] {
-			h.Thumbnail = ThumbnailURL(vs.dataset, r.PointID)
-		}
-		out = append(out, h)
+		byDS[ds] = append(byDS[ds], i)
 	}
-	return out, nil
+	for _, ds := range order {
+		which := byDS[ds]
+		iids := make([]uint64, len(which))
+		for j, i := range which {
+			_, iids[j] = vr.at(rows[i])
+		}
+		res, err := e.db.Resolve(ds, iids)
+		if err != nil {
+			return nil, fromStorage(err)
+		}
+		ids := make([]string, len(res))
+		for j, r := range res {
+			ids[j] = r.PointID
+		}
+		has, err := e.db.HasThumbnails(ds, ids)
+		if err != nil {
+			return nil, fromStorage(err)
+		}
+		for j, r := range res {
+			if r.PointID == "" {
+				continue
+			}
+			i := which[j]
+			c := vr.coord(rows[i])
+			h := ViewHit{Row: rows[i], ID: r.PointID, ObjectID: r.ObjectID, URI: r.URI, Metadata: r.Metadata, X: c[0], Y: c[1]}
+			if vr.ov != nil {
+				h.Dataset = ds
+			}
+			if dists != nil {
+				d := dists[i]
+				h.Distance = &d
+			}
+			switch {
+			case r.Object != nil:
+				bbox := r.Object.BBox
+				h.Kind, h.Class, h.BBox = r.Object.Kind, r.Object.Class, &bbox
+				if src, _, err := e.objectCrop(ds, r.PointID, r.Object, false); err == nil && src != "" {
+					h.Thumbnail = ObjectThumbnailURL(ds, r.PointID, r.ObjectID)
+				}
+				if has[j] {
+					h.ImageThumbnail = ThumbnailURL(ds, r.PointID)
+				}
+			case has[j]:
+				h.Thumbnail = ThumbnailURL(ds, r.PointID)
+			}
+			if e.HasAudio(ctx, ds, r.PointID) {
+				h.AudioURL = AudioURL(ds, r.PointID)
+			}
+			out[i], keep[i] = h, true
+		}
+	}
+	hits := out[:0]
+	for i := range out {
+		if keep[i] {
+			hits = append(hits, out[i])
+		}
+	}
+	return hits, nil
 }
 
 // ViewRow describes one row.
 func (e *Engine) ViewRow(ctx context.Context, dataset string, ref ViewRef, row int) (ViewHit, error) {
-	vs, err := e.view(ctx, dataset, ref)
+	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return ViewHit{}, err
 	}
-	defer vs.mu.Unlock()
-	if err := vs.checkRow("row", row); err != nil {
+	defer vr.unlock()
+	if err := vr.checkRow("row", row); err != nil {
 		return ViewHit{}, err
 	}
-	hits, err := e.hitsLocked(vs, []int{row}, nil)
+	hits, err := e.hitsLocked(ctx, vr, []int{row}, nil)
 	if err != nil {
 		return ViewHit{}, err
 	}
@@ -74,32 +106,76 @@ func (e *Engine) ViewRow(ctx context.Context, dataset string, ref ViewRef, row i
 }
 
 // searchRowsLocked runs a k-NN query and maps hits to rows, leaving out
-// the rows in skip.
-func (e *Engine) searchRowsLocked(ctx context.Context, vs *viewState, q []float32, k int, skip map[int]bool) ([]int, []float32, error) {
-	_, sp, err := e.space(vs.dataset, vs.space)
-	if err != nil {
-		return nil, nil, err
+// the rows in skip. With an overlay both datasets are searched and the
+// hits merged, nearest first.
+func (e *Engine) searchRowsLocked(ctx context.Context, vr viewRows, q []float32, k int, skip map[int]bool) ([]int, []float32, error) {
+	vs := vr.vs
+	type part struct {
+		dataset string
+		rowOf   map[uint64]int32
+		offset  int
 	}
-	hits, err := sp.level(vs.level).Search(ctx, q, k+len(skip), index.SearchOptions{Ef: max(64, 2*(k+len(skip)))})
-	if err != nil {
-		return nil, nil, err
+	parts := []part{{vs.dataset, vs.rowOf, 0}}
+	if vr.ov != nil {
+		parts = append(parts, part{vr.ov.dataset, vr.ov.rowOf, len(vs.iids)})
 	}
-	var rows []int
-	var dists []float32
-	for _, h := range hits {
-		r, ok := vs.rowOf[h.ID]
-		if !ok || skip[int(r)] {
-			continue
+	type hit struct {
+		row  int
+		dist float32
+	}
+	var all []hit
+	for _, p := range parts {
+		_, sp, err := e.space(p.dataset, vs.space)
+		if err != nil {
+			return nil, nil, err
 		}
-		rows, dists = append(rows, int(r)), append(dists, h.Distance)
-		if len(rows) == k {
-			break
+		hits, err := sp.level(vs.level).Search(ctx, q, k+len(skip), index.SearchOptions{Ef: max(64, 2*(k+len(skip)))})
+		if err != nil {
+			return nil, nil, err
 		}
+		for _, h := range hits {
+			if r, ok := p.rowOf[h.ID]; ok && !skip[p.offset+int(r)] {
+				all = append(all, hit{p.offset + int(r), h.Distance})
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b hit) int { return cmp.Compare(a.dist, b.dist) })
+	all = all[:min(k, len(all))]
+	rows := make([]int, len(all))
+	dists := make([]float32, len(all))
+	for i, h := range all {
+		rows[i], dists[i] = h.row, h.dist
 	}
 	return rows, dists, nil
 }
 
-// ViewNeighbors returns the k nearest rows of a row (itself left out).
+// rowsVectors reads the vectors of rows (nil for a row deleted since the
+// view was refreshed), of either dataset; vr is locked.
+func (e *Engine) rowsVectors(vr viewRows, rows []int) ([][]float32, error) {
+	out := make([][]float32, len(rows))
+	byDS := map[string][]int{}
+	for i, r := range rows {
+		ds, _ := vr.at(r)
+		byDS[ds] = append(byDS[ds], i)
+	}
+	for ds, which := range byDS {
+		iids := make([]uint64, len(which))
+		for j, i := range which {
+			_, iids[j] = vr.at(rows[i])
+		}
+		vecs, err := e.db.Vectors(ds, vr.vs.space, vr.vs.level, iids)
+		if err != nil {
+			return nil, fromStorage(err)
+		}
+		for j, i := range which {
+			out[i] = vecs[j]
+		}
+	}
+	return out, nil
+}
+
+// ViewNeighbors returns the k nearest rows of a row (itself left out); with
+// an overlay, from both datasets.
 func (e *Engine) ViewNeighbors(ctx context.Context, dataset string, ref ViewRef, row, k int) (ViewHits, error) {
 	start := time.Now()
 	if k == 0 {
@@ -108,31 +184,32 @@ func (e *Engine) ViewNeighbors(ctx context.Context, dataset string, ref ViewRef,
 	if k < 1 || k > 1000 {
 		return ViewHits{}, fieldErr(ErrInvalid, "k", "must be between 1 and 1000, got %d", k)
 	}
-	vs, err := e.view(ctx, dataset, ref)
+	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return ViewHits{}, err
 	}
-	defer vs.mu.Unlock()
-	if err := vs.checkRow("row", row); err != nil {
+	defer vr.unlock()
+	if err := vr.checkRow("row", row); err != nil {
 		return ViewHits{}, err
 	}
-	q, err := e.db.Vector(vs.dataset, vs.space, vs.level, vs.iids[row])
+	ds, iid := vr.at(row)
+	q, err := e.db.Vector(ds, vr.vs.space, vr.vs.level, iid)
 	if err != nil {
 		return ViewHits{}, fromStorage(err)
 	}
-	rows, dists, err := e.searchRowsLocked(ctx, vs, q, k, map[int]bool{row: true})
+	rows, dists, err := e.searchRowsLocked(ctx, vr, q, k, map[int]bool{row: true})
 	if err != nil {
 		return ViewHits{}, err
 	}
-	self, err := e.hitsLocked(vs, []int{row}, nil)
+	self, err := e.hitsLocked(ctx, vr, []int{row}, nil)
 	if err != nil {
 		return ViewHits{}, err
 	}
-	hits, err := e.hitsLocked(vs, rows, dists)
+	hits, err := e.hitsLocked(ctx, vr, rows, dists)
 	if err != nil {
 		return ViewHits{}, err
 	}
-	out := ViewHits{Generation: vs.gen, Hits: hits, TookMs: msSince(start)}
+	out := ViewHits{Generation: vr.gen(), Hits: hits, TookMs: msSince(start)}
 	if len(self) == 1 {
 		out.Query = &self[0]
 	}
@@ -148,20 +225,6 @@ type ViewSimilarRequest struct {
 	Positive []int `json:"positive"`
 	Negative []int `json:"negative,omitempty"`
 	K        int   `json:"k,omitempty"`
-}
-
-func (vs *viewState) checkRows(field string, rows []int, seen map[int]string) error {
-	for i, r := range rows {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		if err := vs.checkRow(f, r); err != nil {
-			return err
-		}
-		if prev, dup := seen[r]; dup {
-			return fieldErr(ErrInvalid, f, "row %d repeats %s", r, prev)
-		}
-		seen[r] = f
-	}
-	return nil
 }
 
 // RocchioQuery is mean(positive) − 0.5·mean(negative), normalised under
@@ -209,20 +272,20 @@ func (e *Engine) ViewSimilar(ctx context.Context, dataset string, req ViewSimila
 	if len(req.Positive)+len(req.Negative) > maxViewRows {
 		return ViewHits{}, fieldErr(ErrTooLarge, "positive", "%d rows, limit %d per request", len(req.Positive)+len(req.Negative), maxViewRows)
 	}
-	vs, err := e.view(ctx, dataset, req.ViewRef)
+	vr, err := e.viewRows(ctx, dataset, req.ViewRef)
 	if err != nil {
 		return ViewHits{}, err
 	}
-	defer vs.mu.Unlock()
+	defer vr.unlock()
 	seen := map[int]string{}
-	if err := vs.checkRows("positive", req.Positive, seen); err != nil {
+	if err := vr.checkRows("positive", req.Positive, seen); err != nil {
 		return ViewHits{}, err
 	}
-	if err := vs.checkRows("negative", req.Negative, seen); err != nil {
+	if err := vr.checkRows("negative", req.Negative, seen); err != nil {
 		return ViewHits{}, err
 	}
 	load := func(rows []int) ([][]float32, error) {
-		vecs, err := e.rowVectors(vs, rows)
+		vecs, err := e.rowsVectors(vr, rows)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +302,7 @@ func (e *Engine) ViewSimilar(ctx context.Context, dataset string, req ViewSimila
 	if len(pos) == 0 {
 		return ViewHits{}, fieldErr(ErrNotFound, "positive", "the rows were deleted")
 	}
-	_, sp, err := e.space(vs.dataset, vs.space)
+	_, sp, err := e.space(dataset, req.Space)
 	if err != nil {
 		return ViewHits{}, err
 	}
@@ -251,13 +314,13 @@ func (e *Engine) ViewSimilar(ctx context.Context, dataset string, req ViewSimila
 	for r := range seen {
 		skip[r] = true
 	}
-	rows, dists, err := e.searchRowsLocked(ctx, vs, q, req.K, skip)
+	rows, dists, err := e.searchRowsLocked(ctx, vr, q, req.K, skip)
 	if err != nil {
 		return ViewHits{}, err
 	}
-	hits, err := e.hitsLocked(vs, rows, dists)
+	hits, err := e.hitsLocked(ctx, vr, rows, dists)
 	if err != nil {
 		return ViewHits{}, err
 	}
-	return ViewHits{Generation: vs.gen, Hits: hits, TookMs: msSince(start)}, nil
+	return ViewHits{Generation: vr.gen(), Hits: hits, TookMs: msSince(start)}, nil
 }

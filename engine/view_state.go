@@ -37,6 +37,9 @@ type viewState struct {
 	fieldsSeq uint64
 	fields    []*viewColumn
 
+	// overlays are other datasets' rows placed in this layout, by uid.
+	overlays map[string]*overlay
+
 	job *viewJob
 	// lastErr is the error of the last background job.
 	lastErr string

@@ -12,7 +12,8 @@ import (
 )
 
 // ViewTagRequest adds (or removes) a tag on the points of rows (at object
-// level, the points the objects belong to).
+// level, the points the objects belong to; with an overlay, in the dataset
+// each row belongs to).
 type ViewTagRequest struct {
 	ViewRef
 	Rows   []int  `json:"rows"`
@@ -25,6 +26,7 @@ type ViewTagResult struct {
 	Points  int    `json:"points"`  // points whose tags changed
 	Skipped int    `json:"skipped"` // points that already had (or lacked) the tag
 	Seq     uint64 `json:"seq"`
+	WithSeq uint64 `json:"with_seq,omitempty"` // the overlaid dataset's, when its points were tagged
 }
 
 // ViewTag writes the tag into metadata "tags" (a list of strings) with a
@@ -46,70 +48,34 @@ func (e *Engine) ViewTag(ctx context.Context, dataset string, req ViewTagRequest
 			return ViewTagResult{}, fieldErr(ErrInvalid, "tag", "holds a control character")
 		}
 	}
-	vs, err := e.view(ctx, dataset, req.ViewRef)
+	vr, err := e.viewRows(ctx, dataset, req.ViewRef)
 	if err != nil {
 		return ViewTagResult{}, err
 	}
-	iids := make([]uint64, len(req.Rows))
+	byDS := map[string][]uint64{}
 	for i, r := range req.Rows {
-		if err := vs.checkRow(fmt.Sprintf("rows[%d]", i), r); err != nil {
-			vs.mu.Unlock()
+		if err := vr.checkRow(fmt.Sprintf("rows[%d]", i), r); err != nil {
+			vr.unlock()
 			return ViewTagResult{}, err
 		}
-		iids[i] = vs.iids[r]
+		ds, iid := vr.at(r)
+		byDS[ds] = append(byDS[ds], iid)
 	}
-	vs.mu.Unlock() // the write below changes the dataset; do not hold the view
-	res, err := e.db.Resolve(dataset, iids)
-	if err != nil {
-		return ViewTagResult{}, fromStorage(err)
-	}
-	var ids []string
-	seen := map[string]bool{}
-	for _, r := range res {
-		if r.PointID != "" && !seen[r.PointID] {
-			seen[r.PointID] = true
-			ids = append(ids, r.PointID)
-		}
-	}
+	vr.unlock() // the writes below change the datasets; do not hold the view
 	out := ViewTagResult{}
-	var batch []PointInput
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		wr, err := e.write(ctx, dataset, batch, true)
-		if err != nil {
-			return err
-		}
-		out.Seq, batch = wr.Seq, batch[:0]
-		return nil
-	}
-	for _, id := range ids {
-		p, err := e.db.Point(dataset, id)
-		if err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				continue // deleted meanwhile
-			}
-			return out, fromStorage(err)
-		}
-		meta, changed, err := withTag(p.Metadata, tag, req.Remove)
-		if err != nil {
-			return out, fieldErr(ErrInvalid, "rows", "point %q: %v", id, err)
-		}
-		if !changed {
-			out.Skipped++
+	for _, ds := range []string{dataset, req.With} {
+		if len(byDS[ds]) == 0 {
 			continue
 		}
-		batch = append(batch, PointInput{ID: id, Metadata: meta})
-		out.Points++
-		if len(batch) == e.opts.Limits.MaxBatch {
-			if err := flush(); err != nil {
-				return out, err
-			}
+		seq, err := e.tagPoints(ctx, ds, byDS[ds], tag, req.Remove, &out)
+		if err != nil {
+			return out, err
 		}
-	}
-	if err := flush(); err != nil {
-		return out, err
+		if ds == dataset {
+			out.Seq = seq
+		} else {
+			out.WithSeq = seq
+		}
 	}
 	if out.Seq == 0 {
 		info, err := e.db.Dataset(dataset)
@@ -119,6 +85,61 @@ func (e *Engine) ViewTag(ctx context.Context, dataset string, req ViewTagRequest
 		out.Seq = info.Seq
 	}
 	return out, nil
+}
+
+// tagPoints writes the tag on the points of iids; it returns the dataset's
+// sequence after the last write (0 if nothing was written).
+func (e *Engine) tagPoints(ctx context.Context, dataset string, iids []uint64, tag string, remove bool, out *ViewTagResult) (uint64, error) {
+	res, err := e.db.Resolve(dataset, iids)
+	if err != nil {
+		return 0, fromStorage(err)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, r := range res {
+		if r.PointID != "" && !seen[r.PointID] {
+			seen[r.PointID] = true
+			ids = append(ids, r.PointID)
+		}
+	}
+	var seq uint64
+	var batch []PointInput
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		wr, err := e.write(ctx, dataset, batch, true)
+		if err != nil {
+			return err
+		}
+		seq, batch = wr.Seq, batch[:0]
+		return nil
+	}
+	for _, id := range ids {
+		p, err := e.db.Point(dataset, id)
+		if err != nil {
+			if errors.Is(err, storage.ErrNotFound) {
+				continue // deleted meanwhile
+			}
+			return seq, fromStorage(err)
+		}
+		meta, changed, err := withTag(p.Metadata, tag, remove)
+		if err != nil {
+			return seq, fieldErr(ErrInvalid, "rows", "point %q of %q: %v", id, dataset, err)
+		}
+		if !changed {
+			out.Skipped++
+			continue
+		}
+		batch = append(batch, PointInput{ID: id, Metadata: meta})
+		out.Points++
+		if len(batch) == e.opts.Limits.MaxBatch {
+			if err := flush(); err != nil {
+				return seq, err
+			}
+		}
+	}
+	return seq, flush()
 }
 
 // withTag adds or removes tag in metadata["tags"], keeping key order of the

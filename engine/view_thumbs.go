@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	_ "image/gif" // thumbnail sources
@@ -20,7 +21,10 @@ import (
 // StoreThumbnail decodes an image (PNG, JPEG or GIF, ≤ 1 MiB), shrinks it
 // to at most 128 px on its longer side and stores it as the point's
 // thumbnail (PNG for PNG/GIF sources, JPEG otherwise). The point must
-// exist.
+// exist. Send the original image (the pixels the boxes of its objects
+// refer to): the crops of its objects are cut from it and stored too, and
+// its size is kept so boxes added later can be cut from the thumbnail
+// (view_objthumbs.go).
 func (e *Engine) StoreThumbnail(ctx context.Context, dataset, id string, img []byte) error {
 	return e.StoreThumbnails(ctx, dataset, []string{id}, [][]byte{img})
 }
@@ -46,6 +50,7 @@ func (e *Engine) StoreThumbnails(ctx context.Context, dataset string, ids []stri
 		return fmt.Sprintf("images[%d].%s", i, f)
 	}
 	out := make([][]byte, len(ids))
+	var recs []storage.ObjectThumbs
 	for i, id := range ids {
 		if err := e.checkID(name(i, "id"), id); err != nil {
 			return err
@@ -53,11 +58,26 @@ func (e *Engine) StoreThumbnails(ctx context.Context, dataset string, ids []stri
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t, err := makeThumbnail(name(i, "image"), images[i])
+		t, src, err := makeThumbnail(name(i, "image"), images[i])
 		if err != nil {
 			return err
 		}
 		out[i] = t
+		// The full image is at hand: cut its objects' crops now (a point
+		// that does not exist is reported by PutThumbnails below), and
+		// keep its size for boxes added later, unless the thumbnail is the
+		// image itself (smaller than 128 px: never enlarged, so its size).
+		b := src.Bounds()
+		rec := storage.ObjectThumbs{PointID: id, Width: b.Dx(), Height: b.Dy(), ThumbCRC: thumbCRC(t)}
+		objs, err := e.db.PointObjects(dataset, id)
+		if err == nil {
+			if rec.Crops, err = cutObjectCrops(src, objs); err != nil {
+				return err
+			}
+		}
+		if len(objs) > 0 || max(b.Dx(), b.Dy()) >= maxThumbnailSide {
+			recs = append(recs, rec)
+		}
 	}
 	if err := e.db.PutThumbnails(dataset, ids, out); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
@@ -65,26 +85,37 @@ func (e *Engine) StoreThumbnails(ctx context.Context, dataset string, ids []stri
 		}
 		return fromStorage(err)
 	}
+	// The image sizes and crops, in a transaction of their own: they are
+	// side data, checked against the thumbnail and boxes when read.
+	if len(recs) > 0 {
+		if err := e.db.PutObjectThumbs(dataset, recs); err != nil {
+			return fromStorage(err)
+		}
+	}
 	return nil
 }
 
-func makeThumbnail(field string, img []byte) ([]byte, error) {
+// thumbCRC fingerprints a stored point thumbnail (never 0, which means
+// "unknown" in an object-crop record).
+func thumbCRC(b []byte) uint32 { return crc32.Checksum(b, crcTable) | 1 }
+
+func makeThumbnail(field string, img []byte) ([]byte, image.Image, error) {
 	if len(img) == 0 {
-		return nil, fieldErr(ErrInvalid, field, "is empty")
+		return nil, nil, fieldErr(ErrInvalid, field, "is empty")
 	}
 	if len(img) > MaxThumbnailInput {
-		return nil, fieldErr(ErrTooLarge, field, "is %d bytes, limit %d", len(img), MaxThumbnailInput)
+		return nil, nil, fieldErr(ErrTooLarge, field, "is %d bytes, limit %d", len(img), MaxThumbnailInput)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(img))
 	if err != nil {
-		return nil, fieldErr(ErrInvalid, field, "is not a PNG, JPEG or GIF image: %v", err)
+		return nil, nil, fieldErr(ErrInvalid, field, "is not a PNG, JPEG or GIF image: %v", err)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width*cfg.Height > 64<<20 {
-		return nil, fieldErr(ErrInvalid, field, "is %d×%d pixels, limit %d per side", cfg.Width, cfg.Height, maxImageSide)
+		return nil, nil, fieldErr(ErrInvalid, field, "is %d×%d pixels, limit %d per side", cfg.Width, cfg.Height, maxImageSide)
 	}
 	src, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {
-		return nil, fieldErr(ErrInvalid, field, "cannot be decoded: %v", err)
+		return nil, nil, fieldErr(ErrInvalid, field, "cannot be decoded: %v", err)
 	}
 	thumb := shrink(src, maxThumbnailSide)
 	var buf bytes.Buffer
@@ -98,9 +129,9 @@ func makeThumbnail(field string, img []byte) ([]byte, error) {
 		err = w.Flush()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("encode thumbnail: %w", err)
+		return nil, nil, fmt.Errorf("encode thumbnail: %w", err)
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), src, nil
 }
 
 // Thumbnail returns a point's stored thumbnail and its content type.

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,29 +65,35 @@ func newBrowser(t testing.TB, width, height int) (context.Context, context.Cance
 // loadFashion puts n Fashion-MNIST t10k images into dataset fmnist, space
 // pixels (784-d, l2), metadata {"label": class}, with 28×28 PNG thumbnails.
 func loadFashion(t testing.TB, ls *liveServer, n int) []uint8 {
+	return loadFashionSplit(t, ls, "fmnist", "t10k", n)
+}
+
+// loadFashionSplit puts the first n images of a Fashion-MNIST split into a
+// dataset as loadFashion does (ids "<split>-00000"...).
+func loadFashionSplit(t testing.TB, ls *liveServer, dataset, split string, n int) []uint8 {
 	t.Helper()
 	if !fashionmnist.Available(fashionmnist.DefaultDir) {
 		t.Skip("dataset-fashion-mnist not installed (make setup installs it)")
 	}
-	set, err := fashionmnist.Load(fashionmnist.DefaultDir, "t10k")
+	set, err := fashionmnist.Load(fashionmnist.DefaultDir, split)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := ls.eng.CreateDataset(ctx, "fmnist"); err != nil {
+	if _, err := ls.eng.CreateDataset(ctx, dataset); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ls.eng.CreateSpace(ctx, "fmnist", engine.SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"}); err != nil {
+	if _, err := ls.eng.CreateSpace(ctx, dataset, engine.SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"}); err != nil {
 		t.Fatal(err)
 	}
 	for start := 0; start < n; start += 1000 {
 		var pts []engine.PointInput
 		for i := start; i < min(n, start+1000); i++ {
 			meta, _ := json.Marshal(map[string]any{"label": fashionmnist.ClassNames[set.Labels[i]], "ink": inkOf(set.Images[i])})
-			pts = append(pts, engine.PointInput{ID: fmt.Sprintf("t10k-%05d", i), Metadata: meta,
+			pts = append(pts, engine.PointInput{ID: fmt.Sprintf("%s-%05d", split, i), Metadata: meta,
 				Vectors: map[string][]float32{"pixels": set.Images[i]}})
 		}
-		if _, err := ls.eng.Upsert(ctx, "fmnist", pts); err != nil {
+		if _, err := ls.eng.Upsert(ctx, dataset, pts); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,9 +106,9 @@ func loadFashion(t testing.TB, ls *liveServer, n int) []uint8 {
 		}
 		var buf bytes.Buffer
 		png.Encode(&buf, img)
-		ids, thumbs = append(ids, fmt.Sprintf("t10k-%05d", i)), append(thumbs, buf.Bytes())
+		ids, thumbs = append(ids, fmt.Sprintf("%s-%05d", split, i)), append(thumbs, buf.Bytes())
 		if len(ids) == 1000 || i == n-1 {
-			if err := ls.eng.StoreThumbnails(ctx, "fmnist", ids, thumbs); err != nil {
+			if err := ls.eng.StoreThumbnails(ctx, dataset, ids, thumbs); err != nil {
 				t.Fatal(err)
 			}
 			ids, thumbs = nil, nil
@@ -274,6 +282,264 @@ func TestBrowserEmbeddingView(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
+
+	// The page side of audio (issue 8): a point whose details carry an
+	// audio_url gets a player, its neighbours a play button. The details
+	// are rewritten in the page here, as no point of this dataset has audio.
+	checkAudioHook(t, ctx, ls)
+
+	// Two datasets overlaid: a train sample drawn into the t10k layout.
+	m := 1500
+	if raceEnabled {
+		m = 600
+	}
+	loadFashionSplit(t, ls, "fmtrain", "train", m)
+	checkOverlay(t, ctx, ls, n, m)
+
+	// Object level: the crops of the boxes, not the whole images.
+	checkObjectCrops(t, ctx, ls)
+}
+
+// clickRow clicks (a real mouse click) the first of rows whose position
+// picks it back, and returns it; -1 when none does.
+func clickRow(t *testing.T, ctx context.Context, rows []int) int {
+	t.Helper()
+	for _, row := range rows {
+		pos, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const p = window.__reef.screenOf(%d); const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [p[0] + r.left, p[1] + r.top, window.__reef.pick(p[0], p[1])]; })()`, row)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(pos[2]) != row {
+			continue
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(pos[0], pos[1])); err != nil {
+			t.Fatal(err)
+		}
+		return row
+	}
+	return -1
+}
+
+// navigate opens the page at a hash and waits for the first coloured frame.
+func navigate(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	// Polled by hand: a poll across the page's start can lose its context.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(window.__reef && window.__reef.ready && window.__reef.rendered > 0)`))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('status').textContent`))
+			t.Fatalf("page %s did not render: %v (status %q)", url, err, status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func checkAudioHook(t *testing.T, ctx context.Context, ls *liveServer) {
+	t.Helper()
+	const patch = `(() => {
+  const f = window.fetch;
+  window.fetch = async (...a) => {
+    const r = await f(...a);
+    if (!String(a[0]).endsWith('/neighbors')) return r;
+    const j = await r.json();
+    for (const h of [j.query, ...j.hits]) h.audio_url = '/v1/datasets/fmnist/points/' + h.id + '/audio';
+    return new Response(JSON.stringify(j), {status: 200, headers: {'Content-Type': 'application/json'}});
+  };
+  return true;
+})()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](patch)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.__reef.select(7), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const a = document.querySelector('#detail .card audio'); return !!a && a.controls && a.src.endsWith('/v1/datasets/fmnist/points/t10k-00007/audio') && document.querySelectorAll('#detail .nb .tile .play').length >= 10; })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
+		t.Fatalf("no audio player for a point with audio_url: %v\n%s", err, html)
+	}
+}
+
+func checkOverlay(t *testing.T, ctx context.Context, ls *liveServer, n, m int) {
+	t.Helper()
+	navigate(t, ctx, ls.base+"/#ds=fmnist&space=pixels&level=point&with=fmtrain")
+	rendered, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.rendered`))
+	if rendered != n+m {
+		t.Fatalf("overlay rendered %d points, want %d + %d", rendered, n, m)
+	}
+	// Coloured by dataset (the default when overlaying, offered only then):
+	// two legend entries with their counts.
+	colour, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('color').value`))
+	legend, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#legend .legend-item:not(.missing)')].map(e => e.querySelector('.lv').textContent + '=' + e.querySelector('.lc').textContent.replace(/\D/g, ''))`))
+	want := []string{fmt.Sprintf("fmnist=%d", n), fmt.Sprintf("fmtrain=%d", m)}
+	if colour != "dataset" || len(legend) != 2 || legend[0] != want[0] || legend[1] != want[1] {
+		t.Fatalf("overlay coloured by %q with legend %v, want dataset with %v", colour, legend, want)
+	}
+	options, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.getElementById('color').options].map(o => o.value)`))
+	if !slices.Contains(options, "label") {
+		t.Fatalf("colour menu of the overlay: %v", options)
+	}
+	ink, _ := chromedp.Run(ctx, chromedp.Evaluate[int](countInk))
+	if ink < 2000 {
+		t.Fatalf("overlay painted %d pixels", ink)
+	}
+	// Click a train point: its own details, thumbnail and neighbours.
+	r := rand.New(rand.NewPCG(8, 8))
+	var rows []int
+	for range 60 {
+		rows = append(rows, n+r.IntN(m))
+	}
+	row := clickRow(t, ctx, rows)
+	if row < 0 {
+		t.Fatal("no train point could be clicked")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; const big = document.querySelector('#detail img.big'); return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28) && big && big.complete && big.naturalWidth === 28; })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
+		t.Fatalf("train point %d: no details: %v\n%s", row, err, html)
+	}
+	title, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#detail .hit-id').textContent`))
+	ds, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#detail .card tr')].find(tr => tr.cells[0].textContent === 'dataset')?.cells[1].textContent ?? ''`))
+	focus, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.focus()`))
+	if focus != row || ds != "fmtrain" || title != fmt.Sprintf("train-%05d", row-n) {
+		t.Fatalf("clicked train row %d: panel shows %q of %q (focus %d)", row, title, ds, focus)
+	}
+	// Without the overlay the dataset colour is not offered.
+	navigate(t, ctx, ls.base+"/#ds=fmnist&space=pixels&level=point")
+	options, _ = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.getElementById('color').options].map(o => o.value)`))
+	withOpts, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.getElementById('with').options].map(o => o.value)`))
+	if slices.Contains(options, "dataset") || !slices.Contains(withOpts, "fmtrain") {
+		t.Fatalf("without overlay: colours %v, overlay choices %v", options, withOpts)
+	}
+}
+
+// checkObjectCrops builds a small dataset of 200×120 images with two boxes
+// each (a red one on the left, a blue one on the right), stores the
+// original images as thumbnails (which cuts the crops) and checks that at
+// object level hover and click show the box's crop.
+func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
+	t.Helper()
+	bctx := context.Background()
+	if _, err := ls.eng.CreateDataset(bctx, "boxes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.eng.CreateSpace(bctx, "boxes", engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
+		t.Fatal(err)
+	}
+	const nimg = 40
+	var pts []engine.PointInput
+	var ids []string
+	var imgs [][]byte
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := range nimg {
+		id := fmt.Sprintf("img%02d", i)
+		pts = append(pts, engine.PointInput{ID: id, Vectors: map[string][]float32{"emb": {float32(i), 0}}, Objects: []engine.ObjectInput{
+			{ID: "left", Class: "red", BBox: [4]float32{10, 20, 40, 30}, Vectors: map[string][]float32{"emb": {float32(r.NormFloat64()), float32(r.NormFloat64())}}},
+			{ID: "right", Class: "blue", BBox: [4]float32{130, 40, 60, 50}, Vectors: map[string][]float32{"emb": {10 + float32(r.NormFloat64()), float32(r.NormFloat64())}}},
+		}})
+		img := image.NewNRGBA(image.Rect(0, 0, 200, 120))
+		for y := range 120 {
+			for x := range 200 {
+				c := color.NRGBA{R: 200, G: 30, B: 30, A: 255}
+				if x >= 100 {
+					c = color.NRGBA{R: 30, G: 30, B: 200, A: 255}
+				}
+				img.SetNRGBA(x, y, c)
+			}
+		}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		ids, imgs = append(ids, id), append(imgs, buf.Bytes())
+	}
+	if _, err := ls.eng.Upsert(bctx, "boxes", pts); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.eng.StoreThumbnails(bctx, "boxes", ids, imgs); err != nil {
+		t.Fatal(err)
+	}
+	// Let the background UMAP land first, so that points do not move
+	// under the mouse.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		sum, err := ls.eng.View(bctx, "boxes", engine.ViewRef{Space: "emb", Level: "object"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Layout.State == engine.LayoutReady && sum.Layout.Method == engine.LayoutUMAP {
+			break
+		}
+		if sum.Layout.State == engine.LayoutFailed || time.Now().After(deadline) {
+			t.Fatalf("object layout: %+v", sum.Layout)
+		}
+	}
+	navigate(t, ctx, ls.base+"/#ds=boxes&space=emb&level=object")
+	if lvl, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('level').value`)); lvl != "object" {
+		t.Fatalf("level %q", lvl)
+	}
+	rows := make([]int, 2*nimg)
+	for i := range rows {
+		rows[i] = i
+	}
+	// Hover: the tooltip shows the crop.
+	for _, row := range rows {
+		pos, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const p = window.__reef.screenOf(%d); const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [p[0] + r.left, p[1] + r.top, window.__reef.pick(p[0], p[1])]; })()`, row)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(pos[2]) != row {
+			continue
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseEvent("mouseMoved", pos[0], pos[1])); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector('#tooltip img'); return !document.getElementById('tooltip').hidden && !!i && i.complete && i.naturalWidth > 0 && window.__reef.hoverThumb.includes('/objects/'); })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('tooltip').outerHTML`))
+		t.Fatalf("hovering an object shows no crop: %v\n%s", err, html)
+	}
+	// Click: the panel's big image is the box's crop (40×30 or 60×50
+	// pixels, one colour), the whole 200×120 image (as a 128×77 thumbnail)
+	// beside it.
+	row := clickRow(t, ctx, rows)
+	if row < 0 {
+		t.Fatal("no object could be clicked")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const b = document.querySelector('#detail img.big.crop'); const w = document.querySelector('#detail .whole img'); return !!b && b.complete && b.naturalWidth > 0 && !!w && w.complete && w.naturalWidth > 0; })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
+		t.Fatalf("clicked object %d: no crop: %v\n%s", row, err, html)
+	}
+	const probeCrop = `(() => {
+  const b = document.querySelector('#detail img.big.crop');
+  const c = document.createElement('canvas');
+  c.width = b.naturalWidth; c.height = b.naturalHeight;
+  const x = c.getContext('2d');
+  x.drawImage(b, 0, 0);
+  const d = x.getImageData(0, 0, c.width, c.height).data;
+  let red = 0, blue = 0;
+  for (let i = 0; i < d.length; i += 4) { if (d[i] > 2 * d[i + 2]) red++; else if (d[i + 2] > 2 * d[i]) blue++; }
+  const title = document.querySelector('#detail .hit-id').textContent;
+  const whole = document.querySelector('#detail .whole img');
+  return [b.naturalWidth, b.naturalHeight, red, blue, whole.naturalWidth, whole.naturalHeight, title.endsWith('left') ? 0 : 1, b.src.includes('/objects/') ? 1 : 0];
+})()`
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](probeCrop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{40, 30, 1200, 0, 128, 77, 0, 1}
+	if got[6] == 1 {
+		want = []int{60, 50, 0, 3000, 128, 77, 1, 1}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("crop in the panel [w h red blue wholeW wholeH right fromObjects] = %v, want %v", got, want)
+	}
 }
 
 // BenchmarkBrowserFirstRender1M measures navigation → first frame of one

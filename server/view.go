@@ -40,6 +40,7 @@ func (s *Server) viewRoutes() []route {
 
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id/thumbnail", access: readOnly, handler: s.getThumbnail},
 		{method: http.MethodPut, path: "/v1/datasets/:ds/points/:id/thumbnail", access: admin, handler: s.putThumbnail},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id/objects/:oid/thumbnail", access: readOnly, handler: s.getObjectThumbnail},
 	}
 }
 
@@ -69,7 +70,7 @@ func (s *Server) serveAsset(c *gin.Context, name, cache string) {
 	c.Header("Cache-Control", cache)
 	c.Header("X-Content-Type-Options", "nosniff")
 	if name == "index.html" {
-		c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'")
+		c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'")
 		c.Header("Referrer-Policy", "no-referrer") // the URL may carry ?key=
 	}
 	c.Data(http.StatusOK, ct, data)
@@ -78,7 +79,7 @@ func (s *Server) serveAsset(c *gin.Context, name, cache string) {
 // --- view API ---
 
 func viewRef(c *gin.Context) engine.ViewRef {
-	return engine.ViewRef{Space: c.Query("space"), Level: c.Query("level")}
+	return engine.ViewRef{Space: c.Query("space"), Level: c.Query("level"), With: c.Query("with")}
 }
 
 func (s *Server) viewSummary(c *gin.Context) {
@@ -289,6 +290,21 @@ func (s *Server) getThumbnail(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, max-age=300")
 	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, ct, data)
+}
+
+// getObjectThumbnail serves the crop of an object's box; X-Reef-Crop says
+// whether it was cut from the original image ("stored") or from the point's
+// thumbnail ("thumbnail").
+func (s *Server) getObjectThumbnail(c *gin.Context) {
+	data, ct, src, err := s.eng.ObjectThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), c.Param("oid"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=300")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("X-Reef-Crop", src)
 	c.Data(http.StatusOK, ct, data)
 }
 

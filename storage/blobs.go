@@ -25,7 +25,7 @@ var (
 )
 
 // blobKinds lists every kind, for removal with a point.
-var blobKinds = []BlobKind{BlobThumbnail, BlobAudio}
+var blobKinds = []BlobKind{BlobThumbnail, BlobAudio, BlobObjectThumbs}
 
 // PutBlobs stores many blobs of one kind in one transaction (all or
 // nothing); every point must exist.

@@ -32,9 +32,11 @@ interface Summary {
   fields: Field[];
   thumbnails: number;
   urls: Record<string, string>;
+  overlay?: { dataset: string; offset: number; count: number; thumbnails: number; placement: string; k: number };
 }
 interface Hit {
   row: number;
+  dataset?: string; // set when a dataset is overlaid
   id: string;
   object_id?: string;
   distance?: number;
@@ -43,7 +45,9 @@ interface Hit {
   kind?: string;
   class?: string;
   bbox?: number[];
-  thumbnail?: string;
+  thumbnail?: string; // at object level: the crop of the box
+  image_thumbnail?: string; // at object level: the whole image
+  audio_url?: string;
   x: number;
   y: number;
 }
@@ -51,6 +55,8 @@ interface SpaceInfo {
   name: string;
   dim: number;
   metric: string;
+  provenance?: string;
+  model_version?: string;
   point_vectors: number;
   object_vectors: number;
 }
@@ -71,6 +77,7 @@ const probe = {
   firstRenderMs: 0,
   legendItems: 0,
   neighbors: 0,
+  hoverThumb: '', // thumbnail URL the tooltip shows
   screenOf: (row: number) => scatter.screenOf(row),
   pick: (x: number, y: number) => scatter.pick(x, y),
   select: (row: number) => selectRow(row),
@@ -102,11 +109,21 @@ let layoutVersion = 0;
 let pollTimer = 0;
 
 function state() {
-  return { ds: $<HTMLSelectElement>('ds').value, space: $<HTMLSelectElement>('space').value, level: $<HTMLSelectElement>('level').value };
+  return {
+    ds: $<HTMLSelectElement>('ds').value,
+    space: $<HTMLSelectElement>('space').value,
+    level: $<HTMLSelectElement>('level').value,
+    with: $<HTMLSelectElement>('with').value,
+  };
 }
 function q() {
   const s = state();
-  return `space=${encodeURIComponent(s.space)}&level=${s.level}`;
+  return `space=${encodeURIComponent(s.space)}&level=${s.level}` + (s.with ? `&with=${encodeURIComponent(s.with)}` : '');
+}
+// ref is the view a POST addresses.
+function ref() {
+  const s = state();
+  return s.with ? { space: s.space, level: s.level, with: s.with } : { space: s.space, level: s.level };
 }
 function base() {
   return `/v1/datasets/${encodeURIComponent(state().ds)}/view`;
@@ -114,6 +131,7 @@ function base() {
 function saveHash() {
   const s = state();
   const h = new URLSearchParams({ ds: s.ds, space: s.space, level: s.level });
+  if (s.with) h.set('with', s.with);
   if (colorField) h.set('color', colorField.name);
   history.replaceState(null, '', `${location.pathname}${location.search}#${h}`);
 }
@@ -283,11 +301,33 @@ function fillLevels() {
   const obj = $<HTMLSelectElement>('level').options[1];
   obj.disabled = !sp || sp.object_vectors === 0;
   if (obj.disabled) $<HTMLSelectElement>('level').value = 'point';
+  fillWith();
+}
+// fillWith lists the datasets that can be overlaid: a space of the same
+// name and definition (dim, metric, model and version), with vectors at
+// this level.
+function fillWith(prefer?: string) {
+  const s = state();
+  const sp = datasets.find((x) => x.name === s.ds)?.spaces.find((x) => x.name === s.space);
+  const sel = $<HTMLSelectElement>('with');
+  const cur = prefer ?? sel.value;
+  sel.innerHTML = '';
+  sel.add(new Option('(none)', ''));
+  for (const d of datasets) {
+    if (!sp || d.name === s.ds) continue;
+    const o = d.spaces.find((x) => x.name === sp.name);
+    if (!o || o.dim !== sp.dim || o.metric !== sp.metric || (o.provenance ?? '') !== (sp.provenance ?? '') || (o.model_version ?? '') !== (sp.model_version ?? '')) continue;
+    if ((s.level === 'object' ? o.object_vectors : o.point_vectors) === 0) continue;
+    sel.add(new Option(`${d.name} (${(s.level === 'object' ? o.object_vectors : o.point_vectors).toLocaleString()})`, d.name));
+  }
+  sel.value = [...sel.options].some((o) => o.value === cur) ? cur : '';
+  $('with-label').hidden = sel.options.length < 2;
 }
 
 async function loadView(preferColor?: string) {
   clearSelection(false);
   focus = -1;
+  hoverRow = -1;
   $('detail').innerHTML = '<p class="muted">Click a point to see it and its nearest neighbours.</p>';
   status('Loading layout…');
   const t0 = performance.now();
@@ -303,13 +343,20 @@ async function loadView(preferColor?: string) {
   for (const f of summary.fields) sel.add(new Option(`${f.name} (${f.kind === 'category' ? f.categories!.length : 'number'})`, f.name));
   const pick =
     summary.fields.find((f) => f.name === preferColor) ??
+    (summary.overlay ? summary.fields.find((f) => f.name === 'dataset') : undefined) ??
     summary.fields.find((f) => ['label', 'class', 'object.class', 'category'].includes(f.name) && f.kind === 'category') ??
     summary.fields.find((f) => f.kind === 'category' && f.name !== 'tags') ??
     null;
   sel.value = pick?.name ?? '';
   await loadColor(sel.value);
   showLayout();
-  status(`${summary.count.toLocaleString()} ${summary.level === 'object' ? 'objects' : 'points'} · loaded in ${Math.round(performance.now() - t0)} ms`);
+  const what = summary.level === 'object' ? 'objects' : 'points';
+  const ov = summary.overlay;
+  status(
+    (ov
+      ? `${(summary.count - ov.count).toLocaleString()} ${what} of ${summary.dataset} + ${ov.count.toLocaleString()} of ${ov.dataset} (placed from their ${ov.k} nearest in ${summary.dataset})`
+      : `${summary.count.toLocaleString()} ${what}`) + ` · loaded in ${Math.round(performance.now() - t0)} ms`,
+  );
   scatter.drawNow();
   if (!probe.readyMs) probe.readyMs = performance.now();
   probe.ready = true;
@@ -340,7 +387,7 @@ function schedulePoll() {
   pollTimer = window.setTimeout(async () => {
     try {
       const s = await api.json<Summary>(`${base()}?${q()}`);
-      if (s.dataset !== summary?.dataset || s.space !== summary?.space || s.level !== summary?.level) return;
+      if (s.dataset !== summary?.dataset || s.space !== summary?.space || s.level !== summary?.level || s.overlay?.dataset !== summary?.overlay?.dataset) return;
       const changed = s.generation !== summary.generation;
       summary.layout = s.layout;
       if (changed) return loadView(colorField?.name);
@@ -366,13 +413,12 @@ async function selectRow(row: number) {
   updateOverlays();
   const el = $('detail');
   el.innerHTML = '<p class="muted">Loading…</p>';
-  const s = state();
-  const res = await api.json<{ query: Hit; hits: Hit[] }>(`${base()}/neighbors`, { space: s.space, level: s.level, row, k: 12 });
+  const res = await api.json<{ query: Hit; hits: Hit[] }>(`${base()}/neighbors`, { ...ref(), row, k: 12 });
   if (focus !== row) return;
   el.innerHTML = '';
   el.append(await hitCard(res.query));
   const h = document.createElement('h3');
-  h.textContent = `Nearest neighbours`;
+  h.textContent = summary?.overlay ? `Nearest neighbours in ${summary.dataset} and ${summary.overlay.dataset}` : `Nearest neighbours`;
   el.append(h);
   const grid = document.createElement('div');
   grid.className = 'grid nb';
@@ -386,10 +432,31 @@ async function hitCard(hit: Hit) {
   card.className = 'card';
   if (hit.thumbnail) {
     const img = document.createElement('img');
-    img.className = 'big';
-    img.alt = hit.id;
+    img.className = 'big' + (hit.object_id ? ' crop' : '');
+    img.alt = hit.object_id ? `${hit.id} › ${hit.object_id}` : hit.id;
+    img.title = hit.object_id ? 'the object’s box' : '';
     img.src = await imgSrc(hit.thumbnail);
     card.append(img);
+  }
+  if (hit.image_thumbnail) {
+    // At object level, the whole image too (small), for context.
+    const fig = document.createElement('div');
+    fig.className = 'whole';
+    const img = document.createElement('img');
+    img.alt = `${hit.id} (whole image)`;
+    img.src = await imgSrc(hit.image_thumbnail);
+    const cap = document.createElement('span');
+    cap.className = 'muted';
+    cap.textContent = hit.thumbnail ? 'in the whole image' : 'whole image (no crop of this box is available)';
+    fig.append(img, cap);
+    card.append(fig);
+  }
+  if (hit.audio_url) {
+    const audio = document.createElement('audio');
+    audio.controls = true;
+    audio.preload = 'none';
+    audio.src = await imgSrc(hit.audio_url);
+    card.append(audio);
   }
   const title = document.createElement('div');
   title.className = 'hit-id';
@@ -402,6 +469,7 @@ async function hitCard(hit: Hit) {
     tr.insertCell().textContent =
       typeof v === 'string' ? v : typeof v === 'number' && !Number.isInteger(v) ? String(+v.toPrecision(5)) : JSON.stringify(v);
   };
+  if (hit.dataset) row('dataset', hit.dataset);
   row('row', hit.row);
   if (hit.uri) row('uri', hit.uri);
   if (hit.class) row('class', hit.class);
@@ -415,7 +483,7 @@ async function hitCard(hit: Hit) {
 async function thumbTile(hit: Hit) {
   const tile = document.createElement('button');
   tile.className = 'tile';
-  tile.title = `${hit.id}${hit.object_id ? ' › ' + hit.object_id : ''}\ndistance ${hit.distance?.toPrecision(4)}`;
+  tile.title = `${hit.dataset ? hit.dataset + ': ' : ''}${hit.id}${hit.object_id ? ' › ' + hit.object_id : ''}\ndistance ${hit.distance?.toPrecision(4)}`;
   if (hit.thumbnail) {
     const img = document.createElement('img');
     img.alt = hit.id;
@@ -432,8 +500,41 @@ async function thumbTile(hit: Hit) {
   cap.className = 'cap';
   cap.textContent = codes && colorField?.kind === 'category' && codes[hit.row] !== 0xffff ? colorField.categories![codes[hit.row]].value : hit.id;
   tile.append(cap);
+  if (hit.audio_url) {
+    const play = document.createElement('span');
+    play.className = 'play';
+    play.setAttribute('role', 'button');
+    play.title = 'play';
+    play.textContent = '▶';
+    const url = hit.audio_url;
+    play.onclick = (e) => {
+      e.stopPropagation();
+      playClip(url, play).catch(report);
+    };
+    tile.append(play);
+  }
   tile.onclick = () => selectRow(hit.row);
   return tile;
+}
+
+// One player for the neighbours' play buttons.
+const player = new Audio();
+let playing: HTMLElement | null = null;
+player.onended = player.onpause = () => {
+  playing?.classList.remove('on');
+  playing = null;
+};
+async function playClip(url: string, button: HTMLElement) {
+  const src = await imgSrc(url);
+  if (playing === button && !player.paused) {
+    player.pause();
+    return;
+  }
+  playing?.classList.remove('on');
+  player.src = src;
+  playing = button;
+  button.classList.add('on');
+  await player.play();
 }
 
 // --- selection ---
@@ -454,12 +555,11 @@ function showSelection() {
 
 async function findSimilar() {
   if (!positives.length) return;
-  const s = state();
   const cap = 2000;
   $('sel-msg').textContent = 'Searching…';
   try {
     const res = await api.json<{ hits: Hit[]; took_ms: number }>(`${base()}/similar`, {
-      space: s.space, level: s.level, positive: positives.slice(0, cap), negative: negatives.slice(0, cap), k: 200,
+      ...ref(), positive: positives.slice(0, cap), negative: negatives.slice(0, cap), k: 200,
     });
     results = res.hits.map((h) => h.row);
     $('sel-msg').textContent = `${res.hits.length} results in ${res.took_ms.toFixed(1)} ms` + (positives.length > cap ? ` (first ${cap} selected used)` : '');
@@ -480,11 +580,10 @@ async function saveTag() {
     $('sel-msg').textContent = 'Select points and name the tag first.';
     return;
   }
-  const s = state();
   try {
     let done = 0;
     for (let i = 0; i < positives.length; i += 10000) {
-      const r = await api.json<{ points: number }>(`${base()}/tag`, { space: s.space, level: s.level, rows: positives.slice(i, i + 10000), tag });
+      const r = await api.json<{ points: number }>(`${base()}/tag`, { ...ref(), rows: positives.slice(i, i + 10000), tag });
       done += r.points;
     }
     $('sel-msg').textContent = `Tagged ${done.toLocaleString()} points "${tag}".`;
@@ -521,20 +620,25 @@ function setupInteraction() {
         scatter.panBy(e.movementX, e.movementY);
       }
       tip.hidden = true;
+      hoverRow = -1;
       return;
     }
     if (e.target !== scatter.canvas) {
       tip.hidden = true;
+      hoverRow = -1;
       return;
     }
     const row = scatter.pick(x, y);
     if (row < 0) {
       tip.hidden = true;
+      hoverRow = -1;
       return;
     }
     tip.hidden = false;
     tip.style.left = `${x + 14}px`;
     tip.style.top = `${y + 10}px`;
+    if (row === hoverRow) return;
+    hoverRow = row;
     let label = `row ${row}`;
     if (colorField && codes && codes[row] !== 0xffff) label = `${colorField.name}: ${colorField.categories![codes[row]].value}`;
     if (colorField && values) label = `${colorField.name}: ${Number.isNaN(values[row]) ? '–' : fmt(values[row])}`;
@@ -583,21 +687,39 @@ function setupInteraction() {
 }
 
 let hoverTimer = 0;
-const hoverCache = new Map<number, string>();
+let hoverRow = -1;
+const hoverCache = new Map<string, Hit>();
+// hoverDetail fills the tooltip with the row's id and thumbnail (at object
+// level, the crop of its box) once the pointer rests on it.
 function hoverDetail(row: number, label: string) {
   clearTimeout(hoverTimer);
-  const tip = $('tooltip');
-  const cached = hoverCache.get(row);
+  const key = `${q()}|${summary?.generation}|${row}`;
+  const show = async (h: Hit) => {
+    const src = h.thumbnail ? await imgSrc(h.thumbnail) : '';
+    const tip = $('tooltip');
+    if (tip.hidden || hoverRow !== row) return;
+    tip.textContent = '';
+    if (src) {
+      const img = document.createElement('img');
+      img.alt = '';
+      img.src = src;
+      tip.append(img);
+    }
+    const t = document.createElement('div');
+    t.textContent = `${h.dataset ? h.dataset + ': ' : ''}${h.object_id ? `${h.id} › ${h.object_id}` : h.id} · ${label}`;
+    tip.append(t);
+    probe.hoverThumb = h.thumbnail ?? '';
+  };
+  const cached = hoverCache.get(key);
   if (cached) {
-    tip.textContent = `${cached} · ${label}`;
+    show(cached).catch(() => {});
     return;
   }
   hoverTimer = window.setTimeout(async () => {
     try {
       const h = await api.json<Hit>(`${base()}/row/${row}?${q()}`);
-      const id = h.object_id ? `${h.id} › ${h.object_id}` : h.id;
-      hoverCache.set(row, id);
-      if (!tip.hidden) tip.textContent = `${id} · ${label}`;
+      hoverCache.set(key, h);
+      await show(h);
     } catch {
       /* hover is best effort */
     }
@@ -612,9 +734,8 @@ function union(a: number[], b: number[]) {
 
 // --- wiring ---
 async function relayout(method: string) {
-  const s = state();
   try {
-    summary = await api.json<Summary>(`${base()}/layout`, { space: s.space, level: s.level, method });
+    summary = await api.json<Summary>(`${base()}/layout`, { ...ref(), method });
     if (summary.layout.version !== layoutVersion) {
       layoutVersion = summary.layout.version;
       scatter.setPoints(parsePoints(await api.bin(`${base()}/points.bin?${q()}`)));
@@ -645,7 +766,11 @@ async function start() {
     fillLevels();
     loadView().catch(report);
   };
-  $('level').onchange = () => loadView().catch(report);
+  $('level').onchange = () => {
+    fillWith();
+    loadView().catch(report);
+  };
+  $('with').onchange = () => loadView().catch(report);
   $('color').onchange = () => loadColor($<HTMLSelectElement>('color').value).catch(report);
   $('btn-umap').onclick = () => relayout('umap');
   $('btn-pca').onclick = () => relayout('pca');
@@ -659,6 +784,7 @@ async function start() {
   if (h.get('ds') && datasets.some((d) => d.name === h.get('ds'))) $<HTMLSelectElement>('ds').value = h.get('ds')!;
   fillSpaces(h.get('space') ?? undefined);
   if (h.get('level') === 'object' && !$<HTMLSelectElement>('level').options[1].disabled) $<HTMLSelectElement>('level').value = 'object';
+  fillWith(h.get('with') ?? '');
   await loadView(h.get('color') ?? undefined);
 }
 

@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"context"
+	"testing"
+
+	"github.com/reef-ml/reef/storage"
+)
+
+// A point with playable audio carries its URL in the view's details, for
+// the page's player.
+func TestViewAudioURL(t *testing.T) {
+	ctx := context.Background()
+	e := openEngine(t, t.TempDir())
+	defer e.Close()
+	seedClusters(t, e, 30, 4)
+	if err := e.db.PutBlobs(storage.BlobAudio, "ds", []string{"p0004"}, [][]byte{[]byte("RIFF\x00\x00\x00\x00WAVE")}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.ViewRow(ctx, "ds", ref, 4)
+	if err != nil || h.AudioURL != AudioURL("ds", "p0004") || h.AudioURL == "" {
+		t.Fatalf("row with audio: %+v %v", h, err)
+	}
+	nb, err := e.ViewNeighbors(ctx, "ds", ref, 1, 29)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := 0
+	for _, hit := range nb.Hits {
+		if hit.AudioURL != "" {
+			with++
+			if hit.ID != "p0004" {
+				t.Fatalf("audio URL on %+v", hit)
+			}
+		}
+	}
+	if with != 1 || nb.Query.AudioURL != "" {
+		t.Fatalf("%d neighbours with audio; query %+v", with, nb.Query)
+	}
+}
