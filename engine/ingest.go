@@ -171,6 +171,7 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 	}
 	res.Upserted, res.Seq = wr.Upserted, wr.Seq
 	e.storeIngestThumbnails(ctx, dataset, points, thumbs)
+	e.storeIngestObjectThumbnails(ctx, dataset, items, points)
 	return res, nil
 }
 
