@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/reef-ml/reef/fashionmnist"
 	"github.com/reef-ml/reef/layout"
 )
 
@@ -253,4 +256,120 @@ func TestViewOverlayGuard(t *testing.T) {
 	if _, err := e.ViewRow(ctx, "ds", ref, 30); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("row past A without overlay: %v", err)
 	}
+}
+
+// BenchmarkViewOverlayFashionMNIST places Fashion-MNIST t10k (784-d pixels)
+// over the layout of train (60k): the cost of opening a train-vs-test
+// overlay once A's layout exists (PCA here; placement does not depend on
+// how A was laid out), and how well test rows land among train rows of
+// their own class (10-NN label agreement in 2-D, test rows against train
+// rows only).
+func BenchmarkViewOverlayFashionMNIST(b *testing.B) {
+	if os.Getenv("REEF_HEAVY") == "" {
+		b.Skip("set REEF_HEAVY=1")
+	}
+	if !fashionmnist.Available(fashionmnist.DefaultDir) {
+		b.Skip("dataset-fashion-mnist not installed")
+	}
+	ctx := context.Background()
+	e, err := Open(ctx, testOptions(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	labels := map[string][]int{}
+	for ds, split := range map[string]string{"train": "train", "test": "t10k"} {
+		set, err := fashionmnist.Load(fashionmnist.DefaultDir, split)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.CreateDataset(ctx, ds)
+		if _, err := e.CreateSpace(ctx, ds, SpaceSpec{Name: "emb", Dim: 784, Metric: "l2"}); err != nil {
+			b.Fatal(err)
+		}
+		for start := 0; start < len(set.Images); start += 5000 {
+			var pts []PointInput
+			for i := start; i < min(start+5000, len(set.Images)); i++ {
+				pts = append(pts, PointInput{ID: fmt.Sprintf("%05d", i), Vectors: map[string][]float32{"emb": set.Images[i]}})
+				labels[ds] = append(labels[ds], int(set.Labels[i]))
+			}
+			if _, err := e.Upsert(ctx, ds, pts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	own := ViewRef{Space: "emb"}
+	method := LayoutPCA
+	if os.Getenv("REEF_OVERLAY_UMAP") != "" {
+		method = LayoutUMAP
+	}
+	if _, err := e.ViewRelayout(ctx, "train", ViewLayoutRequest{ViewRef: own, Method: method}); err != nil {
+		b.Fatal(err)
+	}
+	e.waitViewJobs()
+	if _, _, err := e.ViewPoints(ctx, "train", own); err != nil {
+		b.Fatal(err)
+	}
+	ov := ViewRef{Space: "emb", With: "test"}
+	var coords [][2]float32
+	for b.Loop() {
+		e.views.mu.Lock() // measure the placement every time
+		for _, vs := range e.views.views {
+			vs.mu.Lock()
+			vs.overlays = nil
+			vs.mu.Unlock()
+		}
+		e.views.mu.Unlock()
+		start := time.Now()
+		if coords, _, err = e.ViewPoints(ctx, "train", ov); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/overlay")
+	}
+	nA := len(labels["train"])
+	trainLabel := func(row int) int { return labels["train"][row] }
+	rowLabel := func(row int) int {
+		if row < nA {
+			return trainLabel(row)
+		}
+		return labels["test"][row-nA]
+	}
+	// agreement: for every 10th row in [lo, hi), the share of its 10 nearest
+	// train rows in 2-D (itself excluded) with its label.
+	agreement := func(lo, hi int) float64 {
+		agree, total := 0, 0
+		for i := lo; i < hi; i += 10 {
+			type nd struct {
+				d   float32
+				row int
+			}
+			best := make([]nd, 0, 11)
+			for j := 0; j < nA; j++ {
+				if j == i {
+					continue
+				}
+				dx, dy := coords[i][0]-coords[j][0], coords[i][1]-coords[j][1]
+				d := dx*dx + dy*dy
+				if len(best) < 10 || d < best[len(best)-1].d {
+					k := len(best)
+					best = append(best, nd{d, j})
+					for k > 0 && best[k-1].d > d {
+						best[k], best[k-1] = best[k-1], best[k]
+						k--
+					}
+					best = best[:min(len(best), 10)]
+				}
+			}
+			for _, n := range best {
+				total++
+				if trainLabel(n.row) == rowLabel(i) {
+					agree++
+				}
+			}
+		}
+		return float64(agree) / float64(total)
+	}
+	b.ReportMetric(agreement(nA, len(coords)), "test-vs-train-agreement@10")
+	b.ReportMetric(agreement(0, nA), "train-vs-train-agreement@10")
+	b.Logf("layout %s", method)
 }
