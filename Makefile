@@ -5,7 +5,7 @@
 
 GO        ?= go
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium espeak-ng
+APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium espeak-ng libturbojpeg0-dev
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: setup build serve test bench fuzz clean

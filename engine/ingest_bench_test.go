@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/reef-ml/reef/extract"
@@ -11,9 +12,11 @@ import (
 
 // BenchmarkIngestVsBareORT compares end-to-end image ingest (decode, resize,
 // batched inference on the session pool, pooling, one bbolt transaction,
-// index insert; inference boxes off) with bare ONNX Runtime running the same
-// model on the same images already decoded and preprocessed, batch 16, one
-// session using all cores. Both are reported as images/s, and their ratio.
+// index insert, thumbnails; inference boxes off) with bare ONNX Runtime
+// running the same model on the same images already decoded and
+// preprocessed, batch 16, in the faster of one session on all cores and one
+// single-threaded session per core (see MeasureIngest). Both are reported as
+// images/s, and their ratio.
 // REEF_BENCH_MODEL=builtin measures the built-in model (after make setup)
 // instead of the shared ImageNet MobileNetV2.
 func BenchmarkIngestVsBareORT(b *testing.B) {
@@ -44,15 +47,29 @@ func BenchmarkIngestVsBareORT(b *testing.B) {
 	for i, p := range files {
 		data[i], _ = os.ReadFile(p)
 	}
+	// Every iteration alternates reef and bare runs; the figures sum them all.
 	var last IngestMeasure
+	var reefSec float64
+	bareSec := map[string]float64{}
 	for b.Loop() {
 		m, err := e.MeasureIngest(ctx, model, data, 1, 16)
 		if err != nil {
 			b.Fatal(err)
 		}
 		last = m
+		reefSec += float64(m.Images) / m.ReefPerSec
+		for name, rate := range m.BareConfigs {
+			bareSec[name] += float64(m.Images) / rate
+		}
 	}
-	b.ReportMetric(last.ReefPerSec, "reef-img/s")
-	b.ReportMetric(last.BarePerSec, "bare-ort-img/s")
-	b.ReportMetric(last.Ratio, "ratio")
+	n := float64(b.N * len(data))
+	best := 0.0
+	for name, sec := range bareSec {
+		b.ReportMetric(n/sec, "bare-"+strings.ReplaceAll(name, "×", "x")+"thr-img/s")
+		best = max(best, n/sec)
+	}
+	b.ReportMetric(n/reefSec, "reef-img/s")
+	b.ReportMetric(best, "bare-ort-img/s")
+	b.ReportMetric(n/reefSec/best, "ratio")
+	b.Logf("reef %s, JPEG decoder %s", last.ReefConfig, last.JPEGDecoder)
 }

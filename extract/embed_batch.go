@@ -7,40 +7,87 @@ import (
 	"math"
 )
 
-// prepared is one preprocessed image waiting for inference.
+// prepared is one preprocessed image waiting for inference: either its
+// normalised input, or its model-size pixels (px, from the Embedder's
+// buffer pool), normalised straight into the batch when the batch is
+// filled, which spares a 3·H·W float buffer and a copy per image.
 type prepared struct {
 	input []float32
+	px    *image.RGBA
 	t     Transform
 	boxes [][4]float32
 	thumb []byte // JPEG thumbnail, when the item asked for one
 	err   error
 }
 
-// prepare resizes and normalises img into a fresh input slice.
-func (e *Embedder) prepare(img image.Image, boxes [][4]float32) prepared {
+// checkBoxes refuses boxes that cannot be mapped onto a feature map.
+func checkBoxes(boxes [][4]float32) error {
 	for _, b := range boxes {
 		for _, v := range b {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return prepared{err: fmt.Errorf("%w: box %v has a non-finite coordinate", ErrBadInput, b)}
+				return fmt.Errorf("%w: box %v has a non-finite coordinate", ErrBadInput, b)
 			}
 		}
 		if b[2] <= 0 || b[3] <= 0 {
-			return prepared{err: fmt.Errorf("%w: box %v has non-positive width/height", ErrBadInput, b)}
+			return fmt.Errorf("%w: box %v has non-positive width/height", ErrBadInput, b)
 		}
+	}
+	return nil
+}
+
+// prepare resizes and normalises img into a fresh input slice.
+func (e *Embedder) prepare(img image.Image, boxes [][4]float32) prepared {
+	if err := checkBoxes(boxes); err != nil {
+		return prepared{err: err}
 	}
 	p := prepared{input: make([]float32, e.m.inputElems()), boxes: boxes}
 	p.t, p.err = PreprocessImage(img, &e.m, p.input)
 	return p
 }
 
+// preparePixels resizes img into pooled model-size pixels (see prepared).
+func (e *Embedder) preparePixels(img image.Image, boxes [][4]float32) prepared {
+	if err := checkBoxes(boxes); err != nil {
+		return prepared{err: err}
+	}
+	if img == nil || img.Bounds().Empty() {
+		return prepared{err: fmt.Errorf("%w: empty image", ErrBadImage)}
+	}
+	px, _ := e.pixels.Get().(*image.RGBA)
+	if px == nil {
+		px = image.NewRGBA(image.Rect(0, 0, e.m.InputSize[1], e.m.InputSize[0]))
+	}
+	return prepared{px: px, boxes: boxes, t: resizeInto(px, img, e.m.Resize)}
+}
+
+// release returns p's pooled pixels, if any.
+func (e *Embedder) release(p *prepared) {
+	if p.px != nil {
+		e.pixels.Put(p.px)
+		p.px = nil
+	}
+}
+
 // embedPrepared runs preps through the model (split into chunks the model
-// accepts; fixed-batch models get zero padding) and pools the outputs.
-func (e *Embedder) embedPrepared(ctx context.Context, preps []prepared) ([][]float32, [][][]float32, error) {
+// accepts; fixed-batch models get zero padding) and pools the outputs. buf,
+// when not nil, is a reusable batch buffer (grown as needed). The pooled
+// pixels of preps are released once copied into the batch.
+func (e *Embedder) embedPrepared(ctx context.Context, preps []prepared, buf *[]float32) ([][]float32, [][][]float32, error) {
+	defer func() {
+		for i := range preps {
+			e.release(&preps[i])
+		}
+	}()
 	vecs := make([][]float32, len(preps))
 	boxVecs := make([][][]float32, len(preps))
 	step := len(preps)
 	if e.maxBatch > 0 {
 		step = e.maxBatch
+	}
+	// The object layer is copied out of ORT only when some image has boxes.
+	want := []bool{true, false}
+	for _, p := range preps {
+		want[1] = want[1] || len(p.boxes) > 0
 	}
 	elems := e.m.inputElems()
 	for lo := 0; lo < len(preps); lo += step {
@@ -49,11 +96,26 @@ func (e *Embedder) embedPrepared(ctx context.Context, preps []prepared) ([][]flo
 		if e.maxBatch > 0 {
 			n = e.maxBatch
 		}
-		batch := make([]float32, n*elems)
-		for i := lo; i < hi; i++ {
-			copy(batch[(i-lo)*elems:], preps[i].input)
+		var batch []float32
+		if buf != nil {
+			if cap(*buf) < n*elems {
+				*buf = make([]float32, n*elems)
+			}
+			batch = (*buf)[:n*elems]
+			clear(batch[(hi-lo)*elems:]) // padding of fixed-batch models
+		} else {
+			batch = make([]float32, n*elems)
 		}
-		outs, err := e.pool.run(ctx, batch, e.m.inputShape(n))
+		for i := lo; i < hi; i++ {
+			slot := batch[(i-lo)*elems : (i-lo+1)*elems]
+			if preps[i].px != nil {
+				normalizeInput(preps[i].px, &e.m, slot)
+				e.release(&preps[i])
+			} else {
+				copy(slot, preps[i].input)
+			}
+		}
+		outs, err := e.pool.runWant(ctx, batch, e.m.inputShape(n), want)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -34,6 +34,8 @@ type Embedder struct {
 	maxBatch int // 0 = dynamic batch dimension
 	dim      int
 	objDim   int
+	pixels   sync.Pool // *image.RGBA of the model input size (preparePixels)
+	threads  int       // intra-op threads per session
 
 	guard closeGuard
 }
@@ -77,7 +79,7 @@ func NewEmbedder(rt *Runtime, m *Manifest, modelDir string, opts EmbedderOptions
 	if !ok {
 		return nil, fmt.Errorf("%w: input %q is not a graph input of %s", ErrTensorNotFound, mm.Input, mm.File)
 	}
-	e := &Embedder{m: mm, opts: opts}
+	e := &Embedder{m: mm, opts: opts, threads: threads}
 	if in.HasShape && len(in.Dims) == 4 {
 		if in.Dims[0] > 0 {
 			e.maxBatch = int(in.Dims[0])
@@ -113,7 +115,7 @@ func NewEmbedder(rt *Runtime, m *Manifest, modelDir string, opts EmbedderOptions
 		return nil, err
 	}
 	probe := image.NewRGBA(image.Rect(0, 0, mm.InputSize[1], mm.InputSize[0]))
-	vecs, boxes, err := e.embedPrepared(context.Background(), []prepared{e.prepare(probe, [][4]float32{{0, 0, 8, 8}})})
+	vecs, boxes, err := e.embedPrepared(context.Background(), []prepared{e.prepare(probe, [][4]float32{{0, 0, 8, 8}})}, nil)
 	if err != nil {
 		e.pool.close()
 		return nil, err
@@ -124,6 +126,10 @@ func NewEmbedder(rt *Runtime, m *Manifest, modelDir string, opts EmbedderOptions
 	}
 	return e, nil
 }
+
+// Concurrency reports how inference runs: sessions, and intra-op threads
+// per session.
+func (e *Embedder) Concurrency() (sessions, threads int) { return e.opts.Sessions, e.threads }
 
 // Dim is the length of image embeddings.
 func (e *Embedder) Dim() int { return e.dim }
@@ -166,7 +172,7 @@ func (e *Embedder) EmbedImages(ctx context.Context, imgs []image.Image) ([][]flo
 	nChunks := ceilDiv(len(imgs), max(chunk, 1))
 	parallelFor(nChunks, e.opts.Sessions, func(k int) {
 		lo, hi := k*chunk, min((k+1)*chunk, len(imgs))
-		vecs, _, err := e.embedPrepared(ctx, preps[lo:hi])
+		vecs, _, err := e.embedPrepared(ctx, preps[lo:hi], nil)
 		if err != nil {
 			errOnce.Do(func() { firstErr = err })
 			return
@@ -193,7 +199,7 @@ func (e *Embedder) EmbedWithBoxes(ctx context.Context, img image.Image, boxes []
 	if p.err != nil {
 		return nil, nil, p.err
 	}
-	vecs, perBox, err := e.embedPrepared(ctx, []prepared{p})
+	vecs, perBox, err := e.embedPrepared(ctx, []prepared{p}, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -74,16 +74,72 @@ var codecs = map[string]codec{ // read-only after init
 
 // DecodeImage decodes a JPEG, PNG, GIF (first frame) or WebP image, applying
 // the JPEG EXIF orientation. The header's pixel count is checked against
-// limits before the pixel data is decoded. Errors wrap ErrBadImage.
-func DecodeImage(data []byte, limits ImageLimits) (img image.Image, err error) {
+// limits before the pixel data is decoded. Errors wrap ErrBadImage. JPEGs
+// are decoded with libjpeg-turbo when its library is installed (see
+// JPEGDecoder), else with Go's image/jpeg.
+func DecodeImage(data []byte, limits ImageLimits) (image.Image, error) {
+	img, _, err := decodeImageScaled(data, limits, 0)
+	return img, err
+}
+
+// decodeImageScaled is DecodeImage, except that a JPEG decoded by
+// libjpeg-turbo may come out at 1/2, 1/4 or 1/8 of its size (the scaled
+// IDCT, much cheaper than decoding every pixel and shrinking afterwards)
+// when both sides stay at least minSide. scale is decoded pixels per
+// original pixel (1 unless scaled), for mapping coordinates given in the
+// original image.
+func decodeImageScaled(data []byte, limits ImageLimits, minSide int) (img image.Image, scale float64, err error) {
 	limits = limits.withDefaults()
 	if int64(len(data)) > limits.MaxBytes {
-		return nil, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrBadImage, len(data), limits.MaxBytes)
+		return nil, 0, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrBadImage, len(data), limits.MaxBytes)
 	}
 	format := imageFormat(data)
 	if format == "" {
-		return nil, fmt.Errorf("%w: unsupported or unrecognised format (want JPEG, PNG, GIF or WebP)", ErrBadImage)
+		return nil, 0, fmt.Errorf("%w: unsupported or unrecognised format (want JPEG, PNG, GIF or WebP)", ErrBadImage)
 	}
+	if format == "jpeg" && turboLoad() {
+		img, scale, final, err := decodeJPEGTurbo(data, limits, minSide)
+		if err == nil || final {
+			return img, scale, err
+		}
+		// libjpeg-turbo refused it (corrupt data, CMYK, 12-bit, …): Go's
+		// decoder gives the verdict, so what is accepted does not change.
+	}
+	img, err = decodeImageGo(data, format, limits)
+	return img, 1, err
+}
+
+// decodeJPEGTurbo decodes with libjpeg-turbo, scaled by the largest power
+// of two ≤ 8 that keeps both sides ≥ minSide. final marks an error that
+// stands (the header breaks the limits); others let Go's decoder decide.
+func decodeJPEGTurbo(data []byte, limits ImageLimits, minSide int) (img image.Image, scale float64, final bool, err error) {
+	w, h, err := turboHeader(data)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if w <= 0 || h <= 0 {
+		return nil, 0, false, fmt.Errorf("%w: jpeg has empty dimensions %dx%d", ErrBadImage, w, h)
+	}
+	if px := int64(w) * int64(h); px > limits.MaxPixels {
+		return nil, 0, true, fmt.Errorf("%w: %dx%d = %d pixels exceeds the %d-pixel limit", ErrBadImage, w, h, px, limits.MaxPixels)
+	}
+	den := 1
+	for den < 8 && minSide > 0 && ceilDiv(w, 2*den) >= minSide && ceilDiv(h, 2*den) >= minSide {
+		den *= 2
+	}
+	rgba, err := turboDecode(data, w, h, den)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	img = rgba
+	if o := EXIFOrientation(data); o > 1 {
+		img = ApplyOrientation(img, o)
+	}
+	return img, 1 / float64(den), false, nil
+}
+
+// decodeImageGo decodes with the Go codecs.
+func decodeImageGo(data []byte, format string, limits ImageLimits) (img image.Image, err error) {
 	c := codecs[format]
 	cfg, err := c.config(bytes.NewReader(data))
 	if err != nil {
@@ -123,19 +179,25 @@ func DecodeImage(data []byte, limits ImageLimits) (img image.Image, err error) {
 // DecodeImageFile reads and decodes a file, refusing files over
 // limits.MaxBytes without reading them fully.
 func DecodeImageFile(path string, limits ImageLimits) (image.Image, error) {
+	img, _, err := decodeFileScaled(path, limits, 0)
+	return img, err
+}
+
+// decodeFileScaled is DecodeImageFile with decodeImageScaled's scaling.
+func decodeFileScaled(path string, limits ImageLimits, minSide int) (image.Image, float64, error) {
 	limits = limits.withDefaults()
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadImage, err)
+		return nil, 0, fmt.Errorf("%w: %v", ErrBadImage, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, limits.MaxBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s: %v", ErrBadImage, path, err)
+		return nil, 0, fmt.Errorf("%w: reading %s: %v", ErrBadImage, path, err)
 	}
-	img, err := DecodeImage(data, limits)
+	img, scale, err := decodeImageScaled(data, limits, minSide)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	return img, nil
+	return img, scale, nil
 }

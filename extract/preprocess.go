@@ -28,29 +28,19 @@ func PreprocessImage(img image.Image, m *Manifest, dst []float32) (Transform, er
 		return Transform{}, fmt.Errorf("%w: empty image", ErrBadImage)
 	}
 	rgba, t := ResizeForModel(img, w, h, m.Resize)
+	normalizeInput(rgba, m, dst)
+	return t, nil
+}
+
+// normalizeInput writes the model-size pixels rgba as the normalised model
+// input ((p-mean)/std, RGB) into dst, in the manifest's layout.
+func normalizeInput(rgba *image.RGBA, m *Manifest, dst []float32) {
 	var scale, bias [3]float32
 	for c := range 3 {
 		scale[c] = 1 / m.Std[c]
 		bias[c] = -m.Mean[c] / m.Std[c]
 	}
-	plane := h * w
-	for y := 0; y < h; y++ {
-		row := rgba.Pix[y*rgba.Stride : y*rgba.Stride+4*w]
-		for x := 0; x < w; x++ {
-			p := row[4*x : 4*x+3]
-			i := y*w + x
-			if m.Layout == "nchw" {
-				dst[i] = float32(p[0])*scale[0] + bias[0]
-				dst[plane+i] = float32(p[1])*scale[1] + bias[1]
-				dst[2*plane+i] = float32(p[2])*scale[2] + bias[2]
-			} else {
-				dst[3*i] = float32(p[0])*scale[0] + bias[0]
-				dst[3*i+1] = float32(p[1])*scale[1] + bias[1]
-				dst[3*i+2] = float32(p[2])*scale[2] + bias[2]
-			}
-		}
-	}
-	return t, nil
+	normalizeNative(rgba, m.InputSize[1], m.InputSize[0], &scale, &bias, m.Layout == "nchw", dst)
 }
 
 // inputShape returns the model input shape for a batch of n.

@@ -34,11 +34,18 @@ var letterboxFill = color.RGBA{114, 114, 114, 255}
 // antialiased Catmull-Rom filter (preceded by exact area averaging for large
 // reductions) and returns the new image plus the coordinate transform.
 func ResizeForModel(img image.Image, w, h int, mode string) (*image.RGBA, Transform) {
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	return dst, resizeInto(dst, img, mode)
+}
+
+// resizeInto is ResizeForModel into dst (anchored at 0,0; its size is the
+// target size), so callers can reuse the buffer.
+func resizeInto(dst *image.RGBA, img image.Image, mode string) Transform {
 	src := toRGBA(img)
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	w, h := dst.Rect.Dx(), dst.Rect.Dy()
 	if sw <= 0 || sh <= 0 || w <= 0 || h <= 0 {
-		return dst, Transform{ScaleX: 1, ScaleY: 1}
+		return Transform{ScaleX: 1, ScaleY: 1}
 	}
 	fx, fy := float64(w)/float64(sw), float64(h)/float64(sh)
 	var t Transform
@@ -75,8 +82,8 @@ func ResizeForModel(img image.Image, w, h int, mode string) (*image.RGBA, Transf
 		from = areaShrink(src, srcRect, kx, ky)
 		srcRect = from.Bounds()
 	}
-	resampleCatmullRom(dst, dstRect, from, srcRect)
-	return dst, t
+	resampleNative(dst, dstRect, from, srcRect)
+	return t
 }
 
 // areaShrink averages kx×ky blocks of r (trailing partial blocks dropped,

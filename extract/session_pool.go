@@ -66,6 +66,13 @@ func newSessionPool(rt *Runtime, model []byte, modelDir, input string, outputs [
 // run executes one batch of n items (input laid out per shape) and copies
 // every output into a Tensor. ctx cancellation terminates the ORT run.
 func (p *sessionPool) run(ctx context.Context, input []float32, shape []int64) (map[string]*Tensor, error) {
+	return p.runWant(ctx, input, shape, nil)
+}
+
+// runWant is run copying only the outputs whose want[i] is true (all when
+// want is nil): copying out an unused feature map costs more than some
+// layers.
+func (p *sessionPool) runWant(ctx context.Context, input []float32, shape []int64, want []bool) (map[string]*Tensor, error) {
 	var s *ortSession
 	select {
 	case s = <-p.free:
@@ -104,6 +111,9 @@ func (p *sessionPool) run(ctx context.Context, input []float32, shape []int64) (
 	}
 	res := make(map[string]*Tensor, len(outs))
 	for i, o := range outs {
+		if want != nil && (i >= len(want) || !want[i]) {
+			continue
+		}
 		t, ok := o.(*ort.Tensor[float32])
 		if !ok {
 			return nil, fmt.Errorf("%w: output %q is not a float32 tensor", ErrBadModel, p.outputs[i])

@@ -16,7 +16,7 @@ import (
 
 func benchIngestCmd() *cobra.Command {
 	var (
-		model, models, ort  string
+		model, models, ort   string
 		limit, rounds, batch int
 		asJSON               bool
 	)
@@ -25,7 +25,8 @@ func benchIngestCmd() *cobra.Command {
 		Short: "Images/s of reef's ingest vs bare ONNX Runtime on the same images and model",
 		Long: "bench ingest runs locally (no server): it ingests up to --limit images from DIR into a scratch\n" +
 			"data directory, end to end, and runs the same model bare on the same images already decoded\n" +
-			"and preprocessed (one session, all cores, the same batch size), --rounds times each.",
+			"and preprocessed (the same batch size; the faster of one session on all cores and one\n" +
+			"single-threaded session per core), --rounds times each, alternating.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var files []string
@@ -70,8 +71,17 @@ func benchIngestCmd() *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(m)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s, %d images × %d rounds, batch %d:\n  reef ingest  %.1f images/s\n  bare ORT     %.1f images/s\n  ratio        %.2f×\n",
-				m.Model, m.Images, m.Rounds, m.BatchSize, m.ReefPerSec, m.BarePerSec, m.Ratio)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s, %d images × %d rounds, batch %d:\n  reef ingest  %.1f images/s (%s sessions×threads, JPEG by %s)\n  bare ORT     %.1f images/s (%s",
+				m.Model, m.Images, m.Rounds, m.BatchSize, m.ReefPerSec, m.ReefConfig, m.JPEGDecoder, m.BarePerSec, m.BareConfig)
+			names := make([]string, 0, len(m.BareConfigs))
+			for name := range m.BareConfigs {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				fmt.Fprintf(cmd.OutOrStdout(), "; %s: %.1f", name, m.BareConfigs[name])
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), ")\n  ratio        %.2f×\n", m.Ratio)
 			return nil
 		},
 	}
