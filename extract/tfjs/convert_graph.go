@@ -3,6 +3,7 @@ package tfjs
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ type converter struct {
 	visiting map[string]bool
 	names    map[string]bool
 	consts   map[string]string
+	inits    map[string]string          // content key → initializer name (large tensors)
+	scopes   map[string]map[string]*val // view (flip/scale) → converted values of that view
 	refH     int
 	refW     int
 	natH     int
@@ -50,7 +53,8 @@ func ConvertModel(m *ModelJSON, weights map[string]*Tensor, opts Options) (res *
 		opts.Opset = 17
 	}
 	c := &converter{m: m, nodes: map[string]*Node{}, weights: weights, opts: opts,
-		vals: map[string]*val{}, visiting: map[string]bool{}, names: map[string]bool{}, consts: map[string]string{}}
+		vals: map[string]*val{}, visiting: map[string]bool{}, names: map[string]bool{}, consts: map[string]string{},
+		inits: map[string]string{}, scopes: map[string]map[string]*val{}}
 	for i := range m.ModelTopology.Node {
 		n := &m.ModelTopology.Node[i]
 		c.nodes[n.Name] = n
@@ -67,7 +71,7 @@ func ConvertModel(m *ModelJSON, weights map[string]*Tensor, opts Options) (res *
 			return nil, fmt.Errorf("tfjs: output name %q empty or duplicated", o.Name)
 		}
 		used[o.Name] = true
-		v, err := c.get(o.Node)
+		v, err := c.getIn(o.View, o.Node)
 		if err != nil {
 			return nil, err
 		}
@@ -235,6 +239,90 @@ func (c *converter) get(ref string) (*val, error) {
 	}
 	c.vals[key] = v
 	return v, nil
+}
+
+// getIn is get for the tensor computed on a view of the input: the view's
+// first use converts the transformed input, and every node it reaches is
+// converted again in the view's own scope (initializers are shared).
+func (c *converter) getIn(view *View, ref string) (*val, error) {
+	if view.identity() {
+		return c.get(ref)
+	}
+	if view.Scale < 0 || view.Scale > 8 || math.IsNaN(view.Scale) {
+		return nil, fmt.Errorf("tfjs: view scale %g out of range (0, 8]", view.Scale)
+	}
+	key := fmt.Sprintf("%v/%v", view.Flip, view.Scale)
+	scope, ok := c.scopes[key]
+	if !ok {
+		ph := ""
+		for _, n := range c.m.ModelTopology.Node {
+			if n.Op == "Placeholder" {
+				if ph != "" {
+					return nil, errors.New("tfjs: views need a model with a single Placeholder input")
+				}
+				ph = n.Name
+			}
+		}
+		if ph == "" {
+			return nil, errors.New("tfjs: views need a Placeholder input")
+		}
+		in, err := c.get(ph)
+		if err != nil {
+			return nil, err
+		}
+		if in.rank != 4 || in.konst != nil {
+			return nil, errors.New("tfjs: views need a 4-D image input")
+		}
+		scope = map[string]*val{ph: c.viewInput(in, view)}
+		c.scopes[key] = scope
+	}
+	saved := c.vals
+	c.vals = scope
+	defer func() { c.vals = saved }()
+	return c.get(ref)
+}
+
+// viewInput returns the NCHW transformed input of a view. Upscaling runs on
+// the NHWC input: ONNX Runtime's cubic Resize is several times faster there
+// than on NCHW planes (the results agree to float rounding) but supports only
+// scales ≥ 1 in that layout, so downscaling runs on NCHW.
+func (c *converter) viewInput(in *val, view *View) *val {
+	base := c.opts.InputName + "_" + strings.NewReplacer("-", "_", ".", "_").Replace(view.String())
+	shape := append([]int(nil), in.shape...)
+	var x string
+	if view.resized() {
+		nhwc := view.Scale > 1
+		hw := []int{2, 4} // spatial dims in the layout resized
+		if nhwc {
+			x = c.asTF(in)
+			hw = []int{1, 3}
+		} else {
+			x = c.asNCHW(in)
+		}
+		shp := c.emit(base+"_shape", "Shape", []string{x})
+		part := func(from, to int) string {
+			return c.emit(base+"_dims", "Slice", []string{shp, c.int64Const(fmt.Sprint("i", from), int64(from)), c.int64Const(fmt.Sprint("i", to), int64(to))})
+		}
+		spatial := c.emit(base+"_hw", "Cast", []string{part(hw[0], hw[1])}, aInt("to", onnxFloat))
+		spatial = c.emit(base+"_hw_scaled", "Mul", []string{spatial, c.floatConst(base+"_scale", nil, float32(view.Scale))})
+		spatial = c.emit(base+"_hw_round", "Round", []string{spatial})
+		spatial = c.emit(base+"_hw_int", "Cast", []string{spatial}, aInt("to", onnxInt64))
+		sizes := c.emit(base+"_sizes", "Concat", []string{part(0, hw[0]), spatial, part(hw[1], 4)}, aInt("axis", 0))
+		x = c.emit(base+"_resized", "Resize", []string{x, "", "", sizes},
+			aString("mode", "cubic"), aFloat("cubic_coeff_a", -0.5), aString("coordinate_transformation_mode", "half_pixel"))
+		if nhwc {
+			x = c.emit(base+"_nchw", "Transpose", []string{x}, aInts("perm", 0, 3, 1, 2))
+		}
+		shape[1] = int(math.Round(float64(shape[1]) * float64(float32(view.Scale))))
+		shape[2] = int(math.Round(float64(shape[2]) * float64(float32(view.Scale))))
+	} else {
+		x = c.asNCHW(in)
+	}
+	if view.Flip {
+		x = c.emit(base+"_flipped", "Slice", []string{x, c.int64Const("minus1", -1), c.int64Const("int64min", math.MinInt64),
+			c.int64Const("three64", 3), c.int64Const("minus1", -1)})
+	}
+	return &val{name: x, rank: 4, nchw: true, shape: shape, dtype: onnxFloat}
 }
 
 func (c *converter) inputs(n *Node, want int) ([]*val, error) {

@@ -38,8 +38,20 @@ func aString(name string, v string) pbAttr { return pbAttr{name: name, typ: attr
 
 // init adds an initializer and returns its name.
 func (c *converter) init(base string, dtype int, dims []int64, raw []byte) string {
+	// Large tensors are shared by content (a view's copy of the network
+	// reuses the weights).
+	key := ""
+	if len(raw) >= 64 {
+		key = fmt.Sprint(dtype, dims) + string(raw)
+		if nm, ok := c.inits[key]; ok {
+			return nm
+		}
+	}
 	nm := c.unique(base)
 	c.g.inits = append(c.g.inits, pbTensor{name: nm, dims: dims, dtype: dtype, raw: raw})
+	if key != "" {
+		c.inits[key] = nm
+	}
 	return nm
 }
 

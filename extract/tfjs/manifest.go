@@ -1,6 +1,9 @@
 package tfjs
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Manifest is the JSON description written next to the built-in model.
 type Manifest struct {
@@ -66,12 +69,39 @@ func CenternetManifest(res *Result, file string, opts Options, projection any) M
 				pool[i] = fmt.Sprintf("gem(p=%g)", g)
 			}
 		}
+		views := make([]string, 0, len(e.Views))
+		for i := range e.Views {
+			views = append(views, e.Views[i].String())
+		}
+		if len(views) == 0 {
+			views = []string{(&View{}).String()}
+		}
+		avg := e.ViewAverage
+		if avg == "" {
+			avg = ViewAveragePooled
+		}
+		recipe := "per block: global pool over H,W on each view, L2-normalise each view's vector, average over the views, L2-normalise; concatenate; projection (x-mean)·M (PCA-whitening); L2-normalise"
+		if avg == ViewAveragePooled {
+			recipe = "per block: global pool over H,W on each view, average over the views, L2-normalise; concatenate; projection (x-mean)·M (PCA-whitening); L2-normalise"
+		}
+		if p := e.Projection; p != nil && p.Power > 0 && p.Power != 1 {
+			recipe = strings.Replace(recipe, "(PCA-whitening);", fmt.Sprintf("(PCA-whitening), signed power normalisation sign(y)|y|^%g;", p.Power), 1)
+		}
 		m.Embedding = map[string]any{
-			"output":     e.Name,
-			"dim":        dimOut,
-			"blocks":     e.Nodes,
-			"pooling":    pool,
-			"recipe":     "per block: global pool over H,W then L2-normalise; concatenate; projection (x-mean)·M (PCA-whitening) then signed power normalisation; L2-normalise",
+			"output":       e.Name,
+			"dim":          dimOut,
+			"blocks":       e.Nodes,
+			"pooling":      pool,
+			"views":        views,
+			"view_average": avg,
+			"view_resize":  "a view xS is the input resized inside the graph to round(side·S) (x1.286: 224 → 288 at the embedding input size), bicubic (Catmull-Rom, a=-0.5), half-pixel centres",
+			"views_max_side": func() any {
+				if e.ViewsMaxSide > 0 && len(e.Views) > 1 {
+					return fmt.Sprintf("views after the first run only for inputs up to %d×%d (an ONNX If); larger inputs get the first view alone", e.ViewsMaxSide, e.ViewsMaxSide)
+				}
+				return nil
+			}(),
+			"recipe":     recipe,
 			"projection": projection,
 			"metric":     "cosine (output is unit length: use the dot product)",
 			"input_size": []int{EmbeddingInputSize, EmbeddingInputSize},

@@ -17,7 +17,7 @@ import (
 //	                   output=12 value_info=13
 //	NodeProto:         input=1 output=2 name=3 op_type=4 attribute=5
 //	                   doc_string=6 domain=7
-//	AttributeProto:    name=1 f=2 i=3 s=4 t=5 floats=7 ints=8 type=20
+//	AttributeProto:    name=1 f=2 i=3 s=4 t=5 g=6 floats=7 ints=8 type=20
 //	TensorProto:       dims=1 data_type=2 name=8 raw_data=9
 //	ValueInfoProto:    name=1 type=2
 //	TypeProto:         tensor_type=1; TypeProto.Tensor: elem_type=1 shape=2
@@ -33,6 +33,7 @@ const (
 	attrInt    = 2
 	attrString = 3
 	attrTensor = 4
+	attrGraph  = 5
 	attrFloats = 6
 	attrInts   = 7
 )
@@ -46,6 +47,7 @@ type pbAttr struct {
 	floats []float32
 	ints   []int64
 	t      *pbTensor
+	g      *pbGraph
 }
 
 type pbNode struct {
@@ -126,6 +128,8 @@ func (a *pbAttr) marshal() []byte {
 		b = appendString(b, 4, a.s)
 	case attrTensor:
 		b = appendBytes(b, 5, a.t.marshal())
+	case attrGraph:
+		b = appendBytes(b, 6, a.g.marshal())
 	case attrFloats:
 		var packed []byte
 		for _, f := range a.floats {

@@ -2,84 +2,110 @@ package tfjs
 
 import (
 	"os"
-	"sort"
-	"strings"
+	"slices"
 	"testing"
 )
 
-// Recipe of the default embedding (see docs/MODEL.md for the study).
-var (
-	defaultEmbedBlocks = []string{"s16_dw11/gem", "s32_dw12/gem", "s32_dw13/gem"}
-	defaultEmbedSize   = 224
-	defaultPCADim      = 256
-	defaultPCAPower    = 0.5
-	defaultPCAShrink   = 0.01
+// Projection of the default embedding (see docs/MODEL.md for the study); the
+// views, pooling and view averaging come from CenternetEmbedding.
+const (
+	defaultEmbedSize = 224
+	defaultPCADim    = 256
+	defaultPCAPower  = 1.0 // no signed power normalisation
+	defaultPCAShrink = 0.01
 )
 
-func subset(fs *featSet, names []string, keep map[string]bool) (trX [][]float32, trY []string, teX [][]float32, teY []string) {
-	X, Y := concatNorm(fs.Train, names), concatNorm(fs.Test, names)
-	for i, c := range fs.TrY {
-		if keep == nil || keep[c] {
-			trX, trY = append(trX, X[i]), append(trY, c)
-		}
+// defaultRecipe is CenternetEmbedding's recipe in the study's terms.
+func defaultRecipe(t testing.TB) recipe {
+	t.Helper()
+	e := CenternetEmbedding(nil)
+	r := recipe{agg: "gem", pca: defaultPCADim, shrink: defaultPCAShrink, power: defaultPCAPower}
+	if e.ViewAverage == ViewAverageL2 {
+		r.agg = "l2"
 	}
-	for i, c := range fs.TeY {
-		if keep == nil || keep[c] {
-			teX, teY = append(teX, Y[i]), append(teY, c)
-		}
+	views := e.Views
+	if len(views) == 0 {
+		views = []View{{}}
 	}
-	return
+	for _, v := range views {
+		name := ""
+		for _, sv := range studyViews {
+			if sv.view == v {
+				name = sv.name
+			}
+		}
+		if name == "" {
+			t.Fatalf("embedding view %s is not among the study views", v.String())
+		}
+		r.views = append(r.views, name)
+	}
+	short := map[string]string{}
+	for _, b := range studyBlocks {
+		short[b.node] = b.short
+	}
+	for i, nm := range e.Nodes {
+		g := e.GeM
+		if e.NodeGeM != nil {
+			g = e.NodeGeM[i]
+		}
+		if short[nm] == "" || g != float64(int(g)) {
+			t.Fatalf("embedding node %s (GeM %g) is not covered by the study", nm, g)
+		}
+		p := int(g)
+		if p < 1 {
+			p = 1
+		}
+		r.blocks, r.powers, r.weights = append(r.blocks, short[nm]), append(r.powers, p), append(r.weights, 1)
+	}
+	return r
 }
 
 // TestDefaultEmbeddingRecipe fits the default PCA-whitening on the Caltech
-// train split, reports accuracy, checks how whitening fitted on one half of
-// the classes transfers to the other half, and (REEF_QUALITY_PCA_OUT=file)
-// writes the projection file that build-default-model.sh bakes in.
+// train split (labels unused), reports accuracy next to the v1 recipe, checks
+// how whitening fitted on one half of the classes transfers to the other
+// half, and (REEF_QUALITY_PCA_OUT=file) writes the projection file that
+// build-default-model.sh bakes in.
 func TestDefaultEmbeddingRecipe(t *testing.T) {
 	if os.Getenv("REEF_QUALITY") == "" {
 		t.Skip("set REEF_QUALITY=1 to run the Caltech-101 embedding-quality study")
 	}
 	needORT(t)
-	src := sourceModel(t)
 	dir := caltechDir()
 	train := readSplit(t, dir, "train.txt", 0)
 	test := readSplit(t, dir, "test.txt", 0)
-	fs := centernetFeatures(t, src, defaultEmbedSize, train, test)
-	name := strings.Join(defaultEmbedBlocks, "+")
+	r := defaultRecipe(t)
+	names := r.views
+	if !slices.Contains(names, "input") {
+		names = append([]string{"input"}, names...)
+	}
+	fs := viewFeatures(t, train, test, names)
 
-	trX, trY, teX, teY := subset(fs, defaultEmbedBlocks, nil)
-	t.Logf("RESULT default %s no projection: %.4f", name, knnAccuracy(trX, trY, teX, teY, 10))
-	p := fitPCA(trX, defaultPCADim, defaultPCAShrink, defaultPCAPower)
-	acc := knnAccuracy(applyProjection(p, trX), trY, applyProjection(p, teX), teY, 10)
-	t.Logf("RESULT default %s PCAw%d pow%.1f fitted on all train images: %.4f", name, defaultPCADim, defaultPCAPower, acc)
-
-	// class-disjoint transfer: fit on classes A, evaluate on classes B.
-	var classes []string
-	seen := map[string]bool{}
-	for _, c := range fs.TrY {
-		if !seen[c] {
-			seen[c] = true
-			classes = append(classes, c)
+	for _, c := range []struct {
+		label string
+		r     recipe
+	}{{"v1 (input view, signed sqrt)", baseRecipe()}, {"default", r}} {
+		raw := c.r
+		raw.pca = 0
+		accRaw, looRaw, _, err := evalRecipe(fs, raw)
+		if err != nil {
+			t.Fatal(err)
 		}
+		acc, loo, _, err := evalRecipe(fs, c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("RESULT %s %s: no projection %.4f (train-LOO %.4f) | PCAw fitted on all train images %.4f (train-LOO %.4f)", c.label, c.r, accRaw, looRaw, acc, loo)
 	}
-	sort.Strings(classes)
-	halves := [2]map[string]bool{{}, {}}
-	for i, c := range classes {
-		halves[i%2][c] = true
-	}
-	for h := 0; h < 2; h++ {
-		fitX, _, _, _ := subset(fs, defaultEmbedBlocks, halves[1-h])
-		inX, _, _, _ := subset(fs, defaultEmbedBlocks, halves[h])
-		gX, gY, qX, qY := subset(fs, defaultEmbedBlocks, halves[h])
-		pOther := fitPCA(fitX, defaultPCADim, defaultPCAShrink, defaultPCAPower)
-		pSame := fitPCA(inX, defaultPCADim, defaultPCAShrink, defaultPCAPower)
-		t.Logf("RESULT class-half %d (%d classes): raw %.4f | PCAw fitted on the other half's train images %.4f | fitted on this half's train images %.4f | fitted on all train %.4f",
-			h, len(halves[h]), knnAccuracy(gX, gY, qX, qY, 10),
-			knnAccuracy(applyProjection(pOther, gX), gY, applyProjection(pOther, qX), qY, 10),
-			knnAccuracy(applyProjection(pSame, gX), gY, applyProjection(pSame, qX), qY, 10),
-			knnAccuracy(applyProjection(p, gX), gY, applyProjection(p, qX), qY, 10))
-	}
+	classDisjoint(t, fs, r)
 	if out := os.Getenv("REEF_QUALITY_PCA_OUT"); out != "" {
+		X, err := describe(fs.Train, r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := fitRecipe(r, fs.Train, X, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		f, err := os.Create(out)
 		if err != nil {
 			t.Fatal(err)
@@ -87,7 +113,9 @@ func TestDefaultEmbeddingRecipe(t *testing.T) {
 		if err := WriteProjection(f, p); err != nil {
 			t.Fatal(err)
 		}
-		f.Close()
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("wrote %s", out)
 	}
 }
@@ -118,5 +146,5 @@ func TestBuiltinEmbeddingQuality(t *testing.T) {
 		teY = append(teY, x.class)
 	}
 	acc := knnAccuracy(tr["embedding"], trY, te["embedding"], teY, 10)
-	t.Logf("RESULT builtin reef-centernet-v1 embedding (dim %d, %dx%d): 10-NN acc=%.4f (%.1f ms/img, 2 threads, batch 1)", len(tr["embedding"][0]), defaultEmbedSize, defaultEmbedSize, acc, ms)
+	t.Logf("RESULT builtin reef-centernet-v1 embedding (dim %d, %dx%d): 10-NN acc=%.4f, train-LOO %.4f (%.1f ms/img, 2 threads, batch 1)", len(tr["embedding"][0]), defaultEmbedSize, defaultEmbedSize, acc, knnLOO(tr["embedding"], trY, 10), ms)
 }

@@ -461,6 +461,16 @@ func concatNorm(feats map[string][][]float32, names []string) [][]float32 {
 // knnAccuracy is cosine 10-NN majority vote accuracy (ties broken by
 // summed similarity).
 func knnAccuracy(trX [][]float32, trY []string, teX [][]float32, teY []string, k int) float64 {
+	correct := knnCorrect(trX, trY, teX, teY, k)
+	s := 0
+	for _, c := range correct {
+		s += c
+	}
+	return float64(s) / float64(len(teX))
+}
+
+// knnCorrect is 1 for each query that knnAccuracy counts as correct.
+func knnCorrect(trX [][]float32, trY []string, teX [][]float32, teY []string, k int) []int {
 	tr := make([][]float32, len(trX))
 	for i := range trX {
 		tr[i] = l2(trX[i])
@@ -504,11 +514,7 @@ func knnAccuracy(trX [][]float32, trY []string, teX [][]float32, teY []string, k
 		}(w)
 	}
 	wg.Wait()
-	s := 0
-	for _, c := range correct {
-		s += c
-	}
-	return float64(s) / float64(len(teX))
+	return correct
 }
 
 // fitPCA fits PCA-whitening on X (rows) keeping k components; whitened
