@@ -164,23 +164,29 @@ func benchServeCmd() *cobra.Command {
 		concurrency, requests int
 		k, ef                 int
 		duration              time.Duration
+		byID                  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Load a running server with k-NN searches over loopback: QPS and latency percentiles",
-		Long: "bench serve sends searches by id (ids sampled from the dataset via export) from --concurrency\n" +
-			"clients until --requests or --duration, whichever comes first. It only targets loopback addresses.",
+		Long: "bench serve sends k-NN searches whose query is a stored vector sent as JSON (or, with --by-id,\n" +
+			"the stored point's id: no vector in the body) from --concurrency clients until --requests or\n" +
+			"--duration, whichever comes first. Queries are sampled from the dataset.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			vecs, dim, err := sampleVectors(ctx, &c, dataset, space)
+			vecs, ids, dim, err := sampleVectors(ctx, &c, dataset, space)
 			if err != nil {
 				return err
 			}
 			bodies := make([][]byte, 1024)
 			r := rand.New(rand.NewPCG(1, 2))
 			for i := range bodies {
-				v := vecs[r.IntN(len(vecs))]
-				bodies[i], _ = json.Marshal(map[string]any{"space": space, "vector": v, "k": k, "ef": ef})
+				j := r.IntN(len(vecs))
+				if byID {
+					bodies[i], _ = json.Marshal(map[string]any{"space": space, "id": ids[j], "k": k, "ef": ef})
+				} else {
+					bodies[i], _ = json.Marshal(map[string]any{"space": space, "vector": vecs[j], "k": k, "ef": ef})
+				}
 			}
 			h := http.Header{"Content-Type": {"application/json"}}
 			if c.key != "" {
@@ -192,8 +198,12 @@ func benchServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "search k=%d over %d-d vectors, %d clients: %d requests (%d errors) in %v\n  QPS %.0f  p50 %v  p95 %v  p99 %v  max %v\n",
-				k, dim, concurrency, res.Requests, res.Errors, res.Elapsed.Round(time.Millisecond), res.QPS,
+			query := "vector"
+			if byID {
+				query = "id"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "search k=%d over %d-d vectors by %s, %d clients: %d requests (%d errors) in %v\n  QPS %.0f  p50 %v  p95 %v  p99 %v  max %v\n",
+				k, dim, query, concurrency, res.Requests, res.Errors, res.Elapsed.Round(time.Millisecond), res.QPS,
 				res.P50.Round(time.Microsecond), res.P95.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.Max.Round(time.Microsecond))
 			if res.Errors > 0 {
 				return fmt.Errorf("%d requests failed", res.Errors)
@@ -210,13 +220,15 @@ func benchServeCmd() *cobra.Command {
 	f.DurationVar(&duration, "duration", 30*time.Second, "stop after this long")
 	f.IntVarP(&k, "k", "k", 10, "neighbours per search")
 	f.IntVar(&ef, "ef", 0, "search ef (0: the space's default)")
+	f.BoolVar(&byID, "by-id", false, "query by stored point id instead of sending its vector")
 	cmd.MarkFlagRequired("dataset")
 	cmd.MarkFlagRequired("space")
 	return cmd
 }
 
-// sampleVectors fetches up to 1024 of a space's vectors (as query vectors).
-func sampleVectors(ctx context.Context, c *client, dataset, space string) ([][]float32, int, error) {
+// sampleVectors fetches up to 256 of a space's vectors (as query vectors)
+// with the ids of their points.
+func sampleVectors(ctx context.Context, c *client, dataset, space string) ([][]float32, []string, int, error) {
 	var d struct {
 		Spaces []struct {
 			Name string
@@ -225,7 +237,7 @@ func sampleVectors(ctx context.Context, c *client, dataset, space string) ([][]f
 		Points int
 	}
 	if err := c.do(ctx, http.MethodGet, "/v1/datasets/"+url.PathEscape(dataset), "", nil, &d); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	var ids []string
 	var res struct{ Hits []struct{ ID string } }
@@ -236,7 +248,7 @@ func sampleVectors(ctx context.Context, c *client, dataset, space string) ([][]f
 		}
 	}
 	if dim == 0 {
-		return nil, 0, fmt.Errorf("space %q not found in %q", space, dataset)
+		return nil, nil, 0, fmt.Errorf("space %q not found in %q", space, dataset)
 	}
 	// A random vector's neighbours are a cheap sample of stored ids.
 	r := rand.New(rand.NewPCG(3, 4))
@@ -245,25 +257,26 @@ func sampleVectors(ctx context.Context, c *client, dataset, space string) ([][]f
 		q[i] = float32(r.NormFloat64())
 	}
 	if err := c.postJSON(ctx, "/v1/datasets/"+url.PathEscape(dataset)+"/search", map[string]any{"space": space, "vector": q, "k": 256, "ef": 256}, &res); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	for _, h := range res.Hits {
 		ids = append(ids, h.ID)
 	}
 	var vecs [][]float32
+	var vids []string
 	for _, id := range ids {
 		var p struct{ Vectors map[string][]float32 }
 		if err := c.do(ctx, http.MethodGet, "/v1/datasets/"+url.PathEscape(dataset)+"/points/"+url.PathEscape(id), "", nil, &p); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		if v := p.Vectors[space]; v != nil {
-			vecs = append(vecs, v)
+			vecs, vids = append(vecs, v), append(vids, id)
 		}
 	}
 	if len(vecs) == 0 {
-		return nil, 0, fmt.Errorf("no vectors found in %s/%s", dataset, space)
+		return nil, nil, 0, fmt.Errorf("no vectors found in %s/%s", dataset, space)
 	}
-	return vecs, dim, nil
+	return vecs, vids, dim, nil
 }
 
 func tuneCmd() *cobra.Command {
