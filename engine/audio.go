@@ -101,11 +101,11 @@ type AudioOptions struct {
 
 // IngestAudio decodes audio files (WAV, FLAC, MP3), embeds them with the
 // built-in audio model and stores them as points of the space named after
-// it (created on first use); IngestAudioWith picks another audio model. A bad file is reported in Failed and never
-// stops the batch; the good ones are written in one transaction. Each point
-// also keeps a playable copy (16 kHz mono, first 30 s) for the view, and
-// its metadata gains duration_s, sample_rate, channels and format unless
-// the caller set them.
+// it (created on first use); IngestAudioWith picks another audio model. A
+// bad file is reported in Failed and never stops the batch; the good ones
+// are written in one transaction. Each point also keeps a playable copy
+// (16 kHz mono, first 30 s) for the view, and its metadata gains
+// duration_s, sample_rate, channels and format unless the caller set them.
 func (e *Engine) IngestAudio(ctx context.Context, dataset string, items []AudioItem) (IngestResult, error) {
 	return e.IngestAudioWith(ctx, dataset, AudioOptions{}, items)
 }
