@@ -2,8 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -21,53 +19,18 @@ const maxImageFiles = 1024
 // ({file: [{"id","class","bbox"}]}) and "uris" ({file: uri}); "detect":
 // "false" skips the inference boxes of detector models.
 func (s *Server) ingestImages(c *gin.Context) {
-	form, err := c.MultipartForm()
-	if err != nil {
-		fail(c, uploadErr("images", err))
-		return
-	}
-	files := form.File["images"]
-	switch {
-	case len(files) == 0:
-		fail(c, bad("images", "multipart file field images is required (one or more files)"))
-		return
-	case len(files) > maxImageFiles:
-		fail(c, bad("images", fmt.Sprintf("%d files, limit %d per request", len(files), maxImageFiles)))
-		return
-	}
 	var meta map[string]json.RawMessage
 	var labels map[string][]engine.LabelBox
-	var uris, ids map[string]string
-	for field, dst := range map[string]any{"metadata": &meta, "labels": &labels, "uris": &uris, "ids": &ids} {
-		if v := c.PostForm(field); v != "" {
-			if err := json.Unmarshal([]byte(v), dst); err != nil {
-				fail(c, bad(field, "must be a JSON object keyed by file name: "+err.Error()))
-				return
-			}
-		}
+	var uris map[string]string
+	files, err := readUploads(c, "images", maxImageFiles, extract.DefaultImageLimits().MaxBytes, "one or more files",
+		map[string]any{"metadata": &meta, "labels": &labels, "uris": &uris})
+	if err != nil {
+		fail(c, err)
+		return
 	}
 	items := make([]engine.ImageItem, 0, len(files))
-	for i, fh := range files {
-		if fh.Size > extract.DefaultImageLimits().MaxBytes {
-			fail(c, bad(fmt.Sprintf("images[%d]", i), fmt.Sprintf("%s is %s, limit %s", fh.Filename, formatBytes(fh.Size), formatBytes(extract.DefaultImageLimits().MaxBytes))))
-			return
-		}
-		f, err := fh.Open()
-		if err != nil {
-			fail(c, bad(fmt.Sprintf("images[%d]", i), err.Error()))
-			return
-		}
-		data, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			fail(c, bad(fmt.Sprintf("images[%d]", i), err.Error()))
-			return
-		}
-		id := fh.Filename
-		if ids[fh.Filename] != "" {
-			id = ids[fh.Filename]
-		}
-		items = append(items, engine.ImageItem{ID: id, Data: data, URI: uris[fh.Filename], Metadata: meta[fh.Filename], Labels: labels[fh.Filename]})
+	for _, f := range files {
+		items = append(items, engine.ImageItem{ID: f.id, Data: f.data, URI: uris[f.name], Metadata: meta[f.name], Labels: labels[f.name]})
 	}
 	opts := engine.IngestOptions{Model: c.PostForm("model"), SkipDetection: c.PostForm("detect") == "false"}
 	res, err := s.eng.IngestImagesWith(c.Request.Context(), c.Param("ds"), opts, items)
