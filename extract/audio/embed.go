@@ -156,20 +156,9 @@ func loadSession(dir, file string, threads int, check ioCheck) (*ort.DynamicAdva
 	if err := check(in, out); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", extract.ErrBadModel, file, err)
 	}
-	so, err := ort.NewSessionOptions()
+	s, err := newSession(data, in[0].Name, out[0].Name, threads)
 	if err != nil {
-		return nil, fmt.Errorf("%w: session options: %v", extract.ErrRuntimeUnavailable, err)
-	}
-	defer so.Destroy()
-	if threads > 0 {
-		if err := so.SetIntraOpNumThreads(threads); err != nil {
-			return nil, fmt.Errorf("%w: %v", extract.ErrRuntimeUnavailable, err)
-		}
-		_ = so.SetInterOpNumThreads(1)
-	}
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{in[0].Name}, []string{out[0].Name}, so)
-	if err != nil {
-		return nil, fmt.Errorf("%w: creating session for %s: %v", extract.ErrBadModel, file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return s, nil
 }
@@ -375,4 +364,25 @@ func run(ctx context.Context, s *ort.DynamicAdvancedSession, input []float32, sh
 		return nil, nil, errors.New("audio: model output is not a float32 tensor")
 	}
 	return append([]float32(nil), t.GetData()...), append([]int64(nil), t.GetShape()...), nil
+}
+
+// newSession creates a one-input, one-output session; threads > 0 fixes
+// the intra-op thread count (and one inter-op thread).
+func newSession(data []byte, input, output string, threads int) (*ort.DynamicAdvancedSession, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("%w: session options: %v", extract.ErrRuntimeUnavailable, err)
+	}
+	defer so.Destroy()
+	if threads > 0 {
+		if err := so.SetIntraOpNumThreads(threads); err != nil {
+			return nil, fmt.Errorf("%w: %v", extract.ErrRuntimeUnavailable, err)
+		}
+		_ = so.SetInterOpNumThreads(1)
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{input}, []string{output}, so)
+	if err != nil {
+		return nil, fmt.Errorf("%w: creating session: %v", extract.ErrBadModel, err)
+	}
+	return s, nil
 }

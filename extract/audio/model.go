@@ -64,19 +64,8 @@ func NewModelEmbedder(ctx context.Context, rt *extract.Runtime, m *extract.Manif
 	if err := e.checkIO(ins, outs); err != nil {
 		return nil, fmt.Errorf("%w: %v", extract.ErrBadModel, err)
 	}
-	so, err := ort.NewSessionOptions()
-	if err != nil {
-		return nil, fmt.Errorf("%w: session options: %v", extract.ErrRuntimeUnavailable, err)
-	}
-	defer so.Destroy()
-	if threads > 0 {
-		if err := so.SetIntraOpNumThreads(threads); err != nil {
-			return nil, fmt.Errorf("%w: %v", extract.ErrRuntimeUnavailable, err)
-		}
-		_ = so.SetInterOpNumThreads(1)
-	}
-	if e.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, []string{mm.Input}, []string{mm.Layer}, so); err != nil {
-		return nil, fmt.Errorf("%w: creating session: %v", extract.ErrBadModel, err)
+	if e.sess, err = newSession(data, mm.Input, mm.Layer, threads); err != nil {
+		return nil, err
 	}
 	out, shape, err := e.runChunk(ctx, make([]float32, e.minLen))
 	if err != nil {
