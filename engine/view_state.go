@@ -186,6 +186,9 @@ func (e *Engine) refreshView(ctx context.Context, vs *viewState) error {
 	if vs.coords == nil {
 		if lf, err := readLayoutFile(vs.path); err == nil {
 			vs.iids, vs.hashes, vs.coords, vs.method, vs.placed, vs.ver, vs.when = lf.iids, lf.hashes, lf.coords, lf.method, lf.placed, lf.ver, lf.when
+			// Rows loaded from file that match the data skip reconcile
+			// below, so their index must be built here.
+			vs.rowOf = rowIndex(lf.iids)
 		} else if !errors.Is(err, os.ErrNotExist) {
 			e.log.Info("recomputing view layout", "dataset", vs.dataset, "space", vs.space, "level", vs.level, "reason", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -608,4 +609,57 @@ func BenchmarkViewLayoutFashionMNIST70k(b *testing.B) {
 	coords, li, _ := e.ViewPoints(ctx, "ds", ref)
 	b.ReportMetric(layout.NeighborAgreement2D(coords, labels, 10), "agreement@10")
 	b.Logf("method %s, %d rows", li.Method, len(coords))
+}
+
+// TestViewAfterReopen uses every row-indexed view call on a layout that was
+// loaded from its file rather than computed, as after a server restart.
+func TestViewAfterReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e := openEngine(t, dir)
+	seedClusters(t, e, 300, 8)
+	_, li, err := e.ViewPoints(ctx, "ds", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCol, err := e.ViewColor(ctx, "ds", ref, "label")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNb, err := e.ViewNeighbors(ctx, "ds", ref, 4, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e = openEngine(t, dir)
+	defer e.Close()
+	_, li2, err := e.ViewPoints(ctx, "ds", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if li2.Version != li.Version {
+		t.Fatalf("layout recomputed after reopen (version %d→%d); the test needs the file-loaded path", li.Version, li2.Version)
+	}
+	col, err := e.ViewColor(ctx, "ds", ref, "label")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(col, wantCol) {
+		t.Fatalf("colours after reopen differ:\n got %+v\nwant %+v", col, wantCol)
+	}
+	nb, err := e.ViewNeighbors(ctx, "ds", ref, 4, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nb.Hits) != len(wantNb.Hits) {
+		t.Fatalf("neighbours after reopen: %d hits, want %d", len(nb.Hits), len(wantNb.Hits))
+	}
+	for i, h := range nb.Hits {
+		if h.Row != wantNb.Hits[i].Row {
+			t.Fatalf("neighbour %d after reopen: row %d, want %d", i, h.Row, wantNb.Hits[i].Row)
+		}
+	}
 }
