@@ -8,7 +8,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium espeak-ng libturbojpeg0-dev
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: setup build serve test bench fuzz clean
+.PHONY: setup build serve test bench fuzz clean weaviate
 
 setup:
 	$(SUDO) apt-get update -qq
@@ -33,6 +33,14 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# weaviate builds the Weaviate server reef's cluster store runs against into
+# third_party/weaviate/ (~170 MB; minutes on 2 cores from a cold module cache).
+# Not part of setup: only the cluster store and its tests need it.
+WEAVIATE_VERSION := v1.35.2
+weaviate:
+	mkdir -p third_party/weaviate
+	GOBIN=$(CURDIR)/third_party/weaviate $(GO) install github.com/weaviate/weaviate/cmd/weaviate-server@$(WEAVIATE_VERSION)
 
 clean:
 	rm -rf bin
