@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${WEAVIATE_BIN:-third_party/weaviate/weaviate-server}
-dir=${WEAVIATE_DIR:-weaviate-data}
+dir=$(realpath -m "${WEAVIATE_DIR:-weaviate-data}")
 base=${WEAVIATE_BASE_PORT:-18080}
 
 # ports I sets the ports of node I: 10 consecutive ports per node.
@@ -39,8 +39,8 @@ start_node() {
   done
   ports "$i"
   mkdir -p "$dir/node$i"
-  env -i PATH=/usr/bin:/bin HOME="$PWD/$dir" \
-    PERSISTENCE_DATA_PATH="$PWD/$dir/node$i" CLUSTER_HOSTNAME="node$i" \
+  env -i PATH=/usr/bin:/bin HOME="$dir" \
+    PERSISTENCE_DATA_PATH="$dir/node$i" CLUSTER_HOSTNAME="node$i" \
     CLUSTER_IN_LOCALHOST=true CLUSTER_BIND_ADDR=127.0.0.1 \
     CLUSTER_GOSSIP_BIND_PORT=$gossip CLUSTER_DATA_BIND_PORT=$data CLUSTER_JOIN="$join" \
     RAFT_PORT=$raft RAFT_INTERNAL_RPC_PORT=$raftrpc RAFT_JOIN="$rjoin" RAFT_BOOTSTRAP_EXPECT="$n" \
