@@ -11,6 +11,7 @@ import (
 
 	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/safefile"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -180,14 +181,7 @@ func writeGraphFile(path string, gv *GraphView) error {
 		buf = binary.LittleEndian.AppendUint64(buf, id)
 	}
 	buf = append(buf, enc...)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return safefile.WriteBytes(path, 0o644, buf)
 }
 
 func readGraphFile(path string, rows *Rows) (*analysis.Graph, error) {

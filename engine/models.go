@@ -13,6 +13,7 @@ import (
 
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/extract/audio"
+	"github.com/reef-ml/reef/safefile"
 )
 
 // ModelInfo describes a model reef can embed with.
@@ -193,15 +194,15 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 	e.models.mu.Unlock()
 
 	dir := e.modelStore(m.Name)
-	staging := dir + ".staging"
-	if err := os.RemoveAll(staging); err != nil {
+	staging, err := safefile.TempDir(dir)
+	if err != nil {
 		return ModelInfo{}, err
 	}
-	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return ModelInfo{}, err
-	}
-	defer os.RemoveAll(staging)
-	if err := writeFileSync(filepath.Join(staging, m.File), model); err != nil {
+	defer os.RemoveAll(staging) // gone already once Replace succeeded
+	if err := safefile.Write(filepath.Join(staging, m.File), 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, model)
+		return err
+	}); err != nil {
 		return ModelInfo{}, err
 	}
 	e.models.mu.Lock()
@@ -240,10 +241,7 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 		old.close()
 		delete(e.models.embedders, m.Name)
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return ModelInfo{}, err
-	}
-	if err := os.Rename(staging, dir); err != nil {
+	if err := safefile.Replace(staging, dir); err != nil {
 		return ModelInfo{}, err
 	}
 	raw, _ := json.Marshal(m)
@@ -253,18 +251,6 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 	e.models.known[m.Name] = &registeredDef{manifest: m, dir: dir, source: "registered"}
 	return ModelInfo{Name: m.Name, Version: m.Version, Description: m.Description, Modality: m.Modality, Source: "registered",
 		Layer: m.Layer, ObjectLayer: m.ObjectLayer, InputSize: m.InputSize, Dim: dim}, nil
-}
-
-func writeFileSync(path string, r io.Reader) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return errors.Join(f.Sync(), f.Close())
 }
 
 // closeModels releases embedders and the runtime.

@@ -6,8 +6,9 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/reef-ml/reef/safefile"
 )
 
 // crcTable is immutable once built.
@@ -53,34 +54,7 @@ func writeLayoutFile(path string, vs *viewState) error {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(vs.coords[i][1]))
 	}
 	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable))
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(buf)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return safefile.WriteBytes(path, 0o644, buf)
 }
 
 func readLayoutFile(path string) (*layoutFile, error) {
