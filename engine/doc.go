@@ -1,5 +1,7 @@
-// Package engine is reef's domain layer: datasets, embedding spaces,
-// datapoints and objects, ingest, and queries over them.
+// Package engine is reef's core: datasets, embedding spaces, datapoints
+// and objects, validation, indexes, search and the consistency check. The
+// feature packages (ingest; understand and view as they move out) build on
+// it through the extension API in extend.go.
 //
 // Guarantees:
 //   - Storage (package storage, bbolt) is the source of truth. Every write is

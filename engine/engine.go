@@ -41,17 +41,8 @@ type Options struct {
 	SnapshotInterval time.Duration
 	// BuildWorkers parallelises index rebuilds and bulk inserts.
 	BuildWorkers int
-	// ModelDir holds built-in model manifests (*.json) and their files.
-	ModelDir string
-	// DefaultModel names the model ingest uses when a request names none.
-	DefaultModel string
-	// AudioModelDir holds the built-in audio model's ONNX files
-	// (melspectrogram.onnx, embedding_model.onnx).
-	AudioModelDir string
-	// ORTLibrary is the ONNX Runtime library; "" searches the usual places.
-	ORTLibrary string
-	NoSync     bool // tests only: see storage.Options.NoSync
-	MaxDBSize  int  // bytes; 0 = unlimited
+	NoSync       bool // tests only: see storage.Options.NoSync
+	MaxDBSize    int  // bytes; 0 = unlimited
 	// ViewAutoUMAPMax is the largest row count whose view starts a UMAP
 	// layout by itself on first use; bigger ones show PCA until a
 	// re-layout asks for UMAP. 0 = never automatic.
@@ -63,8 +54,8 @@ type Options struct {
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{DataDir: "reef-data", IndexBackend: index.BackendHNSW, SnapshotInterval: 5 * time.Minute,
-		ModelDir: filepath.Join("models", "builtin"), AudioModelDir: filepath.Join("models", "audio"), DefaultModel: "reef-centernet-v1", ViewAutoUMAPMax: 100_000,
-		Limits: DefaultLimits()}
+		ViewAutoUMAPMax: 100_000,
+		Limits:          DefaultLimits()}
 }
 
 func (o *Options) validate() error {
@@ -106,9 +97,12 @@ type Engine struct {
 	closed   bool                     // guarded by mu
 
 	filters filterCache
-	models  modelSet
 	graphs  graphCache
 	views   *viewCache
+
+	hooksMu    sync.Mutex
+	closeHooks []func() error // guarded by hooksMu; see OnClose
+	media      Media          // guarded by hooksMu; see SetMedia
 
 	stop      chan struct{}
 	bg        sync.WaitGroup
@@ -168,10 +162,6 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := e.loadModelDefs(); err != nil {
-		db.Close()
-		return nil, err
-	}
 	if opts.SnapshotInterval > 0 {
 		e.bg.Add(1)
 		go e.snapshotLoop(opts.SnapshotInterval)
@@ -189,7 +179,7 @@ func (e *Engine) Close() error {
 		e.mu.Lock()
 		e.closed = true
 		e.mu.Unlock()
-		e.closeErr = errors.Join(snapErr, e.closeModels(), e.db.Close())
+		e.closeErr = errors.Join(snapErr, e.runCloseHooks(), e.db.Close())
 	})
 	return e.closeErr
 }

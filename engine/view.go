@@ -39,22 +39,18 @@ const (
 
 // View limits and defaults.
 const (
-	viewMagic        = "REEFVIEW"
-	ViewFormat       = 1      // version of points.bin
-	MissingCategory  = 0xFFFF // color.bin code of a row without the field
-	maxCategories    = 256
-	maxFields        = 128
-	maxFieldDepth    = 3
-	viewGraphK       = 15
-	placeK           = 10
-	pcaExactMax      = 100_000 // above this PCA runs on a sample (bounded memory)
-	pcaSample        = 20_000
-	maxViewRows      = 10_000 // rows in one similar/tag request
-	maxTagLen        = 128
-	maxThumbnailSide = 128
-	maxImageSide     = 16_384
-	// MaxThumbnailInput bounds the image given to StoreThumbnail.
-	MaxThumbnailInput = 1 << 20
+	viewMagic       = "REEFVIEW"
+	ViewFormat      = 1      // version of points.bin
+	MissingCategory = 0xFFFF // color.bin code of a row without the field
+	maxCategories   = 256
+	maxFields       = 128
+	maxFieldDepth   = 3
+	viewGraphK      = 15
+	placeK          = 10
+	pcaExactMax     = 100_000 // above this PCA runs on a sample (bounded memory)
+	pcaSample       = 20_000
+	maxViewRows     = 10_000 // rows in one similar/tag request
+	maxTagLen       = 128
 )
 
 // ViewRef names the rows of a view.
@@ -247,4 +243,19 @@ func DecodeViewPoints(b []byte) ([][2]float32, error) {
 		out[i] = [2]float32{math.Float32frombits(binary.LittleEndian.Uint32(r)), math.Float32frombits(binary.LittleEndian.Uint32(r[4:]))}
 	}
 	return out, nil
+}
+
+// ThumbnailURL is the REST path of a point's thumbnail.
+func ThumbnailURL(dataset, id string) string {
+	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/thumbnail"
+}
+
+// ObjectThumbnailURL is the REST path of an object's crop.
+func ObjectThumbnailURL(dataset, id, oid string) string {
+	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/objects/" + url.PathEscape(oid) + "/thumbnail"
+}
+
+// AudioURL is the REST path of a point's playable audio.
+func AudioURL(dataset, id string) string {
+	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/audio"
 }

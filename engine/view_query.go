@@ -39,6 +39,7 @@ func (e *Engine) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 		for j, r := range res {
 			ids[j] = r.PointID
 		}
+		media := e.mediaSource()
 		has, err := e.db.HasThumbnails(ds, ids)
 		if err != nil {
 			return nil, fromStorage(err)
@@ -61,7 +62,7 @@ func (e *Engine) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 			case r.Object != nil:
 				bbox := r.Object.BBox
 				h.Kind, h.Class, h.BBox = r.Object.Kind, r.Object.Class, &bbox
-				if src, _, err := e.objectCrop(ds, r.PointID, r.Object, false); err == nil && src != "" {
+				if media != nil && media.CropSource(ds, r.PointID, r.Object) != "" {
 					h.Thumbnail = ObjectThumbnailURL(ds, r.PointID, r.ObjectID)
 				}
 				if has[j] {
@@ -70,7 +71,7 @@ func (e *Engine) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 			case has[j]:
 				h.Thumbnail = ThumbnailURL(ds, r.PointID)
 			}
-			if e.HasAudio(ctx, ds, r.PointID) {
+			if media != nil && media.HasAudio(ctx, ds, r.PointID) {
 				h.AudioURL = AudioURL(ds, r.PointID)
 			}
 			out[i], keep[i] = h, true

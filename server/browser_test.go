@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
 )
@@ -108,7 +107,7 @@ func loadFashionSplit(t testing.TB, ls *liveServer, dataset, split string, n int
 		png.Encode(&buf, img)
 		ids, thumbs = append(ids, fmt.Sprintf("%s-%05d", split, i)), append(thumbs, buf.Bytes())
 		if len(ids) == 1000 || i == n-1 {
-			if err := ls.eng.StoreThumbnails(ctx, dataset, ids, thumbs); err != nil {
+			if err := ls.ingester(t).StoreThumbnails(ctx, dataset, ids, thumbs); err != nil {
 				t.Fatal(err)
 			}
 			ids, thumbs = nil, nil
@@ -462,7 +461,7 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if _, err := ls.eng.Upsert(bctx, "boxes", pts); err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.eng.StoreThumbnails(bctx, "boxes", ids, imgs); err != nil {
+	if err := ls.ingester(t).StoreThumbnails(bctx, "boxes", ids, imgs); err != nil {
 		t.Fatal(err)
 	}
 	// Let the background UMAP land first, so that points do not move

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
+	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"
 )
 
@@ -50,6 +51,17 @@ func startLive(t *testing.T, dir string) *liveServer {
 		t.Fatal("server did not start")
 	}
 	return ls
+}
+
+// ingester is an ingest.Ingester over the live server's engine, for tests
+// that store side data (thumbnails) directly.
+func (ls *liveServer) ingester(t testing.TB) *ingest.Ingester {
+	t.Helper()
+	in, err := ingest.New(ls.eng, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
 
 func (ls *liveServer) stop(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"
 	"github.com/reef-ml/reef/web"
 )
@@ -283,7 +283,7 @@ func (s *Server) viewTag(c *gin.Context) {
 // --- thumbnails ---
 
 func (s *Server) getThumbnail(c *gin.Context) {
-	data, ct, err := s.eng.Thumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"))
+	data, ct, err := s.ing.Thumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -297,7 +297,7 @@ func (s *Server) getThumbnail(c *gin.Context) {
 // whether it was cut from the original image ("stored") or from the point's
 // thumbnail ("thumbnail").
 func (s *Server) getObjectThumbnail(c *gin.Context) {
-	data, ct, src, err := s.eng.ObjectThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), c.Param("oid"))
+	data, ct, src, err := s.ing.ObjectThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), c.Param("oid"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -309,7 +309,7 @@ func (s *Server) getObjectThumbnail(c *gin.Context) {
 }
 
 func (s *Server) putThumbnail(c *gin.Context) {
-	data, err := io.ReadAll(io.LimitReader(c.Request.Body, engine.MaxThumbnailInput+1))
+	data, err := io.ReadAll(io.LimitReader(c.Request.Body, ingest.MaxThumbnailInput+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -319,16 +319,16 @@ func (s *Server) putThumbnail(c *gin.Context) {
 		fail(c, bad("body", err.Error()))
 		return
 	}
-	if len(data) > engine.MaxThumbnailInput {
+	if len(data) > ingest.MaxThumbnailInput {
 		fail(c, fmt.Errorf("%w", &engine.FieldError{Field: "body", Err: engine.ErrTooLarge,
-			Msg: fmt.Sprintf("image exceeds %d bytes", engine.MaxThumbnailInput)}))
+			Msg: fmt.Sprintf("image exceeds %d bytes", ingest.MaxThumbnailInput)}))
 		return
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		fail(c, bad("body", "is empty; send the image bytes (PNG, JPEG or GIF)"))
 		return
 	}
-	if err := s.eng.StoreThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), data); err != nil {
+	if err := s.ing.StoreThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), data); err != nil {
 		fail(c, err)
 		return
 	}

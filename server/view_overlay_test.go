@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
 )
 
 // TestViewOverlayAPI: ?with= overlays a dataset of the same space
@@ -86,7 +87,7 @@ func TestObjectThumbnailAPI(t *testing.T) {
 		t.Fatalf("put: %d %s", rec.Code, rec.Body)
 	}
 	rec := ts.raw("GET", "/v1/datasets/d/points/img/objects/box/thumbnail", "", nil)
-	if rec.Code != 200 || rec.Header().Get("X-Reef-Crop") != engine.CropStored {
+	if rec.Code != 200 || rec.Header().Get("X-Reef-Crop") != ingest.CropStored {
 		t.Fatalf("crop: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
 	crop, _, err := image.Decode(rec.Body)

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"
 )
 
@@ -184,7 +185,7 @@ func TestViewErrors(t *testing.T) {
 			}
 		})
 	}
-	big := ts.raw("PUT", "/v1/datasets/ds/points/p000/thumbnail", "image/png", make([]byte, engine.MaxThumbnailInput+10))
+	big := ts.raw("PUT", "/v1/datasets/ds/points/p000/thumbnail", "image/png", make([]byte, ingest.MaxThumbnailInput+10))
 	if big.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("huge thumbnail: %d %s", big.Code, big.Body)
 	}

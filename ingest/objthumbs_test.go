@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -60,22 +61,22 @@ func decodeCrop(t *testing.T, data []byte) (w, h, red, blue int) {
 	return b.Dx(), b.Dy(), red, blue
 }
 
-func seedBoxes(t *testing.T, e *Engine, objects map[string][]ObjectInput) {
+func seedBoxes(t *testing.T, e *testEnv, objects map[string][]engine.ObjectInput) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.CreateDataset(ctx, "img"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.CreateSpace(ctx, "img", SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
+	if _, err := e.CreateSpace(ctx, "img", engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
 		t.Fatal(err)
 	}
-	var pts []PointInput
+	var pts []engine.PointInput
 	for _, id := range []string{"a", "b", "c", "d"} {
 		objs := objects[id]
 		for i := range objs {
 			objs[i].Vectors = map[string][]float32{"emb": {float32(len(pts)), float32(i)}}
 		}
-		pts = append(pts, PointInput{ID: id, Vectors: map[string][]float32{"emb": {float32(len(pts)), 0}}, Objects: objs})
+		pts = append(pts, engine.PointInput{ID: id, Vectors: map[string][]float32{"emb": {float32(len(pts)), 0}}, Objects: objs})
 	}
 	if _, err := e.Upsert(ctx, "img", pts); err != nil {
 		t.Fatal(err)
@@ -86,7 +87,7 @@ func TestObjectThumbnails(t *testing.T) {
 	ctx := context.Background()
 	e := openEngine(t, t.TempDir())
 	defer e.Close()
-	seedBoxes(t, e, map[string][]ObjectInput{
+	seedBoxes(t, e, map[string][]engine.ObjectInput{
 		"a": {{ID: "red", Class: "r", BBox: [4]float32{10, 20, 50, 40}}, {ID: "blue", Class: "b", BBox: [4]float32{200, 50, 60, 40}},
 			{ID: "big", Class: "b", BBox: [4]float32{0, 0, 300, 200}}, {ID: "off", Class: "b", BBox: [4]float32{400, 0, 10, 10}}},
 		"b": {{ID: "left", Class: "r", BBox: [4]float32{2, 2, 8, 10}}},
@@ -115,15 +116,15 @@ func TestObjectThumbnails(t *testing.T) {
 			t.Fatalf("crop %s: %d×%d, %d red %d blue", c.oid, w, h, red, blue)
 		}
 	}
-	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "a", "off"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "outside") {
+	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "a", "off"); !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), "outside") {
 		t.Fatalf("box outside the image: %v", err)
 	}
-	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "a", "nope"); !errors.Is(err, ErrNotFound) {
+	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "a", "nope"); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("missing object: %v", err)
 	}
 
 	// At object level the view's hits carry the crop, and the whole image.
-	obj := ViewRef{Space: "emb", Level: "object"}
+	obj := engine.ViewRef{Space: "emb", Level: "object"}
 	sum, err := e.View(ctx, "img", obj)
 	if err != nil || sum.Count != 7 {
 		t.Fatalf("object view: %+v %v", sum, err)
@@ -153,8 +154,8 @@ func TestObjectThumbnails(t *testing.T) {
 
 	// A box that changed no longer matches its stored crop: the crop is cut
 	// from the thumbnail, scaled by the recorded original size.
-	if _, err := e.Upsert(ctx, "img", []PointInput{{ID: "a", Vectors: map[string][]float32{"emb": {0, 0}},
-		Objects: []ObjectInput{{ID: "blue", BBox: [4]float32{150, 100, 150, 100}, Vectors: map[string][]float32{"emb": {0, 1}}}}}}); err != nil {
+	if _, err := e.Upsert(ctx, "img", []engine.PointInput{{ID: "a", Vectors: map[string][]float32{"emb": {0, 0}},
+		Objects: []engine.ObjectInput{{ID: "blue", BBox: [4]float32{150, 100, 150, 100}, Vectors: map[string][]float32{"emb": {0, 1}}}}}}); err != nil {
 		t.Fatal(err)
 	}
 	data, _, src, err := e.ObjectThumbnail(ctx, "img", "a", "blue")
@@ -167,7 +168,7 @@ func TestObjectThumbnails(t *testing.T) {
 
 	// A small thumbnail is the original size: boxes crop from it as they are.
 	small := twoTone(28, 28, 14)
-	if err := e.db.PutThumbnails("img", []string{"b"}, [][]byte{pngOf(t, small)}); err != nil {
+	if err := e.DB().PutThumbnails("img", []string{"b"}, [][]byte{pngOf(t, small)}); err != nil {
 		t.Fatal(err)
 	}
 	data, _, src, err = e.ObjectThumbnail(ctx, "img", "b", "left")
@@ -175,22 +176,22 @@ func TestObjectThumbnails(t *testing.T) {
 		t.Fatalf("crop of a small thumbnail: %d×%d (%d red) %v %q", w, h, red, err, src)
 	}
 	// A 128 px thumbnail of unknown origin cannot be cropped honestly.
-	if err := e.db.PutThumbnails("img", []string{"c"}, [][]byte{pngOf(t, twoTone(128, 100, 64))}); err != nil {
+	if err := e.DB().PutThumbnails("img", []string{"c"}, [][]byte{pngOf(t, twoTone(128, 100, 64))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "c", "x"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "size of the original image is unknown") {
+	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "c", "x"); !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), "size of the original image is unknown") {
 		t.Fatalf("crop with an unknown scale: %v", err)
 	}
 	// The record of the size names the thumbnail: replacing it makes the
 	// size unknown again.
-	if err := e.db.PutThumbnails("img", []string{"a"}, [][]byte{pngOf(t, twoTone(128, 128, 64))}); err != nil {
+	if err := e.DB().PutThumbnails("img", []string{"a"}, [][]byte{pngOf(t, twoTone(128, 128, 64))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "a", "blue"); !errors.Is(err, ErrNotFound) {
+	if _, _, _, err := e.ObjectThumbnail(ctx, "img", "a", "blue"); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("crop scaled for a replaced thumbnail: %v", err)
 	}
 	// ... and the crops cut from the old image are not served either.
-	if _, _, src, err := e.ObjectThumbnail(ctx, "img", "a", "red"); src == CropStored || !errors.Is(err, ErrNotFound) {
+	if _, _, src, err := e.ObjectThumbnail(ctx, "img", "a", "red"); src == CropStored || !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("crop of a replaced image: %q %v", src, err)
 	}
 
@@ -202,7 +203,7 @@ func TestObjectThumbnails(t *testing.T) {
 	if w, h, red, blue := decodeCrop(t, data); err != nil || src != CropStored || w != 50 || h != 50 || red < 500 || blue < 1000 {
 		t.Fatalf("stored crop of c/x: %d×%d %d red %d blue, %v %q", w, h, red, blue, err, src)
 	}
-	if err := e.StoreObjectThumbnails(ctx, "img", "zz", small); !errors.Is(err, ErrNotFound) {
+	if err := e.StoreObjectThumbnails(ctx, "img", "zz", small); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("crops of a missing point: %v", err)
 	}
 
@@ -210,14 +211,14 @@ func TestObjectThumbnails(t *testing.T) {
 	if err := e.StoreThumbnail(ctx, "img", "d", pngOf(t, small)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.AllObjectThumbs("img", "d"); err != nil {
+	if _, err := e.DB().AllObjectThumbs("img", "d"); err != nil {
 		t.Fatalf("d has objects: its record is kept: %v", err)
 	}
-	seedClusters(t, e, 3, 4)
+	seedPoints(t, e, 3, 4)
 	if err := e.StoreThumbnail(ctx, "ds", "p0001", pngOf(t, small)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.AllObjectThumbs("ds", "p0001"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := e.DB().AllObjectThumbs("ds", "p0001"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("record for a small image without objects: %v", err)
 	}
 
@@ -225,7 +226,7 @@ func TestObjectThumbnails(t *testing.T) {
 	if _, err := e.DeletePoints(ctx, "img", []string{"c"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.AllObjectThumbs("img", "c"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := e.DB().AllObjectThumbs("img", "c"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("crops of a deleted point: %v", err)
 	}
 }
@@ -236,15 +237,15 @@ func TestIngestObjectThumbnails(t *testing.T) {
 	ctx := context.Background()
 	e := openEngine(t, t.TempDir())
 	defer e.Close()
-	seedBoxes(t, e, map[string][]ObjectInput{"a": {{ID: "0", BBox: [4]float32{160, 10, 40, 40}}}})
+	seedBoxes(t, e, map[string][]engine.ObjectInput{"a": {{ID: "0", BBox: [4]float32{160, 10, 40, 40}}}})
 	items := []ImageItem{{ID: "a", Data: pngOf(t, twoTone(300, 200, 150))}, {ID: "b", Data: pngOf(t, twoTone(500, 400, 10))}, {ID: "c", Data: []byte("junk")}}
-	points := []PointInput{{ID: "a", Objects: []ObjectInput{{}}}, {ID: "b"}, {ID: "c", Objects: []ObjectInput{{}}}}
+	points := []engine.PointInput{{ID: "a", Objects: []engine.ObjectInput{{}}}, {ID: "b"}, {ID: "c", Objects: []engine.ObjectInput{{}}}}
 	// Ingest stores the point thumbnails first.
-	if err := e.db.PutThumbnails("img", []string{"b"}, [][]byte{pngOf(t, twoTone(128, 102, 3))}); err != nil {
+	if err := e.DB().PutThumbnails("img", []string{"b"}, [][]byte{pngOf(t, twoTone(128, 102, 3))}); err != nil {
 		t.Fatal(err)
 	}
 	e.storeIngestObjectThumbnails(ctx, "img", items, points) // c fails, logged
-	rec, err := e.db.AllObjectThumbs("img", "a")
+	rec, err := e.DB().AllObjectThumbs("img", "a")
 	if err != nil || rec.Width != 300 || rec.Height != 200 || len(rec.Crops) != 1 || rec.Crops[0].ObjectID != "0" {
 		t.Fatalf("record of a: %+v %v", rec, err)
 	}
@@ -252,12 +253,12 @@ func TestIngestObjectThumbnails(t *testing.T) {
 		t.Fatalf("crop of a: %d×%d %d blue", w, h, blue)
 	}
 	// b has no objects: only its size is recorded, for boxes added later.
-	rec, err = e.db.AllObjectThumbs("img", "b")
+	rec, err = e.DB().AllObjectThumbs("img", "b")
 	if err != nil || rec.Width != 500 || rec.Height != 400 || rec.ThumbCRC == 0 || len(rec.Crops) != 0 {
 		t.Fatalf("record of b: %+v %v", rec, err)
 	}
-	if _, err := e.Upsert(ctx, "img", []PointInput{{ID: "b", Vectors: map[string][]float32{"emb": {1, 0}},
-		Objects: []ObjectInput{{ID: "late", BBox: [4]float32{0, 0, 250, 400}, Vectors: map[string][]float32{"emb": {1, 1}}}}}}); err != nil {
+	if _, err := e.Upsert(ctx, "img", []engine.PointInput{{ID: "b", Vectors: map[string][]float32{"emb": {1, 0}},
+		Objects: []engine.ObjectInput{{ID: "late", BBox: [4]float32{0, 0, 250, 400}, Vectors: map[string][]float32{"emb": {1, 1}}}}}}); err != nil {
 		t.Fatal(err)
 	}
 	data, _, src, err := e.ObjectThumbnail(ctx, "img", "b", "late")

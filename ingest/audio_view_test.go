@@ -1,9 +1,10 @@
-package engine
+package ingest
 
 import (
 	"context"
 	"testing"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -13,15 +14,15 @@ func TestViewAudioURL(t *testing.T) {
 	ctx := context.Background()
 	e := openEngine(t, t.TempDir())
 	defer e.Close()
-	seedClusters(t, e, 30, 4)
-	if err := e.db.PutBlobs(storage.BlobAudio, "ds", []string{"p0004"}, [][]byte{[]byte("RIFF\x00\x00\x00\x00WAVE")}); err != nil {
+	seedPoints(t, e, 30, 4)
+	if err := e.DB().PutBlobs(storage.BlobAudio, "ds", []string{"p0004"}, [][]byte{[]byte("RIFF\x00\x00\x00\x00WAVE")}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := e.ViewRow(ctx, "ds", ref, 4)
-	if err != nil || h.AudioURL != AudioURL("ds", "p0004") || h.AudioURL == "" {
+	h, err := e.ViewRow(ctx, "ds", engine.ViewRef{Space: "emb"}, 4)
+	if err != nil || h.AudioURL != engine.AudioURL("ds", "p0004") || h.AudioURL == "" {
 		t.Fatalf("row with audio: %+v %v", h, err)
 	}
-	nb, err := e.ViewNeighbors(ctx, "ds", ref, 1, 29)
+	nb, err := e.ViewNeighbors(ctx, "ds", engine.ViewRef{Space: "emb"}, 1, 29)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/extract/audio"
 	"github.com/reef-ml/reef/safefile"
@@ -68,7 +69,7 @@ func (lm *loadedModel) close() error {
 
 // loadModelDefs finds built-in manifests (Options.ModelDir/*.json) and the
 // models registered in storage.
-func (e *Engine) loadModelDefs() error {
+func (e *Ingester) loadModelDefs() error {
 	e.models.known = map[string]*registeredDef{}
 	e.models.embedders = map[string]*loadedModel{}
 	if dir := e.opts.ModelDir; dir != "" {
@@ -86,7 +87,7 @@ func (e *Engine) loadModelDefs() error {
 		e.log.Warn("the default image model is not installed: image ingest needs it (run `make setup`, or pass --models)",
 			"model", e.opts.DefaultModel, "dir", e.opts.ModelDir)
 	}
-	stored, err := e.db.Models()
+	stored, err := e.eng.DB().Models()
 	if err != nil {
 		return err
 	}
@@ -101,15 +102,15 @@ func (e *Engine) loadModelDefs() error {
 	return nil
 }
 
-func (e *Engine) modelStore(name string) string {
-	return filepath.Join(e.opts.DataDir, "models", name)
+func (e *Ingester) modelStore(name string) string {
+	return filepath.Join(e.eng.DataDir(), "models", name)
 }
 
 // DefaultModel is the model used when an ingest names none.
-func (e *Engine) DefaultModel() string { return e.opts.DefaultModel }
+func (e *Ingester) DefaultModel() string { return e.opts.DefaultModel }
 
 // Models lists the models reef knows, sorted by name.
-func (e *Engine) Models(ctx context.Context) []ModelInfo {
+func (e *Ingester) Models(ctx context.Context) []ModelInfo {
 	e.models.mu.Lock()
 	defer e.models.mu.Unlock()
 	out := make([]ModelInfo, 0, len(e.models.known))
@@ -135,7 +136,7 @@ func (e *Engine) Models(ctx context.Context) []ModelInfo {
 
 // embedder returns the loaded embedder of a model, loading it (and the
 // runtime) on first use.
-func (e *Engine) embedder(name string) (*loadedModel, error) {
+func (e *Ingester) embedder(name string) (*loadedModel, error) {
 	e.models.mu.Lock()
 	defer e.models.mu.Unlock()
 	if lm := e.models.embedders[name]; lm != nil {
@@ -143,10 +144,10 @@ func (e *Engine) embedder(name string) (*loadedModel, error) {
 	}
 	def := e.models.known[name]
 	if def == nil {
-		return nil, fieldErr(ErrNotFound, "model", "model %q is not known (GET /v1/models lists them; `make setup` builds the built-in one)", name)
+		return nil, engine.FieldErr(engine.ErrNotFound, "model", "model %q is not known (GET /v1/models lists them; `make setup` builds the built-in one)", name)
 	}
 	if def.manifest.IsAudio() || name == AudioModel {
-		return nil, fieldErr(ErrInvalid, "model", "model %q is an audio model: send audio files to /audio", name)
+		return nil, engine.FieldErr(engine.ErrInvalid, "model", "model %q is an audio model: send audio files to /audio", name)
 	}
 	if err := e.runtimeLocked(); err != nil {
 		return nil, err
@@ -162,13 +163,13 @@ func (e *Engine) embedder(name string) (*loadedModel, error) {
 	return lm, nil
 }
 
-func (e *Engine) runtimeLocked() error {
+func (e *Ingester) runtimeLocked() error {
 	if e.models.rt != nil {
 		return nil
 	}
 	rt, err := extract.OpenRuntime(extract.RuntimeOptions{LibraryPath: e.opts.ORTLibrary})
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %v", engine.ErrUnavailable, err)
 	}
 	e.models.rt = rt
 	return nil
@@ -177,19 +178,19 @@ func (e *Engine) runtimeLocked() error {
 // RegisterModel installs a user's ONNX model: the file is copied into the
 // data directory, loaded once to check the manifest (layer exists, shapes
 // work), and the manifest is stored.
-func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io.Reader) (ModelInfo, error) {
-	if err := checkName("name", m.Name); err != nil {
+func (e *Ingester) RegisterModel(ctx context.Context, m extract.Manifest, model io.Reader) (ModelInfo, error) {
+	if err := engine.CheckName("name", m.Name); err != nil {
 		return ModelInfo{}, err
 	}
 	m.File = "model.onnx"
 	m = m.WithDefaults()
 	if err := m.Validate(); err != nil {
-		return ModelInfo{}, fieldErr(ErrInvalid, "manifest", "%v", err)
+		return ModelInfo{}, engine.FieldErr(engine.ErrInvalid, "manifest", "%v", err)
 	}
 	e.models.mu.Lock()
 	if d := e.models.known[m.Name]; d != nil && d.source == "builtin" || m.Name == AudioModel {
 		e.models.mu.Unlock()
-		return ModelInfo{}, fieldErr(ErrExists, "name", "%q is a built-in model", m.Name)
+		return ModelInfo{}, engine.FieldErr(engine.ErrExists, "name", "%q is a built-in model", m.Name)
 	}
 	e.models.mu.Unlock()
 
@@ -214,14 +215,14 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 	if m.IsAudio() {
 		emb, err := audio.NewModelEmbedder(ctx, e.models.rt, &m, staging, 1)
 		if err != nil {
-			return ModelInfo{}, fieldErr(ErrInvalid, "model", "%v", err)
+			return ModelInfo{}, engine.FieldErr(engine.ErrInvalid, "model", "%v", err)
 		}
 		dim = emb.Dim()
 		emb.Close()
 	} else {
 		emb, err := extract.NewEmbedder(e.models.rt, &m, staging, extract.EmbedderOptions{Sessions: 1})
 		if err != nil {
-			return ModelInfo{}, fieldErr(ErrInvalid, "model", "%v", err)
+			return ModelInfo{}, engine.FieldErr(engine.ErrInvalid, "model", "%v", err)
 		}
 		dim = emb.Dim()
 		emb.Close()
@@ -229,7 +230,7 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 	if m.Detection != nil { // check the heads too, so ingest does not fail later
 		det, err := extract.NewDetector(e.models.rt, &m, staging, extract.DetectorOptions{Sessions: 1})
 		if err != nil {
-			return ModelInfo{}, fieldErr(ErrInvalid, "model", "detection: %v", err)
+			return ModelInfo{}, engine.FieldErr(engine.ErrInvalid, "model", "detection: %v", err)
 		}
 		det.Close()
 	}
@@ -245,8 +246,8 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 		return ModelInfo{}, err
 	}
 	raw, _ := json.Marshal(m)
-	if err := e.db.PutModel(m.Name, raw); err != nil {
-		return ModelInfo{}, fromStorage(err)
+	if err := e.eng.DB().PutModel(m.Name, raw); err != nil {
+		return ModelInfo{}, engine.FromStorage(err)
 	}
 	e.models.known[m.Name] = &registeredDef{manifest: m, dir: dir, source: "registered"}
 	return ModelInfo{Name: m.Name, Version: m.Version, Description: m.Description, Modality: m.Modality, Source: "registered",
@@ -254,7 +255,7 @@ func (e *Engine) RegisterModel(ctx context.Context, m extract.Manifest, model io
 }
 
 // closeModels releases embedders and the runtime.
-func (e *Engine) closeModels() error {
+func (e *Ingester) closeModels() error {
 	e.models.mu.Lock()
 	defer e.models.mu.Unlock()
 	var errs []error

@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/extract/audio"
 )
 
 // audioEnv returns options with the repository's ONNX Runtime and audio
 // models, or skips when they (or espeak-ng) are absent.
-func audioEnv(t testing.TB) Options {
+func audioEnv(t testing.TB) envOptions {
 	t.Helper()
 	lib, _ := filepath.Abs("../third_party/onnxruntime/libonnxruntime.so.1")
 	if _, err := os.Stat(lib); err != nil {
@@ -95,7 +96,7 @@ func TestIngestAudio(t *testing.T) {
 	// mostly renditions of its own word.
 	hits, total := 0, 0
 	for _, it := range items[:len(words)*len(voices)] {
-		r, err := e.Search(ctx, "speech", SearchRequest{Space: AudioModel, ID: it.ID, K: 3, Exact: true})
+		r, err := e.Search(ctx, "speech", engine.SearchRequest{Space: AudioModel, ID: it.ID, K: 3, Exact: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +121,7 @@ func TestIngestAudio(t *testing.T) {
 	if _, err := e.IngestAudio(ctx, "speech", []AudioItem{dup}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.Search(ctx, "speech", SearchRequest{Space: AudioModel, ID: "yes-copy", K: 2, Exact: true})
+	r, err := e.Search(ctx, "speech", engine.SearchRequest{Space: AudioModel, ID: "yes-copy", K: 2, Exact: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestIngestAudio(t *testing.T) {
 	if !e.HasAudio(ctx, "speech", "seven-1") || e.HasAudio(ctx, "speech", "corrupt") {
 		t.Fatal("HasAudio wrong")
 	}
-	if _, err := e.Audio(ctx, "speech", "corrupt"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Audio(ctx, "speech", "corrupt"); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("audio of a failed file: %v", err)
 	}
 	// Deleting the point deletes its audio.
@@ -182,11 +183,11 @@ func TestIngestAudioValidation(t *testing.T) {
 		want  error
 		field string
 	}{
-		{"empty", "ds", nil, ErrInvalid, "files"},
-		{"unknown dataset", "nope", []AudioItem{{ID: "a", Data: []byte("x")}}, ErrNotFound, ""},
-		{"empty id", "ds", []AudioItem{{ID: "", Data: []byte("x")}}, ErrInvalid, "files[0].id"},
-		{"repeated id", "ds", []AudioItem{{ID: "a", Data: []byte("x")}, {ID: "a", Data: []byte("y")}}, ErrInvalid, "files[1].id"},
-		{"metadata not an object", "ds", []AudioItem{{ID: "a", Data: []byte("x"), Metadata: json.RawMessage(`[1]`)}}, ErrInvalid, "files[0].metadata"},
+		{"empty", "ds", nil, engine.ErrInvalid, "files"},
+		{"unknown dataset", "nope", []AudioItem{{ID: "a", Data: []byte("x")}}, engine.ErrNotFound, ""},
+		{"empty id", "ds", []AudioItem{{ID: "", Data: []byte("x")}}, engine.ErrInvalid, "files[0].id"},
+		{"repeated id", "ds", []AudioItem{{ID: "a", Data: []byte("x")}, {ID: "a", Data: []byte("y")}}, engine.ErrInvalid, "files[1].id"},
+		{"metadata not an object", "ds", []AudioItem{{ID: "a", Data: []byte("x"), Metadata: json.RawMessage(`[1]`)}}, engine.ErrInvalid, "files[0].metadata"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,7 +195,7 @@ func TestIngestAudioValidation(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			var fe *FieldError
+			var fe *engine.FieldError
 			if tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field) {
 				t.Fatalf("err = %v, want field %q", err, tc.field)
 			}
@@ -246,10 +247,10 @@ func TestRegisteredAudioModel(t *testing.T) {
 	if res, err = e.IngestAudio(ctx, "speech", items); err != nil || res.Space != AudioModel {
 		t.Fatalf("built-in beside it: %+v %v", res, err)
 	}
-	if _, err := e.IngestImages(ctx, "speech", "logmel", []ImageItem{{ID: "x", Data: []byte{1}}}); !errors.Is(err, ErrInvalid) {
+	if _, err := e.IngestImages(ctx, "speech", "logmel", []ImageItem{{ID: "x", Data: []byte{1}}}); !errors.Is(err, engine.ErrInvalid) {
 		t.Fatalf("image ingest with an audio model: %v", err)
 	}
-	if _, err := e.IngestAudioWith(ctx, "speech", AudioOptions{Model: "nope"}, items); !errors.Is(err, ErrNotFound) {
+	if _, err := e.IngestAudioWith(ctx, "speech", AudioOptions{Model: "nope"}, items); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("unknown audio model: %v", err)
 	}
 	var listed bool

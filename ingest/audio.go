@@ -1,14 +1,14 @@
-package engine
+package ingest
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"runtime"
 	"sync"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/extract/audio"
 	"github.com/reef-ml/reef/storage"
@@ -50,7 +50,7 @@ type audioModel struct {
 
 // audioEmbedder returns a loaded audio model: "" or AudioModel is the
 // built-in one, anything else a registered model with modality "audio".
-func (e *Engine) audioEmbedder(ctx context.Context, name string) (*audioModel, error) {
+func (e *Ingester) audioEmbedder(ctx context.Context, name string) (*audioModel, error) {
 	if name == "" {
 		name = AudioModel
 	}
@@ -62,10 +62,10 @@ func (e *Engine) audioEmbedder(ctx context.Context, name string) (*audioModel, e
 	var def *registeredDef
 	if name != AudioModel {
 		if def = e.models.known[name]; def == nil {
-			return nil, fieldErr(ErrNotFound, "model", "model %q is not known (GET /v1/models lists them)", name)
+			return nil, engine.FieldErr(engine.ErrNotFound, "model", "model %q is not known (GET /v1/models lists them)", name)
 		}
 		if !def.manifest.IsAudio() {
-			return nil, fieldErr(ErrInvalid, "model", "model %q is an image model: send images to /images", name)
+			return nil, engine.FieldErr(engine.ErrInvalid, "model", "model %q is an image model: send images to /images", name)
 		}
 	}
 	if err := e.runtimeLocked(); err != nil {
@@ -75,7 +75,7 @@ func (e *Engine) audioEmbedder(ctx context.Context, name string) (*audioModel, e
 	if def == nil {
 		emb, err := audio.NewEmbedder(e.models.rt, e.opts.AudioModelDir, audio.Options{IntraOpThreads: 1})
 		if err != nil {
-			return nil, fmt.Errorf("%w: the built-in audio model is not available (run `make setup`, or pass --audio-models): %v", ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: the built-in audio model is not available (run `make setup`, or pass --audio-models): %v", engine.ErrUnavailable, err)
 		}
 		am.emb = emb
 	} else {
@@ -106,33 +106,33 @@ type AudioOptions struct {
 // are written in one transaction. Each point also keeps a playable copy
 // (16 kHz mono, first 30 s) for the view, and its metadata gains
 // duration_s, sample_rate, channels and format unless the caller set them.
-func (e *Engine) IngestAudio(ctx context.Context, dataset string, items []AudioItem) (IngestResult, error) {
+func (e *Ingester) IngestAudio(ctx context.Context, dataset string, items []AudioItem) (IngestResult, error) {
 	return e.IngestAudioWith(ctx, dataset, AudioOptions{}, items)
 }
 
 // IngestAudioWith is IngestAudio with options.
-func (e *Engine) IngestAudioWith(ctx context.Context, dataset string, opts AudioOptions, items []AudioItem) (IngestResult, error) {
+func (e *Ingester) IngestAudioWith(ctx context.Context, dataset string, opts AudioOptions, items []AudioItem) (IngestResult, error) {
 	if len(items) == 0 {
-		return IngestResult{}, fieldErr(ErrInvalid, "files", "no audio files given")
+		return IngestResult{}, engine.FieldErr(engine.ErrInvalid, "files", "no audio files given")
 	}
-	if len(items) > e.opts.Limits.MaxBatch {
-		return IngestResult{}, fieldErr(ErrTooLarge, "files", "%d files, limit %d per request", len(items), e.opts.Limits.MaxBatch)
+	if len(items) > e.eng.Limits().MaxBatch {
+		return IngestResult{}, engine.FieldErr(engine.ErrTooLarge, "files", "%d files, limit %d per request", len(items), e.eng.Limits().MaxBatch)
 	}
 	seen := make(map[string]bool, len(items))
 	for i, it := range items {
 		field := fmt.Sprintf("files[%d].id", i)
-		if err := e.checkID(field, it.ID); err != nil {
+		if err := e.eng.CheckID(field, it.ID); err != nil {
 			return IngestResult{}, err
 		}
 		if seen[it.ID] {
-			return IngestResult{}, fieldErr(ErrInvalid, field, "%q repeats another file id", it.ID)
+			return IngestResult{}, engine.FieldErr(engine.ErrInvalid, field, "%q repeats another file id", it.ID)
 		}
 		seen[it.ID] = true
-		if _, err := e.checkMetadata(fmt.Sprintf("files[%d].metadata", i), it.Metadata); err != nil {
+		if _, err := e.eng.CheckMetadata(fmt.Sprintf("files[%d].metadata", i), it.Metadata); err != nil {
 			return IngestResult{}, err
 		}
 	}
-	if _, err := e.dataset(dataset); err != nil {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return IngestResult{}, err
 	}
 	am, err := e.audioEmbedder(ctx, opts.Model)
@@ -148,7 +148,7 @@ func (e *Engine) IngestAudioWith(ctx context.Context, dataset string, opts Audio
 		return IngestResult{}, err
 	}
 	res := IngestResult{Space: space, Dim: am.emb.Dim(), Failed: []IngestError{}}
-	var points []PointInput
+	var points []engine.PointInput
 	var ids []string
 	var playable [][]byte
 	for i, c := range clips {
@@ -162,20 +162,20 @@ func (e *Engine) IngestAudioWith(ctx context.Context, dataset string, opts Audio
 			res.Failed = append(res.Failed, IngestError{ID: it.ID, Error: err.Error()})
 			continue
 		}
-		points = append(points, PointInput{ID: it.ID, URI: it.URI, Metadata: md, Vectors: map[string][]float32{space: c.vec}})
+		points = append(points, engine.PointInput{ID: it.ID, URI: it.URI, Metadata: md, Vectors: map[string][]float32{space: c.vec}})
 		ids, playable = append(ids, it.ID), append(playable, c.wav)
 	}
 	if len(points) == 0 {
 		return res, nil
 	}
-	wr, err := e.Upsert(ctx, dataset, points)
+	wr, err := e.eng.Upsert(ctx, dataset, points)
 	if err != nil {
 		return res, err
 	}
 	res.Upserted, res.Seq = wr.Upserted, wr.Seq
 	// The playable copy is view data, stored after the points commit (as
 	// thumbnails are): losing it in a crash loses no acknowledged vector.
-	if err := e.db.PutBlobs(storage.BlobAudio, dataset, ids, playable); err != nil {
+	if err := e.eng.DB().PutBlobs(storage.BlobAudio, dataset, ids, playable); err != nil {
 		e.log.Warn("playable audio not stored", "dataset", dataset, "files", len(ids), "err", err)
 	}
 	return res, nil
@@ -195,7 +195,7 @@ type embeddedClip struct {
 // embedAudio decodes and embeds items on a pool of one worker per core;
 // each worker runs single-threaded ORT sessions, which beats one
 // multi-threaded run for these short inputs.
-func (e *Engine) embedAudio(ctx context.Context, am *audioModel, items []AudioItem) []embeddedClip {
+func (e *Ingester) embedAudio(ctx context.Context, am *audioModel, items []AudioItem) []embeddedClip {
 	out := make([]embeddedClip, len(items))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -246,7 +246,7 @@ func withAudioMetadata(md json.RawMessage, c embeddedClip) (json.RawMessage, err
 	m := map[string]any{}
 	if len(md) > 0 {
 		if err := json.Unmarshal(md, &m); err != nil {
-			return nil, fmt.Errorf("%w: metadata: %v", ErrInvalid, err)
+			return nil, fmt.Errorf("%w: metadata: %v", engine.ErrInvalid, err)
 		}
 	}
 	add := func(k string, v any) {
@@ -262,24 +262,19 @@ func withAudioMetadata(md json.RawMessage, c embeddedClip) (json.RawMessage, err
 }
 
 // Audio returns a point's playable audio (a 16-bit PCM WAV file).
-func (e *Engine) Audio(ctx context.Context, dataset, id string) ([]byte, error) {
-	if _, err := e.dataset(dataset); err != nil {
+func (e *Ingester) Audio(ctx context.Context, dataset, id string) ([]byte, error) {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return nil, err
 	}
-	b, err := e.db.Blob(storage.BlobAudio, dataset, id)
+	b, err := e.eng.DB().Blob(storage.BlobAudio, dataset, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%w: point %q has no audio", ErrNotFound, id)
+		return nil, fmt.Errorf("%w: point %q has no audio", engine.ErrNotFound, id)
 	}
 	return b, err
 }
 
 // HasAudio reports whether a point has playable audio.
-func (e *Engine) HasAudio(ctx context.Context, dataset, id string) bool {
-	has, err := e.db.HasBlobs(storage.BlobAudio, dataset, []string{id})
+func (e *Ingester) HasAudio(ctx context.Context, dataset, id string) bool {
+	has, err := e.eng.DB().HasBlobs(storage.BlobAudio, dataset, []string{id})
 	return err == nil && has[0]
-}
-
-// AudioURL is the REST path of a point's playable audio.
-func AudioURL(dataset, id string) string {
-	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/audio"
 }

@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 )
 
@@ -40,22 +41,22 @@ type IngestMeasure struct {
 // elsewhere hits all alike. reef's figure includes decoding, resizing,
 // inference on the session pool, pooling, the bbolt transaction, index
 // inserts and thumbnails; inference boxes are off.
-func (e *Engine) MeasureIngest(ctx context.Context, model string, images [][]byte, rounds, batchSize int) (IngestMeasure, error) {
+func (e *Ingester) MeasureIngest(ctx context.Context, model string, images [][]byte, rounds, batchSize int) (IngestMeasure, error) {
 	if model == "" {
 		model = e.opts.DefaultModel
 	}
 	if len(images) == 0 || rounds < 1 || batchSize < 1 {
-		return IngestMeasure{}, fieldErr(ErrInvalid, "images", "need images, rounds ≥ 1 and batch size ≥ 1")
+		return IngestMeasure{}, engine.FieldErr(engine.ErrInvalid, "images", "need images, rounds ≥ 1 and batch size ≥ 1")
 	}
 	lm, err := e.embedder(model)
 	if err != nil {
 		return IngestMeasure{}, err
 	}
 	const scratch = "reef-bench-ingest"
-	if _, err := e.CreateDataset(ctx, scratch); err != nil {
+	if _, err := e.eng.CreateDataset(ctx, scratch); err != nil {
 		return IngestMeasure{}, err
 	}
-	defer e.DeleteDataset(context.WithoutCancel(ctx), scratch)
+	defer e.eng.DeleteDataset(context.WithoutCancel(ctx), scratch)
 	items := make([]ImageItem, len(images))
 	decoded := make([]image.Image, len(images))
 	for i, data := range images {

@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"bytes"
@@ -10,12 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 )
 
 // ingestEnv returns options with the repository's ONNX Runtime and the
 // shared ImageNet MobileNetV2, or skips when either is absent.
-func ingestEnv(t testing.TB) (Options, string, string) {
+func ingestEnv(t testing.TB) (envOptions, string, string) {
 	t.Helper()
 	lib, _ := filepath.Abs("../third_party/onnxruntime/libonnxruntime.so.1")
 	if _, err := os.Stat(lib); err != nil {
@@ -69,7 +70,7 @@ func TestIngestImagesWithUserModel(t *testing.T) {
 	}
 	// A photo's nearest neighbours are photos of its class.
 	for _, q := range []string{items[0].ID, items[4].ID, items[8].ID} {
-		sr, err := e.Search(ctx, "photos", SearchRequest{Space: "mnv2", ID: q, K: 3})
+		sr, err := e.Search(ctx, "photos", engine.SearchRequest{Space: "mnv2", ID: q, K: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestIngestImagesWithUserModel(t *testing.T) {
 	if d.Spaces[0].Provenance != "model:mnv2" || d.Spaces[0].ModelVersion != "1" {
 		t.Fatalf("space = %+v", d.Spaces[0])
 	}
-	if _, err := e.IngestImages(ctx, "photos", "nope", items[:1]); !errors.Is(err, ErrNotFound) {
+	if _, err := e.IngestImages(ctx, "photos", "nope", items[:1]); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("unknown model: %v", err)
 	}
 	missing, _ := e.MissingPoints(ctx, "photos", []string{items[0].ID, "new"})
@@ -106,7 +107,7 @@ func TestRegisterModelRejectsBadLayer(t *testing.T) {
 	data, _ := os.ReadFile(modelPath)
 	m := extract.Manifest{Name: "bad", Input: "input", InputSize: [2]int{224, 224}, Layout: "nhwc",
 		Mean: [3]float32{128, 128, 128}, Std: [3]float32{128, 128, 128}, Layer: "no_such_tensor"}
-	if _, err := e.RegisterModel(context.Background(), m, bytes.NewReader(data)); !errors.Is(err, ErrInvalid) {
+	if _, err := e.RegisterModel(context.Background(), m, bytes.NewReader(data)); !errors.Is(err, engine.ErrInvalid) {
 		t.Fatalf("bad layer: %v", err)
 	}
 	if len(e.Models(context.Background())) != 0 {

@@ -1,9 +1,10 @@
-package engine
+package ingest
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 )
 
@@ -14,7 +15,7 @@ const detectionIDPrefix = "det"
 // detector returns the model's Detector, loading it on first use; nil (and
 // no error) when the model's manifest has no detection section. A failed
 // load is remembered so that every ingest does not retry it.
-func (e *Engine) detector(lm *loadedModel) (*extract.Detector, error) {
+func (e *Ingester) detector(lm *loadedModel) (*extract.Detector, error) {
 	if lm.def.manifest.Detection == nil {
 		return nil, nil
 	}
@@ -27,7 +28,7 @@ func (e *Engine) detector(lm *loadedModel) (*extract.Detector, error) {
 	if e.models.embedders[name] != lm || e.models.rt == nil {
 		// closeModels or RegisterModel dropped this model meanwhile: a
 		// detector created now would never be closed.
-		return nil, fmt.Errorf("%w: model %q was unloaded", ErrUnavailable, name)
+		return nil, fmt.Errorf("%w: model %q was unloaded", engine.ErrUnavailable, name)
 	}
 	m := lm.def.manifest
 	det, err := extract.NewDetector(e.models.rt, &m, lm.def.dir, extract.DetectorOptions{})
@@ -46,7 +47,7 @@ func (e *Engine) detector(lm *loadedModel) (*extract.Detector, error) {
 // "det1", … best first) with their box vectors in the dataset's detection
 // space (see detectionSpace). Items whose image cannot be decoded are left
 // out: the embedding pass reports them in IngestResult.Failed.
-func (e *Engine) detectObjects(ctx context.Context, dataset string, lm *loadedModel, items []ImageItem) (map[string][]ObjectInput, error) {
+func (e *Ingester) detectObjects(ctx context.Context, dataset string, lm *loadedModel, items []ImageItem) (map[string][]engine.ObjectInput, error) {
 	det, err := e.detector(lm)
 	if det == nil || err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func (e *Engine) detectObjects(ctx context.Context, dataset string, lm *loadedMo
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string][]ObjectInput, len(items))
+	out := make(map[string][]engine.ObjectInput, len(items))
 	space := ""
 	for _, r := range res {
 		if r.Err != nil || len(r.Detections) == 0 {
@@ -70,10 +71,10 @@ func (e *Engine) detectObjects(ctx context.Context, dataset string, lm *loadedMo
 				return nil, err
 			}
 		}
-		objs := make([]ObjectInput, len(r.Detections))
+		objs := make([]engine.ObjectInput, len(r.Detections))
 		for j, d := range r.Detections {
 			score := d.Score
-			objs[j] = ObjectInput{ID: fmt.Sprintf("%s%d", detectionIDPrefix, j), Kind: KindInference, Class: d.Class,
+			objs[j] = engine.ObjectInput{ID: fmt.Sprintf("%s%d", detectionIDPrefix, j), Kind: engine.KindInference, Class: d.Class,
 				BBox: d.BBox, Score: &score, Vectors: map[string][]float32{space: d.Vector}}
 		}
 		out[r.ID] = objs
@@ -86,7 +87,7 @@ func (e *Engine) detectObjects(ctx context.Context, dataset string, lm *loadedMo
 // the image space when the dims match, else "<model>-boxes". Only if the
 // label-box vectors (object_layer) have yet another dim do detections get
 // "<model>-detections".
-func (e *Engine) detectionSpace(ctx context.Context, dataset string, lm *loadedModel, dim int) (string, error) {
+func (e *Ingester) detectionSpace(ctx context.Context, dataset string, lm *loadedModel, dim int) (string, error) {
 	m := lm.def.manifest
 	switch od := lm.emb.ObjectDim(); {
 	case dim == lm.emb.Dim():
@@ -102,7 +103,7 @@ func (e *Engine) detectionSpace(ctx context.Context, dataset string, lm *loadedM
 // A detection id that a label already uses gets a "~n" suffix, and
 // detections beyond maxObjects (labels first) are dropped, so that a
 // point's objects stay valid for Upsert.
-func appendDetections(objs, dets []ObjectInput, maxObjects int) []ObjectInput {
+func appendDetections(objs, dets []engine.ObjectInput, maxObjects int) []engine.ObjectInput {
 	if len(dets) == 0 {
 		return objs
 	}

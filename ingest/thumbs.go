@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"bufio"
@@ -13,10 +13,21 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
-	"net/url"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
 )
+
+const (
+	maxThumbnailSide = 128
+	maxImageSide     = 16_384
+	// MaxThumbnailInput bounds the image given to StoreThumbnail.
+	MaxThumbnailInput = 1 << 20
+)
+
+// crcTable fingerprints thumbnails; it must stay Castagnoli, as stored
+// object-crop records name their thumbnail by this checksum.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // StoreThumbnail decodes an image (PNG, JPEG or GIF, ≤ 1 MiB), shrinks it
 // to at most 128 px on its longer side and stores it as the point's
@@ -25,22 +36,22 @@ import (
 // refer to): the crops of its objects are cut from it and stored too, and
 // its size is kept so boxes added later can be cut from the thumbnail
 // (view_objthumbs.go).
-func (e *Engine) StoreThumbnail(ctx context.Context, dataset, id string, img []byte) error {
+func (e *Ingester) StoreThumbnail(ctx context.Context, dataset, id string, img []byte) error {
 	return e.StoreThumbnails(ctx, dataset, []string{id}, [][]byte{img})
 }
 
 // StoreThumbnails is StoreThumbnail for many points in one transaction
 // (all or nothing): image ingest should call it once per batch. Errors
 // name the offending entry as images[i].
-func (e *Engine) StoreThumbnails(ctx context.Context, dataset string, ids []string, images [][]byte) error {
-	if _, err := e.dataset(dataset); err != nil {
+func (e *Ingester) StoreThumbnails(ctx context.Context, dataset string, ids []string, images [][]byte) error {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return err
 	}
 	if len(ids) != len(images) {
-		return fieldErr(ErrInvalid, "images", "%d ids for %d images", len(ids), len(images))
+		return engine.FieldErr(engine.ErrInvalid, "images", "%d ids for %d images", len(ids), len(images))
 	}
-	if len(ids) > e.opts.Limits.MaxBatch {
-		return fieldErr(ErrTooLarge, "images", "%d images, limit %d per call", len(ids), e.opts.Limits.MaxBatch)
+	if len(ids) > e.eng.Limits().MaxBatch {
+		return engine.FieldErr(engine.ErrTooLarge, "images", "%d images, limit %d per call", len(ids), e.eng.Limits().MaxBatch)
 	}
 	single := len(ids) == 1
 	name := func(i int, f string) string {
@@ -52,7 +63,7 @@ func (e *Engine) StoreThumbnails(ctx context.Context, dataset string, ids []stri
 	out := make([][]byte, len(ids))
 	var recs []storage.ObjectThumbs
 	for i, id := range ids {
-		if err := e.checkID(name(i, "id"), id); err != nil {
+		if err := e.eng.CheckID(name(i, "id"), id); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
@@ -69,7 +80,7 @@ func (e *Engine) StoreThumbnails(ctx context.Context, dataset string, ids []stri
 		// image itself (smaller than 128 px: never enlarged, so its size).
 		b := src.Bounds()
 		rec := storage.ObjectThumbs{PointID: id, Width: b.Dx(), Height: b.Dy(), ThumbCRC: thumbCRC(t)}
-		objs, err := e.db.PointObjects(dataset, id)
+		objs, err := e.eng.DB().PointObjects(dataset, id)
 		if err == nil {
 			if rec.Crops, err = cutObjectCrops(src, objs); err != nil {
 				return err
@@ -79,17 +90,17 @@ func (e *Engine) StoreThumbnails(ctx context.Context, dataset string, ids []stri
 			recs = append(recs, rec)
 		}
 	}
-	if err := e.db.PutThumbnails(dataset, ids, out); err != nil {
+	if err := e.eng.DB().PutThumbnails(dataset, ids, out); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return fieldErr(ErrNotFound, name(0, "id"), "%v", fromStorage(err))
+			return engine.FieldErr(engine.ErrNotFound, name(0, "id"), "%v", engine.FromStorage(err))
 		}
-		return fromStorage(err)
+		return engine.FromStorage(err)
 	}
 	// The image sizes and crops, in a transaction of their own: they are
 	// side data, checked against the thumbnail and boxes when read.
 	if len(recs) > 0 {
-		if err := e.db.PutObjectThumbs(dataset, recs); err != nil {
-			return fromStorage(err)
+		if err := e.eng.DB().PutObjectThumbs(dataset, recs); err != nil {
+			return engine.FromStorage(err)
 		}
 	}
 	return nil
@@ -101,21 +112,21 @@ func thumbCRC(b []byte) uint32 { return crc32.Checksum(b, crcTable) | 1 }
 
 func makeThumbnail(field string, img []byte) ([]byte, image.Image, error) {
 	if len(img) == 0 {
-		return nil, nil, fieldErr(ErrInvalid, field, "is empty")
+		return nil, nil, engine.FieldErr(engine.ErrInvalid, field, "is empty")
 	}
 	if len(img) > MaxThumbnailInput {
-		return nil, nil, fieldErr(ErrTooLarge, field, "is %d bytes, limit %d", len(img), MaxThumbnailInput)
+		return nil, nil, engine.FieldErr(engine.ErrTooLarge, field, "is %d bytes, limit %d", len(img), MaxThumbnailInput)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(img))
 	if err != nil {
-		return nil, nil, fieldErr(ErrInvalid, field, "is not a PNG, JPEG or GIF image: %v", err)
+		return nil, nil, engine.FieldErr(engine.ErrInvalid, field, "is not a PNG, JPEG or GIF image: %v", err)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width*cfg.Height > 64<<20 {
-		return nil, nil, fieldErr(ErrInvalid, field, "is %d×%d pixels, limit %d per side", cfg.Width, cfg.Height, maxImageSide)
+		return nil, nil, engine.FieldErr(engine.ErrInvalid, field, "is %d×%d pixels, limit %d per side", cfg.Width, cfg.Height, maxImageSide)
 	}
 	src, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {
-		return nil, nil, fieldErr(ErrInvalid, field, "cannot be decoded: %v", err)
+		return nil, nil, engine.FieldErr(engine.ErrInvalid, field, "cannot be decoded: %v", err)
 	}
 	thumb := shrink(src, maxThumbnailSide)
 	var buf bytes.Buffer
@@ -135,13 +146,13 @@ func makeThumbnail(field string, img []byte) ([]byte, image.Image, error) {
 }
 
 // Thumbnail returns a point's stored thumbnail and its content type.
-func (e *Engine) Thumbnail(ctx context.Context, dataset, id string) ([]byte, string, error) {
-	if _, err := e.dataset(dataset); err != nil {
+func (e *Ingester) Thumbnail(ctx context.Context, dataset, id string) ([]byte, string, error) {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return nil, "", err
 	}
-	b, err := e.db.Thumbnail(dataset, id)
+	b, err := e.eng.DB().Thumbnail(dataset, id)
 	if err != nil {
-		return nil, "", fromStorage(err)
+		return nil, "", engine.FromStorage(err)
 	}
 	ct := "image/jpeg"
 	if bytes.HasPrefix(b, []byte("\x89PNG")) {
@@ -195,9 +206,4 @@ func isGray(img image.Image) bool {
 		return true
 	}
 	return false
-}
-
-// ThumbnailURL is the REST path of a point's thumbnail.
-func ThumbnailURL(dataset, id string) string {
-	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/thumbnail"
 }

@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"bytes"
@@ -9,12 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 )
 
 // builtinEnv returns options with the repository's ONNX Runtime and the
 // built-in model, plus the Caltech-101 image directory, or skips.
-func builtinEnv(t testing.TB) (Options, string) {
+func builtinEnv(t testing.TB) (envOptions, string) {
 	t.Helper()
 	lib, _ := filepath.Abs("../third_party/onnxruntime/libonnxruntime.so.1")
 	if _, err := os.Stat(lib); err != nil {
@@ -82,8 +83,8 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 	}
 
 	const boxSpace = "reef-centernet-v1-boxes"
-	sr, err := e.Search(ctx, "photos", SearchRequest{Space: boxSpace, Level: "object", K: 50, Exact: true,
-		Vector: unitVector(t, e, "photos", boxSpace), Filter: Filter{"object.kind": "inference"}})
+	sr, err := e.Search(ctx, "photos", engine.SearchRequest{Space: boxSpace, Level: "object", K: 50, Exact: true,
+		Vector: unitVector(t, e, "photos", boxSpace), Filter: engine.Filter{"object.kind": "inference"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 	}
 	top := map[string]string{} // point → class of det0
 	for _, h := range sr.Hits {
-		if h.Kind != KindInference || h.Class == "" || h.BBox == nil || !strings.HasPrefix(h.ObjectID, "det") {
+		if h.Kind != engine.KindInference || h.Class == "" || h.BBox == nil || !strings.HasPrefix(h.ObjectID, "det") {
 			t.Errorf("hit %+v", h)
 		}
 		if h.ObjectID == "det0" {
@@ -114,9 +115,9 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 	var label, inferred int
 	for _, o := range pv.Objects {
 		switch {
-		case o.Kind == KindLabel && o.ID == "det0" && o.Class == "motorbike":
+		case o.Kind == engine.KindLabel && o.ID == "det0" && o.Class == "motorbike":
 			label++
-		case o.Kind == KindInference && o.ID == "det0~1" && o.Class == "motorcycle" && o.Score != nil && *o.Score >= 0.3:
+		case o.Kind == engine.KindInference && o.ID == "det0~1" && o.Class == "motorcycle" && o.Score != nil && *o.Score >= 0.3:
 			inferred++
 		}
 	}
@@ -125,12 +126,12 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 	}
 	// Label and inference boxes share the box space (label vectors come from
 	// the 224 embedding run, inference ones from the 512 detection run).
-	lr, err := e.Search(ctx, "photos", SearchRequest{Space: boxSpace, Level: "object", K: 5, ID: "Motorbikes/image_0001.jpg", ObjectID: "det0",
-		Filter: Filter{"object.kind": "inference"}})
+	lr, err := e.Search(ctx, "photos", engine.SearchRequest{Space: boxSpace, Level: "object", K: 5, ID: "Motorbikes/image_0001.jpg", ObjectID: "det0",
+		Filter: engine.Filter{"object.kind": "inference"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lr.Hits) == 0 || lr.Hits[0].Kind != KindInference {
+	if len(lr.Hits) == 0 || lr.Hits[0].Kind != engine.KindInference {
 		t.Errorf("inference boxes near the motorbike label: %+v", lr.Hits)
 	}
 	for _, h := range lr.Hits {
@@ -140,20 +141,20 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 }
 
 // unitVector returns a unit query vector of the space's dimension.
-func unitVector(t *testing.T, e *Engine, dataset, space string) []float32 {
+func unitVector(t *testing.T, e *testEnv, dataset, space string) []float32 {
 	t.Helper()
-	_, sp, err := e.space(dataset, space)
+	sp, err := e.SpaceInfo(dataset, space)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := make([]float32, sp.info.Dim)
+	v := make([]float32, sp.Dim)
 	v[0] = 1
 	return v
 }
 
 func TestAppendDetections(t *testing.T) {
-	labels := []ObjectInput{{ID: "det0", Kind: KindLabel}, {Kind: KindLabel}} // the second defaults to id "1"
-	dets := []ObjectInput{{ID: "det0", Kind: KindInference}, {ID: "det1", Kind: KindInference}, {ID: "det2", Kind: KindInference}}
+	labels := []engine.ObjectInput{{ID: "det0", Kind: engine.KindLabel}, {Kind: engine.KindLabel}} // the second defaults to id "1"
+	dets := []engine.ObjectInput{{ID: "det0", Kind: engine.KindInference}, {ID: "det1", Kind: engine.KindInference}, {ID: "det2", Kind: engine.KindInference}}
 	got := appendDetections(labels, dets, 4)
 	if len(got) != 4 || got[2].ID != "det0~1" || got[3].ID != "det1" {
 		t.Errorf("appendDetections = %+v", got)

@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/storage"
 )
@@ -47,7 +48,7 @@ type IngestError struct {
 // space named after the model (created on first use, provenance = model).
 // A bad image is reported in Failed and never stops the batch; the good
 // ones are written in one transaction.
-func (e *Engine) IngestImages(ctx context.Context, dataset, model string, items []ImageItem) (IngestResult, error) {
+func (e *Ingester) IngestImages(ctx context.Context, dataset, model string, items []ImageItem) (IngestResult, error) {
 	return e.IngestImagesWith(ctx, dataset, IngestOptions{Model: model}, items)
 }
 
@@ -60,28 +61,28 @@ type IngestOptions struct {
 }
 
 // IngestImagesWith is IngestImages with options.
-func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts IngestOptions, items []ImageItem) (IngestResult, error) {
+func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts IngestOptions, items []ImageItem) (IngestResult, error) {
 	model := opts.Model
 	if model == "" {
 		model = e.opts.DefaultModel
 	}
 	if len(items) == 0 {
-		return IngestResult{}, fieldErr(ErrInvalid, "images", "no images given")
+		return IngestResult{}, engine.FieldErr(engine.ErrInvalid, "images", "no images given")
 	}
-	if len(items) > e.opts.Limits.MaxBatch {
-		return IngestResult{}, fieldErr(ErrTooLarge, "images", "%d images, limit %d per request", len(items), e.opts.Limits.MaxBatch)
+	if len(items) > e.eng.Limits().MaxBatch {
+		return IngestResult{}, engine.FieldErr(engine.ErrTooLarge, "images", "%d images, limit %d per request", len(items), e.eng.Limits().MaxBatch)
 	}
 	seen := map[string]bool{}
 	for i, it := range items {
-		if err := e.checkID(fmt.Sprintf("images[%d].id", i), it.ID); err != nil {
+		if err := e.eng.CheckID(fmt.Sprintf("images[%d].id", i), it.ID); err != nil {
 			return IngestResult{}, err
 		}
 		if seen[it.ID] {
-			return IngestResult{}, fieldErr(ErrInvalid, fmt.Sprintf("images[%d].id", i), "%q repeats another image id", it.ID)
+			return IngestResult{}, engine.FieldErr(engine.ErrInvalid, fmt.Sprintf("images[%d].id", i), "%q repeats another image id", it.ID)
 		}
 		seen[it.ID] = true
 	}
-	if _, err := e.dataset(dataset); err != nil {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return IngestResult{}, err
 	}
 	lm, err := e.embedder(model)
@@ -105,7 +106,7 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 		}
 	}
 	// Detector models also get inference boxes (engine/ingest_detect.go).
-	var dets map[string][]ObjectInput
+	var dets map[string][]engine.ObjectInput
 	if !opts.SkipDetection {
 		if dets, err = e.detectObjects(ctx, dataset, lm, items); err != nil {
 			return IngestResult{}, err
@@ -137,7 +138,7 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 	}()
 	go lm.emb.EmbedFiles(ctx, in, out)
 	res := IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: []IngestError{}}
-	var points []PointInput
+	var points []engine.PointInput
 	thumbs := make(map[string][]byte, len(items))
 	for r := range out {
 		if r.Err != nil {
@@ -145,15 +146,15 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 			continue
 		}
 		it := items[byID[r.ID]]
-		p := PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata, Vectors: map[string][]float32{space: r.Embedding}}
+		p := engine.PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata, Vectors: map[string][]float32{space: r.Embedding}}
 		for j, b := range it.Labels {
-			o := ObjectInput{ID: b.ID, Kind: KindLabel, Class: b.Class, BBox: b.BBox}
+			o := engine.ObjectInput{ID: b.ID, Kind: engine.KindLabel, Class: b.Class, BBox: b.BBox}
 			if j < len(r.Boxes) {
 				o.Vectors = map[string][]float32{boxSpace: r.Boxes[j]}
 			}
 			p.Objects = append(p.Objects, o)
 		}
-		p.Objects = appendDetections(p.Objects, dets[it.ID], e.opts.Limits.MaxObjects)
+		p.Objects = appendDetections(p.Objects, dets[it.ID], e.eng.Limits().MaxObjects)
 		points = append(points, p)
 		if r.Thumbnail != nil {
 			thumbs[it.ID] = r.Thumbnail
@@ -165,7 +166,7 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 	if len(points) == 0 {
 		return res, nil
 	}
-	wr, err := e.Upsert(ctx, dataset, points)
+	wr, err := e.eng.Upsert(ctx, dataset, points)
 	if err != nil {
 		return res, err
 	}
@@ -177,41 +178,41 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 
 // ensureModelSpace creates the model's space in a dataset, or checks that
 // the existing one came from the same model and version.
-func (e *Engine) ensureModelSpace(ctx context.Context, dataset string, m extract.Manifest, suffix string, dim int) (string, error) {
+func (e *Ingester) ensureModelSpace(ctx context.Context, dataset string, m extract.Manifest, suffix string, dim int) (string, error) {
 	name := m.Name + suffix
 	provenance := "model:" + m.Name + suffix
-	_, sp, err := e.space(dataset, name)
+	sp, err := e.eng.SpaceInfo(dataset, name)
 	if err == nil {
-		if sp.info.Provenance != provenance || sp.info.ModelVersion != m.Version || sp.info.Dim != dim {
-			return "", fieldErr(ErrIncompatible, "model", "space %q holds vectors from %s %s (dim %d), not %s %s (dim %d)",
-				name, sp.info.Provenance, sp.info.ModelVersion, sp.info.Dim, provenance, m.Version, dim)
+		if sp.Provenance != provenance || sp.ModelVersion != m.Version || sp.Dim != dim {
+			return "", engine.FieldErr(engine.ErrIncompatible, "model", "space %q holds vectors from %s %s (dim %d), not %s %s (dim %d)",
+				name, sp.Provenance, sp.ModelVersion, sp.Dim, provenance, m.Version, dim)
 		}
 		return name, nil
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, engine.ErrNotFound) {
 		return "", err
 	}
-	_, err = e.CreateSpace(ctx, dataset, SpaceSpec{Name: name, Dim: dim, Metric: "cosine", Provenance: provenance, ModelVersion: m.Version})
-	if errors.Is(err, ErrExists) { // a concurrent ingest created it
+	_, err = e.eng.CreateSpace(ctx, dataset, engine.SpaceSpec{Name: name, Dim: dim, Metric: "cosine", Provenance: provenance, ModelVersion: m.Version})
+	if errors.Is(err, engine.ErrExists) { // a concurrent ingest created it
 		return name, nil
 	}
 	return name, err
 }
 
 // MissingPoints returns the ids that are not stored, for resumable ingest.
-func (e *Engine) MissingPoints(ctx context.Context, dataset string, ids []string) ([]string, error) {
-	if _, err := e.dataset(dataset); err != nil {
+func (e *Ingester) MissingPoints(ctx context.Context, dataset string, ids []string) ([]string, error) {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return nil, err
 	}
-	if len(ids) > 100*e.opts.Limits.MaxBatch {
-		return nil, fieldErr(ErrTooLarge, "ids", "%d ids, limit %d", len(ids), 100*e.opts.Limits.MaxBatch)
+	if len(ids) > 100*e.eng.Limits().MaxBatch {
+		return nil, engine.FieldErr(engine.ErrTooLarge, "ids", "%d ids, limit %d", len(ids), 100*e.eng.Limits().MaxBatch)
 	}
 	var missing []string
 	for _, id := range ids {
-		if _, err := e.db.IIDOf(dataset, storage.Ref{PointID: id}); errors.Is(err, storage.ErrNotFound) {
+		if _, err := e.eng.DB().IIDOf(dataset, storage.Ref{PointID: id}); errors.Is(err, storage.ErrNotFound) {
 			missing = append(missing, id)
 		} else if err != nil {
-			return nil, fromStorage(err)
+			return nil, engine.FromStorage(err)
 		}
 	}
 	return missing, nil
@@ -222,7 +223,7 @@ func (e *Engine) MissingPoints(ctx context.Context, dataset string, ids []string
 // the pixels it decoded for the model, so EXIF orientation, WebP and pixel
 // limits apply as for ingest); the points are stored whether or not
 // thumbnails could be made or stored.
-func (e *Engine) storeIngestThumbnails(ctx context.Context, dataset string, points []PointInput, made map[string][]byte) {
+func (e *Ingester) storeIngestThumbnails(ctx context.Context, dataset string, points []engine.PointInput, made map[string][]byte) {
 	var ids []string
 	var thumbs [][]byte
 	for _, p := range points {
@@ -233,7 +234,7 @@ func (e *Engine) storeIngestThumbnails(ctx context.Context, dataset string, poin
 	if len(ids) == 0 || ctx.Err() != nil {
 		return
 	}
-	if err := e.db.PutThumbnails(dataset, ids, thumbs); err != nil {
+	if err := e.eng.DB().PutThumbnails(dataset, ids, thumbs); err != nil {
 		e.log.Warn("thumbnails not stored", "dataset", dataset, "images", len(ids), "err", err)
 	}
 }

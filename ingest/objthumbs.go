@@ -1,4 +1,4 @@
-package engine
+package ingest
 
 // Object crops: at object level the view shows the crop of each object's
 // box, not the whole image. A crop comes from one of two places:
@@ -30,9 +30,9 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
-	"net/url"
 	"os"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
 	"github.com/reef-ml/reef/storage"
 )
@@ -42,11 +42,6 @@ const (
 	CropStored    = "stored"
 	CropThumbnail = "thumbnail"
 )
-
-// ObjectThumbnailURL is the REST path of an object's crop.
-func ObjectThumbnailURL(dataset, id, oid string) string {
-	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/objects/" + url.PathEscape(oid) + "/thumbnail"
-}
 
 // cropRect maps a box [x, y, w, h] in original pixels onto an image whose
 // pixels are sx × sy original pixels, clipped to its bounds; false when
@@ -119,20 +114,20 @@ func cutObjectCrops(src image.Image, objs []storage.Object) ([]storage.ObjectCro
 // out of img, its original image decoded (pixel coordinates as the boxes
 // use them), shrinks each crop to at most 128 px and stores them with the
 // image's size, replacing the point's earlier crops. The point must exist.
-func (e *Engine) StoreObjectThumbnails(ctx context.Context, dataset, pointID string, img image.Image) error {
-	if _, err := e.dataset(dataset); err != nil {
+func (e *Ingester) StoreObjectThumbnails(ctx context.Context, dataset, pointID string, img image.Image) error {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return err
 	}
-	if err := e.checkID("id", pointID); err != nil {
+	if err := e.eng.CheckID("id", pointID); err != nil {
 		return err
 	}
 	b := img.Bounds()
 	if b.Empty() {
-		return fieldErr(ErrInvalid, "image", "is empty")
+		return engine.FieldErr(engine.ErrInvalid, "image", "is empty")
 	}
-	objs, err := e.db.PointObjects(dataset, pointID)
+	objs, err := e.eng.DB().PointObjects(dataset, pointID)
 	if err != nil {
-		return fromStorage(err)
+		return engine.FromStorage(err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -143,10 +138,10 @@ func (e *Engine) StoreObjectThumbnails(ctx context.Context, dataset, pointID str
 	}
 	// The point thumbnail made from the same image (if any) is named by
 	// checksum so that crops of it scale by this size.
-	if t, err := e.db.Thumbnail(dataset, pointID); err == nil {
+	if t, err := e.eng.DB().Thumbnail(dataset, pointID); err == nil {
 		rec.ThumbCRC = thumbCRC(t)
 	}
-	return fromStorage(e.db.PutObjectThumbs(dataset, []storage.ObjectThumbs{rec}))
+	return engine.FromStorage(e.eng.DB().PutObjectThumbs(dataset, []storage.ObjectThumbs{rec}))
 }
 
 // storeIngestObjectThumbnails is image ingest's hook, called once the
@@ -156,7 +151,7 @@ func (e *Engine) StoreObjectThumbnails(ctx context.Context, dataset, pointID str
 // original size is recorded, from the image header, so that boxes added
 // later can be cropped from the thumbnail. Best effort, like thumbnails: a
 // failure is logged and the points stay stored.
-func (e *Engine) storeIngestObjectThumbnails(ctx context.Context, dataset string, items []ImageItem, points []PointInput) {
+func (e *Ingester) storeIngestObjectThumbnails(ctx context.Context, dataset string, items []ImageItem, points []engine.PointInput) {
 	byID := make(map[string]*ImageItem, len(items))
 	for i := range items {
 		byID[items[i].ID] = &items[i]
@@ -185,13 +180,13 @@ func (e *Engine) storeIngestObjectThumbnails(ctx context.Context, dataset string
 			continue // the thumbnail's own size is used when it is small
 		}
 		rec := storage.ObjectThumbs{PointID: p.ID, Width: w, Height: h}
-		if t, err := e.db.Thumbnail(dataset, p.ID); err == nil {
+		if t, err := e.eng.DB().Thumbnail(dataset, p.ID); err == nil {
 			rec.ThumbCRC = thumbCRC(t)
 		}
 		sizes = append(sizes, rec)
 	}
 	if len(sizes) > 0 {
-		if err := e.db.PutObjectThumbs(dataset, sizes); err != nil {
+		if err := e.eng.DB().PutObjectThumbs(dataset, sizes); err != nil {
 			e.log.Warn("image sizes not stored", "dataset", dataset, "images", len(sizes), "err", err)
 		}
 	}
@@ -239,14 +234,14 @@ func itemSize(it *ImageItem) (int, int, error) {
 // objectCrop finds an object's crop: the stored one, or (with cut) a crop of
 // the point thumbnail. It returns the source ("" when there is none), the
 // bytes when asked for, and why there is none.
-func (e *Engine) objectCrop(dataset, id string, obj *storage.Object, cut bool) (string, []byte, error) {
-	rec, err := e.db.ObjectThumbsOf(dataset, id, obj.ID)
+func (e *Ingester) objectCrop(dataset, id string, obj *storage.Object, cut bool) (string, []byte, error) {
+	rec, err := e.eng.DB().ObjectThumbsOf(dataset, id, obj.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return "", nil, fromStorage(err)
+		return "", nil, engine.FromStorage(err)
 	}
-	thumb, err := e.db.Thumbnail(dataset, id)
+	thumb, err := e.eng.DB().Thumbnail(dataset, id)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return "", nil, fromStorage(err)
+		return "", nil, engine.FromStorage(err)
 	}
 	// A stored crop holds while its object keeps the box it was cut from
 	// and the point keeps the thumbnail made from the same image.
@@ -255,11 +250,11 @@ func (e *Engine) objectCrop(dataset, id string, obj *storage.Object, cut bool) (
 		return CropStored, rec.Crops[0].Data, nil
 	}
 	if thumb == nil {
-		return "", nil, fmt.Errorf("%w: point %q has no thumbnail to crop object %q from", ErrNotFound, id, obj.ID)
+		return "", nil, fmt.Errorf("%w: point %q has no thumbnail to crop object %q from", engine.ErrNotFound, id, obj.ID)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(thumb))
 	if err != nil || cfg.Width < 1 || cfg.Height < 1 {
-		return "", nil, fmt.Errorf("%w: the thumbnail of point %q cannot be read", ErrNotFound, id)
+		return "", nil, fmt.Errorf("%w: the thumbnail of point %q cannot be read", engine.ErrNotFound, id)
 	}
 	var sx, sy float64
 	switch {
@@ -269,18 +264,18 @@ func (e *Engine) objectCrop(dataset, id string, obj *storage.Object, cut bool) (
 		sx, sy = 1, 1 // thumbnails are never enlarged: this is the original
 	default:
 		return "", nil, fmt.Errorf("%w: no crop of object %q: the thumbnail of point %q is %d×%d and the size of the original image is unknown; PUT the original image as the point's thumbnail (or ingest it) to store crops",
-			ErrNotFound, obj.ID, id, cfg.Width, cfg.Height)
+			engine.ErrNotFound, obj.ID, id, cfg.Width, cfg.Height)
 	}
 	r, ok := cropRect(image.Rect(0, 0, cfg.Width, cfg.Height), obj.BBox, sx, sy)
 	if !ok {
-		return "", nil, fmt.Errorf("%w: the box of object %q lies outside the image of point %q", ErrNotFound, obj.ID, id)
+		return "", nil, fmt.Errorf("%w: the box of object %q lies outside the image of point %q", engine.ErrNotFound, obj.ID, id)
 	}
 	if !cut {
 		return CropThumbnail, nil, nil
 	}
 	src, _, err := image.Decode(bytes.NewReader(thumb))
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: the thumbnail of point %q cannot be decoded: %v", ErrNotFound, id, err)
+		return "", nil, fmt.Errorf("%w: the thumbnail of point %q cannot be decoded: %v", engine.ErrNotFound, id, err)
 	}
 	r = r.Add(src.Bounds().Min)
 	var buf bytes.Buffer
@@ -289,6 +284,16 @@ func (e *Engine) objectCrop(dataset, id string, obj *storage.Object, cut bool) (
 		return "", nil, fmt.Errorf("encode crop: %w", err)
 	}
 	return CropThumbnail, buf.Bytes(), nil
+}
+
+// CropSource implements engine.Media: where the object's crop comes from
+// (CropStored, CropThumbnail), or "" when it has none.
+func (e *Ingester) CropSource(dataset, pointID string, obj *storage.Object) string {
+	src, _, err := e.objectCrop(dataset, pointID, obj, false)
+	if err != nil {
+		return ""
+	}
+	return src
 }
 
 // copyImage gives a crop its own pixels (and a zero origin).
@@ -306,14 +311,14 @@ func copyImage(src image.Image) image.Image {
 
 // ObjectThumbnail returns the crop of an object's box (PNG or JPEG, at most
 // 128 px), its content type and where it came from (CropStored or
-// CropThumbnail). ErrNotFound says why there is none.
-func (e *Engine) ObjectThumbnail(ctx context.Context, dataset, id, oid string) ([]byte, string, string, error) {
-	if _, err := e.dataset(dataset); err != nil {
+// CropThumbnail). engine.ErrNotFound says why there is none.
+func (e *Ingester) ObjectThumbnail(ctx context.Context, dataset, id, oid string) ([]byte, string, string, error) {
+	if err := e.eng.CheckDataset(dataset); err != nil {
 		return nil, "", "", err
 	}
-	objs, err := e.db.PointObjects(dataset, id)
+	objs, err := e.eng.DB().PointObjects(dataset, id)
 	if err != nil {
-		return nil, "", "", fromStorage(err)
+		return nil, "", "", engine.FromStorage(err)
 	}
 	var obj *storage.Object
 	for i := range objs {
@@ -322,7 +327,7 @@ func (e *Engine) ObjectThumbnail(ctx context.Context, dataset, id, oid string) (
 		}
 	}
 	if obj == nil {
-		return nil, "", "", fmt.Errorf("%w: point %q has no object %q", ErrNotFound, id, oid)
+		return nil, "", "", fmt.Errorf("%w: point %q has no object %q", engine.ErrNotFound, id, oid)
 	}
 	src, data, err := e.objectCrop(dataset, id, obj, true)
 	if err != nil {

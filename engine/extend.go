@@ -1,0 +1,105 @@
+package engine
+
+// The extension API: what the feature packages (ingest, understand, view)
+// may use beyond the public data API. It is deliberately small. Points,
+// vectors and metadata change only through the engine's own methods (one
+// writer, validated); side data that is not part of a point (thumbnails,
+// object crops, playable audio, registered model manifests) is kept by the
+// feature that owns it, in storage, through DB().
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/reef-ml/reef/storage"
+)
+
+// FieldErr builds a validation error naming the offending request field;
+// sentinel is one of the Err* values, so that callers map it to a status.
+func FieldErr(sentinel error, field, format string, args ...any) error {
+	return fieldErr(sentinel, field, format, args...)
+}
+
+// FromStorage maps a storage error onto the engine's sentinels.
+func FromStorage(err error) error { return fromStorage(err) }
+
+// CheckName validates a dataset, space or model name.
+func CheckName(field, name string) error { return checkName(field, name) }
+
+// CheckID validates a point (or object) id as Upsert does.
+func (e *Engine) CheckID(field, id string) error { return e.checkID(field, id) }
+
+// CheckMetadata validates a metadata blob as Upsert does and returns it in
+// the form Upsert stores.
+func (e *Engine) CheckMetadata(field string, md json.RawMessage) (json.RawMessage, error) {
+	return e.checkMetadata(field, md)
+}
+
+// CheckDataset reports whether a dataset exists (ErrNotFound naming the
+// field "dataset" if not, ErrClosed once the engine is closed). It reads
+// memory only.
+func (e *Engine) CheckDataset(name string) error {
+	_, err := e.dataset(name)
+	return err
+}
+
+// SpaceInfo returns what storage records of a space (dim, provenance,
+// model version), from memory.
+func (e *Engine) SpaceInfo(dataset, space string) (storage.Space, error) {
+	_, sp, err := e.space(dataset, space)
+	if err != nil {
+		return storage.Space{}, err
+	}
+	return sp.info, nil
+}
+
+// DataDir is the data directory, for feature caches that live beside the
+// database (model files, graph caches, layouts).
+func (e *Engine) DataDir() string { return e.opts.DataDir }
+
+// OnClose registers fn to run when the engine closes, after background
+// work has stopped and snapshots are written, before storage closes: a
+// feature releases what it holds (models, runtimes) there. Hooks run in
+// registration order; their errors are joined into Close's.
+func (e *Engine) OnClose(fn func() error) {
+	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	e.closeHooks = append(e.closeHooks, fn)
+}
+
+func (e *Engine) runCloseHooks() error {
+	e.hooksMu.Lock()
+	hooks := e.closeHooks
+	e.closeHooks = nil
+	e.hooksMu.Unlock()
+	var errs []error
+	for _, fn := range hooks {
+		errs = append(errs, fn())
+	}
+	return errors.Join(errs...)
+}
+
+// Media tells the view which media a point has. The ingest package, which
+// stores thumbnails, object crops and playable audio, implements it.
+type Media interface {
+	// CropSource says where an object's crop would come from (CropStored,
+	// CropThumbnail) or "" when it has none; it does not cut the crop.
+	CropSource(dataset, pointID string, obj *storage.Object) string
+	// HasAudio reports whether a point has playable audio.
+	HasAudio(ctx context.Context, dataset, pointID string) bool
+}
+
+// SetMedia installs the media source the view asks; without one, view hits
+// have no object crops and no audio.
+func (e *Engine) SetMedia(m Media) {
+	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	e.media = m
+}
+
+func (e *Engine) mediaSource() Media {
+	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	return e.media
+}
