@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -78,6 +79,74 @@ func (e *Engine) runCloseHooks() error {
 		errs = append(errs, fn())
 	}
 	return errors.Join(errs...)
+}
+
+// Rows reads a space level's vectors from storage in IID order: the row
+// frame of every analysis.
+func (e *Engine) Rows(ctx context.Context, dataset, space string, level storage.Level) (*Rows, error) {
+	return e.loadRows(ctx, dataset, space, level)
+}
+
+// ParseLevel parses a request's level ("" or "point", "object").
+func ParseLevel(s string) (storage.Level, error) { return parseLevel(s) }
+
+// Workers is how many goroutines CPU-bound work should use.
+func (e *Engine) Workers() int { return e.workers() }
+
+// LevelIndex returns the live index of a space level, for searches that
+// bypass Search's request handling (graph building, tuning). Callers must
+// only read it (Search, Len): writes go through Upsert.
+func (e *Engine) LevelIndex(dataset, space string, level storage.Level) (index.Index, error) {
+	_, sp, err := e.space(dataset, space)
+	if err != nil {
+		return nil, err
+	}
+	return sp.level(level), nil
+}
+
+// UpsertMerge is Upsert in merge mode: an existing point keeps what the new
+// one leaves unset (uri, metadata, objects when nil, vectors of the spaces
+// it does not send), so callers can write metadata alone.
+func (e *Engine) UpsertMerge(ctx context.Context, dataset string, points []PointInput) (WriteResult, error) {
+	return e.write(ctx, dataset, points, true)
+}
+
+// SameSpace is the provenance guard: analyses across datasets need the same
+// space definition (dim, metric, model and version).
+func (e *Engine) SameSpace(a, b string, space string) error {
+	_, sa, err := e.space(a, space)
+	if err != nil {
+		return err
+	}
+	_, sb, err := e.space(b, space)
+	if err != nil {
+		return err
+	}
+	x, y := sa.info, sb.info
+	if x.Dim != y.Dim || x.Metric != y.Metric || x.Provenance != y.Provenance || x.ModelVersion != y.ModelVersion {
+		return fieldErr(ErrIncompatible, "space", "space %q differs between %q (%d-d %s, %s %s) and %q (%d-d %s, %s %s): vectors from different models cannot be compared",
+			space, a, x.Dim, x.Metric, x.Provenance, x.ModelVersion, b, y.Dim, y.Metric, y.Provenance, y.ModelVersion)
+	}
+	return nil
+}
+
+// SetEfSearch makes ef the space's default search breadth.
+func (e *Engine) SetEfSearch(dataset, space string, ef int) error {
+	_, sp, err := e.space(dataset, space)
+	if err != nil {
+		return err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	info := sp.info
+	info.Index.EfSearch = ef
+	if err := e.db.UpdateSpace(dataset, info); err != nil {
+		return fromStorage(err)
+	}
+	e.mu.Lock()
+	sp.info = info
+	e.mu.Unlock()
+	return nil
 }
 
 // Media tells the view which media a point has. The ingest package, which

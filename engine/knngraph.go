@@ -145,14 +145,22 @@ func (e *Engine) KNNGraph(ctx context.Context, dataset, space, level string, k i
 	return gv, nil
 }
 
-// graphEf is the search breadth used for graph construction: generous,
+// ForgetGraphs drops the in-memory k-NN graphs (not the files), so that a
+// benchmark times the next KNNGraph from its file or from scratch.
+func (e *Engine) ForgetGraphs() {
+	e.graphs.mu.Lock()
+	clear(e.graphs.entries)
+	e.graphs.mu.Unlock()
+}
+
+// GraphEf is the search breadth used for graph construction: generous,
 // because every analysis inherits the graph's errors.
-func graphEf(k int) int { return max(2*k, 64) }
+func GraphEf(k int) int { return max(2*k, 64) }
 
 func (e *Engine) computeGraph(ctx context.Context, idx index.Index, rows *Rows, k int, progress func(done, total int)) (*analysis.Graph, error) {
 	rowOf := rows.RowOf()
 	search := func(i, kk int) ([]analysis.Neighbor, error) {
-		hits, err := idx.Search(ctx, rows.Vectors[i], kk, index.SearchOptions{Ef: graphEf(kk)})
+		hits, err := idx.Search(ctx, rows.Vectors[i], kk, index.SearchOptions{Ef: GraphEf(kk)})
 		if err != nil {
 			return nil, err
 		}

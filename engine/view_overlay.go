@@ -174,7 +174,7 @@ func (e *Engine) overlayCompatible(a, b, space string) error {
 	if _, _, err := e.space(a, space); err != nil {
 		return err
 	}
-	err := e.sameSpace(a, b, space)
+	err := e.SameSpace(a, b, space)
 	if err == nil {
 		return nil
 	}

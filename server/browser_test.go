@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
 )

@@ -11,8 +11,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/ingest"
+	"github.com/reef-ml/reef/understand"
 )
 
 // Options configure a Server.
@@ -70,6 +72,7 @@ func (o *Options) validate() error {
 type Server struct {
 	eng     *engine.Engine
 	ing     *ingest.Ingester
+	und     *understand.Analyzer
 	opts    Options
 	log     *slog.Logger
 	router  *gin.Engine
@@ -91,7 +94,7 @@ func New(eng *engine.Engine, opts Options) (*Server, error) {
 		return nil, err
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{eng: eng, ing: ing, opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent)}
+	s := &Server{eng: eng, ing: ing, und: understand.New(eng), opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent)}
 	s.metrics = newMetrics(opts.Registry, eng)
 	r := gin.New()
 	r.UseRawPath = true // ids may hold escaped slashes

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"

@@ -9,9 +9,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/ingest"
-	"github.com/spf13/cobra"
 )
 
 func benchIngestCmd() *cobra.Command {

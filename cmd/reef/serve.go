@@ -6,9 +6,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/server"
-	"github.com/spf13/cobra"
 )
 
 func serveCmd() *cobra.Command {

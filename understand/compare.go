@@ -1,13 +1,15 @@
-package engine
+package understand
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
 )
 
 // CompareRequest compares two datasets' distributions in one space, without
@@ -63,16 +65,16 @@ type CoveredRow struct {
 }
 
 // Compare runs the two-sample test and the breakdown.
-func (e *Engine) Compare(ctx context.Context, req CompareRequest) (CompareResult, error) {
+func (e *Analyzer) Compare(ctx context.Context, req CompareRequest) (CompareResult, error) {
 	start := time.Now()
-	lvl, err := parseLevel(req.Level)
+	lvl, err := engine.ParseLevel(req.Level)
 	if err != nil {
 		return CompareResult{}, err
 	}
 	if req.A == "" || req.B == "" {
-		return CompareResult{}, fieldErr(ErrInvalid, "b", "compare needs datasets a and b")
+		return CompareResult{}, engine.FieldErr(engine.ErrInvalid, "b", "compare needs datasets a and b")
 	}
-	if err := e.sameSpace(req.A, req.B, req.Space); err != nil {
+	if err := e.eng.SameSpace(req.A, req.B, req.Space); err != nil {
 		return CompareResult{}, err
 	}
 	if req.K == 0 {
@@ -87,20 +89,23 @@ func (e *Engine) Compare(ctx context.Context, req CompareRequest) (CompareResult
 	if req.Examples == 0 {
 		req.Examples = 20
 	}
-	rowsA, err := e.loadRows(ctx, req.A, req.Space, lvl)
+	rowsA, err := e.eng.Rows(ctx, req.A, req.Space, lvl)
 	if err != nil {
 		return CompareResult{}, err
 	}
-	rowsB, err := e.loadRows(ctx, req.B, req.Space, lvl)
+	rowsB, err := e.eng.Rows(ctx, req.B, req.Space, lvl)
 	if err != nil {
 		return CompareResult{}, err
 	}
 	if len(rowsA.IIDs) < 2 || len(rowsB.IIDs) < 2 {
-		return CompareResult{}, fieldErr(ErrInvalid, "a", "each dataset needs at least 2 vectors in space %q", req.Space)
+		return CompareResult{}, engine.FieldErr(engine.ErrInvalid, "a", "each dataset needs at least 2 vectors in space %q", req.Space)
 	}
-	_, spA, _ := e.space(req.A, req.Space)
-	_, spB, _ := e.space(req.B, req.Space)
-	g, err := e.jointGraph(ctx, rowsA, rowsB, spA.level(lvl), spB.level(lvl), req.K)
+	idxA, errA := e.eng.LevelIndex(req.A, req.Space, lvl)
+	idxB, errB := e.eng.LevelIndex(req.B, req.Space, lvl)
+	if err := errors.Join(errA, errB); err != nil {
+		return CompareResult{}, err
+	}
+	g, err := e.jointGraph(ctx, rowsA, rowsB, idxA, idxB, req.K)
 	if err != nil {
 		return CompareResult{}, err
 	}
@@ -109,7 +114,7 @@ func (e *Engine) Compare(ctx context.Context, req CompareRequest) (CompareResult
 	for i := nA; i < len(isB); i++ {
 		isB[i] = true
 	}
-	opts := analysis.CompareOptions{Options: analysis.Options{Workers: e.workers()}, K: req.K,
+	opts := analysis.CompareOptions{Options: analysis.Options{Workers: e.eng.Workers()}, K: req.K,
 		Permutations: req.Permutations, Seed: req.Seed + 1, Alpha: req.Alpha}
 	if req.GroupBy != "" {
 		if opts.Groups, err = e.compareGroups(ctx, rowsA, rowsB, req.GroupBy, req.Seed); err != nil {
@@ -130,7 +135,7 @@ func (e *Engine) Compare(ctx context.Context, req CompareRequest) (CompareResult
 	res.Significant = res.PValue < 0.05
 	res.Verdict = verdict(res)
 	// Least-covered points of each side, the "where".
-	pick := func(lo, hi int, rows *Rows, offset int) ([]CoveredRow, error) {
+	pick := func(lo, hi int, rows *engine.Rows, offset int) ([]CoveredRow, error) {
 		idx := make([]int, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			idx = append(idx, i)
@@ -181,10 +186,10 @@ func verdict(r CompareResult) string {
 
 // compareGroups labels the union's rows by a metadata field or by k-means
 // clusters of the union.
-func (e *Engine) compareGroups(ctx context.Context, a, b *Rows, by string, seed uint64) ([]string, error) {
+func (e *Analyzer) compareGroups(ctx context.Context, a, b *engine.Rows, by string, seed uint64) ([]string, error) {
 	if by == "cluster" {
 		union := append(append([][]float32(nil), a.Vectors...), b.Vectors...)
-		km, err := analysis.KMeans(ctx, union, analysis.KMeansOptions{Options: analysis.Options{Workers: e.workers()},
+		km, err := analysis.KMeans(ctx, union, analysis.KMeansOptions{Options: analysis.Options{Workers: e.eng.Workers()},
 			K: min(10, len(union)), Seed: seed + 1, Metric: a.Metric})
 		if err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package engine
+package understand
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
 )
 
 // ClustersRequest groups a space's points.
@@ -45,15 +46,15 @@ type ClustersResult struct {
 }
 
 // Clusters groups the points of a space level.
-func (e *Engine) Clusters(ctx context.Context, dataset string, req ClustersRequest) (ClustersResult, error) {
+func (e *Analyzer) Clusters(ctx context.Context, dataset string, req ClustersRequest) (ClustersResult, error) {
 	start := time.Now()
-	lvl, err := parseLevel(req.Level)
+	lvl, err := engine.ParseLevel(req.Level)
 	if err != nil {
 		return ClustersResult{}, err
 	}
 	var (
 		labels []int
-		rows   *Rows
+		rows   *engine.Rows
 	)
 	switch req.Method {
 	case "", "kmeans":
@@ -62,15 +63,15 @@ func (e *Engine) Clusters(ctx context.Context, dataset string, req ClustersReque
 			req.K = 10
 		}
 		if req.K < 1 || req.K > 10000 {
-			return ClustersResult{}, fieldErr(ErrInvalid, "k", "must be between 1 and 10000")
+			return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "must be between 1 and 10000")
 		}
-		if rows, err = e.loadRows(ctx, dataset, req.Space, lvl); err != nil {
+		if rows, err = e.eng.Rows(ctx, dataset, req.Space, lvl); err != nil {
 			return ClustersResult{}, err
 		}
 		if len(rows.IIDs) < req.K {
-			return ClustersResult{}, fieldErr(ErrInvalid, "k", "%d clusters asked of %d points", req.K, len(rows.IIDs))
+			return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%d clusters asked of %d points", req.K, len(rows.IIDs))
 		}
-		km, err := analysis.KMeans(ctx, rows.Vectors, analysis.KMeansOptions{Options: analysis.Options{Workers: e.workers()},
+		km, err := analysis.KMeans(ctx, rows.Vectors, analysis.KMeansOptions{Options: analysis.Options{Workers: e.eng.Workers()},
 			K: req.K, Seed: req.Seed + 1, Metric: rows.Metric})
 		if err != nil {
 			return ClustersResult{}, fmt.Errorf("k-means: %w", err)
@@ -83,22 +84,22 @@ func (e *Engine) Clusters(ctx context.Context, dataset string, req ClustersReque
 		if req.Neighbors == 0 {
 			req.Neighbors = 15
 		}
-		gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, req.Neighbors, nil)
+		gv, err := e.eng.KNNGraph(ctx, dataset, req.Space, req.Level, req.Neighbors, nil)
 		if err != nil {
 			return ClustersResult{}, err
 		}
 		rows = gv.Rows
-		dr, err := analysis.DensityClusters(ctx, gv.Graph, analysis.DensityOptions{Options: analysis.Options{Workers: e.workers()},
+		dr, err := analysis.DensityClusters(ctx, gv.Graph, analysis.DensityOptions{Options: analysis.Options{Workers: e.eng.Workers()},
 			MinClusterSize: req.MinClusterSize})
 		if err != nil {
-			return ClustersResult{}, fieldErr(ErrInvalid, "min_cluster_size", "%v", err)
+			return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "min_cluster_size", "%v", err)
 		}
 		labels = dr.Labels
 	default:
-		return ClustersResult{}, fieldErr(ErrInvalid, "method", "must be kmeans or density, got %q", req.Method)
+		return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "method", "must be kmeans or density, got %q", req.Method)
 	}
 	res := ClustersResult{Method: req.Method, Points: len(labels)}
-	medoids, err := analysis.Medoids(ctx, rows.Vectors, labels, rows.Metric, 256, req.Seed+1, analysis.Options{Workers: e.workers()})
+	medoids, err := analysis.Medoids(ctx, rows.Vectors, labels, rows.Metric, 256, req.Seed+1, analysis.Options{Workers: e.eng.Workers()})
 	if err != nil {
 		return res, err
 	}

@@ -1,4 +1,4 @@
-package engine
+package understand
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/storage"
 )
@@ -22,14 +23,14 @@ type RowRef struct {
 }
 
 // refs resolves rows to their points in one read transaction.
-func (e *Engine) refs(rows *Rows, which []int, withMeta bool) ([]RowRef, error) {
+func (e *Analyzer) refs(rows *engine.Rows, which []int, withMeta bool) ([]RowRef, error) {
 	iids := make([]uint64, len(which))
 	for i, r := range which {
 		iids[i] = rows.IIDs[r]
 	}
-	res, err := e.db.Resolve(rows.Dataset, iids)
+	res, err := e.eng.DB().Resolve(rows.Dataset, iids)
 	if err != nil {
-		return nil, fromStorage(err)
+		return nil, engine.FromStorage(err)
 	}
 	out := make([]RowRef, len(res))
 	for i, r := range res {
@@ -44,28 +45,9 @@ func (e *Engine) refs(rows *Rows, which []int, withMeta bool) ([]RowRef, error) 
 	return out, nil
 }
 
-// sameSpace is the provenance guard: analyses across datasets need the same
-// space definition (dim, metric, model and version).
-func (e *Engine) sameSpace(a, b string, space string) error {
-	_, sa, err := e.space(a, space)
-	if err != nil {
-		return err
-	}
-	_, sb, err := e.space(b, space)
-	if err != nil {
-		return err
-	}
-	x, y := sa.info, sb.info
-	if x.Dim != y.Dim || x.Metric != y.Metric || x.Provenance != y.Provenance || x.ModelVersion != y.ModelVersion {
-		return fieldErr(ErrIncompatible, "space", "space %q differs between %q (%d-d %s, %s %s) and %q (%d-d %s, %s %s): vectors from different models cannot be compared",
-			space, a, x.Dim, x.Metric, x.Provenance, x.ModelVersion, b, y.Dim, y.Metric, y.Provenance, y.ModelVersion)
-	}
-	return nil
-}
-
 // groupValues returns each row's value of a metadata field ("" if absent),
 // or, at object level, of "object.class".
-func (e *Engine) groupValues(rows *Rows, field string) ([]string, error) {
+func (e *Analyzer) groupValues(rows *engine.Rows, field string) ([]string, error) {
 	all := make([]int, len(rows.IIDs))
 	for i := range all {
 		all[i] = i
@@ -92,7 +74,7 @@ func (e *Engine) groupValues(rows *Rows, field string) ([]string, error) {
 
 // jointGraph builds the k-NN graph over A's rows followed by B's rows, by
 // searching both indexes for every point and merging: no joint index needed.
-func (e *Engine) jointGraph(ctx context.Context, a, b *Rows, idxA, idxB index.Index, k int) (*analysis.Graph, error) {
+func (e *Analyzer) jointGraph(ctx context.Context, a, b *engine.Rows, idxA, idxB index.Index, k int) (*analysis.Graph, error) {
 	rowA, rowB := a.RowOf(), b.RowOf()
 	nA := len(a.IIDs)
 	vec := func(i int) []float32 {
@@ -104,7 +86,7 @@ func (e *Engine) jointGraph(ctx context.Context, a, b *Rows, idxA, idxB index.In
 	search := func(i, kk int) ([]analysis.Neighbor, error) {
 		var out []analysis.Neighbor
 		for side, idx := range []index.Index{idxA, idxB} {
-			hits, err := idx.Search(ctx, vec(i), kk, index.SearchOptions{Ef: graphEf(kk)})
+			hits, err := idx.Search(ctx, vec(i), kk, index.SearchOptions{Ef: engine.GraphEf(kk)})
 			if err != nil {
 				return nil, err
 			}
@@ -121,14 +103,14 @@ func (e *Engine) jointGraph(ctx context.Context, a, b *Rows, idxA, idxB index.In
 		sort.Slice(out, func(x, y int) bool { return out[x].Distance < out[y].Distance })
 		return out, nil
 	}
-	return analysis.BuildGraph(ctx, nA+len(b.IIDs), k, search, analysis.Options{Workers: e.workers()})
+	return analysis.BuildGraph(ctx, nA+len(b.IIDs), k, search, analysis.Options{Workers: e.eng.Workers()})
 }
 
 // writeMetadataFields merges fields into the metadata of the given rows'
 // points (point level only), in batches.
-func (e *Engine) writeMetadataFields(ctx context.Context, rows *Rows, fields func(row int) map[string]any) error {
+func (e *Analyzer) writeMetadataFields(ctx context.Context, rows *engine.Rows, fields func(row int) map[string]any) error {
 	if rows.Level != storage.LevelPoint {
-		return fieldErr(ErrInvalid, "write_metadata", "only point-level results can be written to metadata")
+		return engine.FieldErr(engine.ErrInvalid, "write_metadata", "only point-level results can be written to metadata")
 	}
 	const chunk = 2048
 	for lo := 0; lo < len(rows.IIDs); lo += chunk {
@@ -141,7 +123,7 @@ func (e *Engine) writeMetadataFields(ctx context.Context, rows *Rows, fields fun
 		if err != nil {
 			return err
 		}
-		pts := make([]PointInput, 0, len(refs))
+		pts := make([]engine.PointInput, 0, len(refs))
 		for i, ref := range refs {
 			if ref.ID == "" {
 				continue
@@ -156,12 +138,12 @@ func (e *Engine) writeMetadataFields(ctx context.Context, rows *Rows, fields fun
 				m[k] = v
 			}
 			raw, _ := json.Marshal(m)
-			pts = append(pts, PointInput{ID: ref.ID, Metadata: raw})
+			pts = append(pts, engine.PointInput{ID: ref.ID, Metadata: raw})
 		}
 		if len(pts) == 0 {
 			continue
 		}
-		if _, err := e.write(ctx, rows.Dataset, pts, true); err != nil {
+		if _, err := e.eng.UpsertMerge(ctx, rows.Dataset, pts); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package engine
+package understand
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/reef-ml/reef/bench"
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -34,13 +35,13 @@ type TuneResult struct {
 // Tune measures recall@k of the space's live index against exact search on
 // queries sampled from its own vectors (each query finds itself, in both),
 // and returns the smallest ef reaching the target.
-func (e *Engine) Tune(ctx context.Context, dataset, space string, req TuneRequest) (TuneResult, error) {
-	lvl, err := parseLevel(req.Level)
+func (e *Analyzer) Tune(ctx context.Context, dataset, space string, req TuneRequest) (TuneResult, error) {
+	lvl, err := engine.ParseLevel(req.Level)
 	if err != nil {
 		return TuneResult{}, err
 	}
 	if req.TargetRecall <= 0 || req.TargetRecall > 1 {
-		return TuneResult{}, fieldErr(ErrInvalid, "target_recall", "must be in (0, 1], got %v", req.TargetRecall)
+		return TuneResult{}, engine.FieldErr(engine.ErrInvalid, "target_recall", "must be in (0, 1], got %v", req.TargetRecall)
 	}
 	if req.K == 0 {
 		req.K = 10
@@ -49,18 +50,18 @@ func (e *Engine) Tune(ctx context.Context, dataset, space string, req TuneReques
 		req.Queries = 200
 	}
 	if req.K < 1 || req.K > 1000 || req.Queries < 1 || req.Queries > 10000 {
-		return TuneResult{}, fieldErr(ErrInvalid, "queries", "k must be in 1..1000 and queries in 1..10000")
+		return TuneResult{}, engine.FieldErr(engine.ErrInvalid, "queries", "k must be in 1..1000 and queries in 1..10000")
 	}
-	_, sp, err := e.space(dataset, space)
+	idx, err := e.eng.LevelIndex(dataset, space, lvl)
 	if err != nil {
 		return TuneResult{}, err
 	}
-	rows, err := e.loadRows(ctx, dataset, space, lvl)
+	rows, err := e.eng.Rows(ctx, dataset, space, lvl)
 	if err != nil {
 		return TuneResult{}, err
 	}
 	if len(rows.IIDs) <= req.K {
-		return TuneResult{}, fieldErr(ErrInvalid, "space", "%d vectors are too few to tune k=%d", len(rows.IIDs), req.K)
+		return TuneResult{}, engine.FieldErr(engine.ErrInvalid, "space", "%d vectors are too few to tune k=%d", len(rows.IIDs), req.K)
 	}
 	r := rand.New(rand.NewPCG(uint64(len(rows.IIDs)), 7))
 	nq := min(req.Queries, len(rows.IIDs))
@@ -68,7 +69,7 @@ func (e *Engine) Tune(ctx context.Context, dataset, space string, req TuneReques
 	for i, p := range r.Perm(len(rows.IIDs))[:nq] {
 		queries[i] = rows.Vectors[p]
 	}
-	truth, err := bench.GroundTruth(ctx, rows.Metric, rows.Vectors, queries, req.K, e.workers(), nil)
+	truth, err := bench.GroundTruth(ctx, rows.Metric, rows.Vectors, queries, req.K, e.eng.Workers(), nil)
 	if err != nil {
 		return TuneResult{}, err
 	}
@@ -77,7 +78,7 @@ func (e *Engine) Tune(ctx context.Context, dataset, space string, req TuneReques
 			t[j] = rows.IIDs[row]
 		}
 	}
-	ef, recall, err := bench.Tune(ctx, sp.level(lvl), queries, truth, req.K, req.TargetRecall)
+	ef, recall, err := bench.Tune(ctx, idx, queries, truth, req.K, req.TargetRecall)
 	res := TuneResult{Ef: ef, Recall: recall, K: req.K, Queries: nq, Reached: err == nil}
 	if errors.Is(err, bench.ErrTargetNotReached) {
 		return res, nil
@@ -86,27 +87,12 @@ func (e *Engine) Tune(ctx context.Context, dataset, space string, req TuneReques
 		return res, err
 	}
 	if req.Save {
-		if err := e.setEfSearch(dataset, sp, ef); err != nil {
+		if err := e.eng.SetEfSearch(dataset, space, ef); err != nil {
 			return res, err
 		}
 		res.Saved = true
 	}
 	return res, nil
-}
-
-// setEfSearch makes ef the space's default search breadth.
-func (e *Engine) setEfSearch(dataset string, sp *spaceState, ef int) error {
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	info := sp.info
-	info.Index.EfSearch = ef
-	if err := e.db.UpdateSpace(dataset, info); err != nil {
-		return fromStorage(err)
-	}
-	e.mu.Lock()
-	sp.info = info
-	e.mu.Unlock()
-	return nil
 }
 
 // BenchRequest runs a small recall/latency sweep on a space's vectors.
@@ -126,8 +112,8 @@ type BenchRequest struct {
 // Bench builds fresh indexes over (a sample of) the space's vectors for each
 // setting and measures recall, QPS and latency, bounded so that one request
 // cannot occupy the server for long.
-func (e *Engine) Bench(ctx context.Context, dataset, space string, req BenchRequest) (*bench.Report, error) {
-	lvl, err := parseLevel(req.Level)
+func (e *Analyzer) Bench(ctx context.Context, dataset, space string, req BenchRequest) (*bench.Report, error) {
+	lvl, err := engine.ParseLevel(req.Level)
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +144,11 @@ func (e *Engine) Bench(ctx context.Context, dataset, space string, req BenchRequ
 	builds := len(g.Backends) * len(g.M) * len(g.EfConstruction)
 	switch {
 	case req.MaxVectors < 0 || req.MaxVectors > 50_000:
-		return nil, fieldErr(ErrInvalid, "max_vectors", "must be at most 50000")
+		return nil, engine.FieldErr(engine.ErrInvalid, "max_vectors", "must be at most 50000")
 	case builds > 12 || len(g.Ef) > 16 || req.Queries > 2000 || g.K > 100:
-		return nil, fieldErr(ErrInvalid, "m", "sweep too large: at most 12 builds, 16 ef values, 2000 queries, k ≤ 100")
+		return nil, engine.FieldErr(engine.ErrInvalid, "m", "sweep too large: at most 12 builds, 16 ef values, 2000 queries, k ≤ 100")
 	}
-	rows, err := e.loadRows(ctx, dataset, space, lvl)
+	rows, err := e.eng.Rows(ctx, dataset, space, lvl)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +159,11 @@ func (e *Engine) Bench(ctx context.Context, dataset, space string, req BenchRequ
 		vecs = vecs[:req.MaxVectors]
 	}
 	if len(vecs) <= req.Queries {
-		return nil, fieldErr(ErrInvalid, "queries", "%d vectors are too few for %d queries", len(vecs), req.Queries)
+		return nil, engine.FieldErr(engine.ErrInvalid, "queries", "%d vectors are too few for %d queries", len(vecs), req.Queries)
 	}
 	w, err := bench.Sampled(vecs, rows.Metric, req.Queries, 1)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %v", engine.ErrInvalid, err)
 	}
 	w.Name = fmt.Sprintf("%s/%s/%s (%d vectors, %d sampled queries)", dataset, space, storage.Level(lvl), len(vecs), req.Queries)
 	return bench.Run(ctx, w, g, nil)

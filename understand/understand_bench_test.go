@@ -1,4 +1,4 @@
-package engine
+package understand
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
 )
 
@@ -39,8 +40,8 @@ func BenchmarkUnderstandingScaling(b *testing.B) {
 			defer e.Close()
 			load := func(name string, set *fashionmnist.Set, n int) {
 				e.CreateDataset(ctx, name)
-				e.CreateSpace(ctx, name, SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"})
-				bt := ImportBatch{Space: "pixels", Dim: 784}
+				e.CreateSpace(ctx, name, engine.SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"})
+				bt := engine.ImportBatch{Space: "pixels", Dim: 784}
 				for i := range n {
 					bt.IDs = append(bt.IDs, fmt.Sprint(name, i))
 					bt.Data = append(bt.Data, set.Images[i]...)
@@ -69,9 +70,7 @@ func BenchmarkUnderstandingScaling(b *testing.B) {
 				b.ReportMetric(graph.Seconds(), "graph-s")
 				b.ReportMetric(outliers.Seconds(), "outliers-s")
 				b.ReportMetric(time.Since(start).Seconds(), "compare-s")
-				e.graphs.mu.Lock()
-				clear(e.graphs.entries) // time the next iteration from scratch
-				e.graphs.mu.Unlock()
+				e.ForgetGraphs() // time the next iteration from scratch
 			}
 		})
 	}

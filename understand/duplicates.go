@@ -1,10 +1,12 @@
-package engine
+package understand
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
 )
 
 // DuplicatesRequest finds near-duplicates inside a dataset, or across two
@@ -37,9 +39,9 @@ type DuplicatesResult struct {
 
 // Duplicates finds pairs within the threshold on the k-NN graph and groups
 // them transitively.
-func (e *Engine) Duplicates(ctx context.Context, dataset string, req DuplicatesRequest) (DuplicatesResult, error) {
+func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req DuplicatesRequest) (DuplicatesResult, error) {
 	start := time.Now()
-	lvl, err := parseLevel(req.Level)
+	lvl, err := engine.ParseLevel(req.Level)
 	if err != nil {
 		return DuplicatesResult{}, err
 	}
@@ -50,7 +52,7 @@ func (e *Engine) Duplicates(ctx context.Context, dataset string, req DuplicatesR
 		req.Limit = 100
 	}
 	if req.Threshold < 0 || req.Relative < 0 {
-		return DuplicatesResult{}, fieldErr(ErrInvalid, "threshold", "must not be negative")
+		return DuplicatesResult{}, engine.FieldErr(engine.ErrInvalid, "threshold", "must not be negative")
 	}
 	if req.Threshold == 0 && req.Relative == 0 {
 		req.Relative = 0.1
@@ -58,31 +60,34 @@ func (e *Engine) Duplicates(ctx context.Context, dataset string, req DuplicatesR
 	opts := analysis.DuplicateOptions{Threshold: req.Threshold, Relative: req.Relative}
 	var (
 		g       *analysis.Graph
-		rowsA   *Rows
-		rowsB   *Rows
+		rowsA   *engine.Rows
+		rowsB   *engine.Rows
 		nA      int
-		refOfIn func(i int32) (*Rows, int, string)
+		refOfIn func(i int32) (*engine.Rows, int, string)
 	)
 	if req.Other == "" {
-		gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, req.K, nil)
+		gv, err := e.eng.KNNGraph(ctx, dataset, req.Space, req.Level, req.K, nil)
 		if err != nil {
 			return DuplicatesResult{}, err
 		}
 		g, rowsA = gv.Graph, gv.Rows
-		refOfIn = func(i int32) (*Rows, int, string) { return rowsA, int(i), dataset }
+		refOfIn = func(i int32) (*engine.Rows, int, string) { return rowsA, int(i), dataset }
 	} else {
-		if err := e.sameSpace(dataset, req.Other, req.Space); err != nil {
+		if err := e.eng.SameSpace(dataset, req.Other, req.Space); err != nil {
 			return DuplicatesResult{}, err
 		}
-		if rowsA, err = e.loadRows(ctx, dataset, req.Space, lvl); err != nil {
+		if rowsA, err = e.eng.Rows(ctx, dataset, req.Space, lvl); err != nil {
 			return DuplicatesResult{}, err
 		}
-		if rowsB, err = e.loadRows(ctx, req.Other, req.Space, lvl); err != nil {
+		if rowsB, err = e.eng.Rows(ctx, req.Other, req.Space, lvl); err != nil {
 			return DuplicatesResult{}, err
 		}
-		_, spA, _ := e.space(dataset, req.Space)
-		_, spB, _ := e.space(req.Other, req.Space)
-		if g, err = e.jointGraph(ctx, rowsA, rowsB, spA.level(lvl), spB.level(lvl), req.K); err != nil {
+		idxA, errA := e.eng.LevelIndex(dataset, req.Space, lvl)
+		idxB, errB := e.eng.LevelIndex(req.Other, req.Space, lvl)
+		if err := errors.Join(errA, errB); err != nil {
+			return DuplicatesResult{}, err
+		}
+		if g, err = e.jointGraph(ctx, rowsA, rowsB, idxA, idxB, req.K); err != nil {
 			return DuplicatesResult{}, err
 		}
 		nA = len(rowsA.IIDs)
@@ -90,7 +95,7 @@ func (e *Engine) Duplicates(ctx context.Context, dataset string, req DuplicatesR
 		for i := nA; i < len(opts.IsB); i++ {
 			opts.IsB[i] = true
 		}
-		refOfIn = func(i int32) (*Rows, int, string) {
+		refOfIn = func(i int32) (*engine.Rows, int, string) {
 			if int(i) < nA {
 				return rowsA, int(i), dataset
 			}
@@ -99,7 +104,7 @@ func (e *Engine) Duplicates(ctx context.Context, dataset string, req DuplicatesR
 	}
 	dr, err := analysis.Duplicates(g, opts)
 	if err != nil {
-		return DuplicatesResult{}, fieldErr(ErrInvalid, "threshold", "%v", err)
+		return DuplicatesResult{}, engine.FieldErr(engine.ErrInvalid, "threshold", "%v", err)
 	}
 	maxDist := map[int32]float32{}
 	root := map[int32]int{}

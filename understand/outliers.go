@@ -1,4 +1,4 @@
-package engine
+package understand
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 )
 
@@ -58,11 +59,11 @@ func parseOutlierMethod(s string) (analysis.OutlierMethod, string, error) {
 	case "lof":
 		return analysis.LOF, "lof", nil
 	}
-	return 0, "", fieldErr(ErrInvalid, "method", "must be knn, kth or lof, got %q", s)
+	return 0, "", engine.FieldErr(engine.ErrInvalid, "method", "must be knn, kth or lof, got %q", s)
 }
 
 // Outliers scores every point by its k-NN distances and returns the top.
-func (e *Engine) Outliers(ctx context.Context, dataset string, req OutliersRequest) (OutliersResult, error) {
+func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersRequest) (OutliersResult, error) {
 	start := time.Now()
 	method, mname, err := parseOutlierMethod(req.Method)
 	if err != nil {
@@ -74,42 +75,45 @@ func (e *Engine) Outliers(ctx context.Context, dataset string, req OutliersReque
 	if req.Limit == 0 {
 		req.Limit = 50
 	}
-	if req.Limit < 0 || req.Limit > e.opts.Limits.MaxK {
-		return OutliersResult{}, fieldErr(ErrInvalid, "limit", "must be between 1 and %d", e.opts.Limits.MaxK)
+	if req.Limit < 0 || req.Limit > e.eng.Limits().MaxK {
+		return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "limit", "must be between 1 and %d", e.eng.Limits().MaxK)
 	}
 	level := req.Level
-	opts := analysis.OutlierOptions{Options: analysis.Options{Workers: e.workers()}, K: req.K, Method: method}
+	opts := analysis.OutlierOptions{Options: analysis.Options{Workers: e.eng.Workers()}, K: req.K, Method: method}
 	var (
 		scores []analysis.OutlierScore
-		rows   *Rows
-		nbRows *Rows // rows the neighbour indices refer to
+		rows   *engine.Rows
+		nbRows *engine.Rows // rows the neighbour indices refer to
 	)
 	if req.Reference == "" {
-		gv, err := e.KNNGraph(ctx, dataset, req.Space, level, req.K, nil)
+		gv, err := e.eng.KNNGraph(ctx, dataset, req.Space, level, req.K, nil)
 		if err != nil {
 			return OutliersResult{}, err
 		}
 		rows, nbRows = gv.Rows, gv.Rows
 		if scores, err = analysis.Outliers(ctx, gv.Graph, opts); err != nil {
-			return OutliersResult{}, fieldErr(ErrInvalid, "k", "%v", err)
+			return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
 		}
 	} else {
-		if err := e.sameSpace(req.Reference, dataset, req.Space); err != nil {
+		if err := e.eng.SameSpace(req.Reference, dataset, req.Space); err != nil {
 			return OutliersResult{}, err
 		}
-		ref, err := e.KNNGraph(ctx, req.Reference, req.Space, level, req.K, nil)
+		ref, err := e.eng.KNNGraph(ctx, req.Reference, req.Space, level, req.K, nil)
 		if err != nil {
 			return OutliersResult{}, err
 		}
-		lvl, _ := parseLevel(level)
-		if rows, err = e.loadRows(ctx, dataset, req.Space, lvl); err != nil {
+		lvl, _ := engine.ParseLevel(level)
+		if rows, err = e.eng.Rows(ctx, dataset, req.Space, lvl); err != nil {
 			return OutliersResult{}, err
 		}
-		_, refSp, _ := e.space(req.Reference, req.Space)
-		refIdx, refRow := refSp.level(lvl), ref.RowOf()
+		refIdx, err := e.eng.LevelIndex(req.Reference, req.Space, lvl)
+		if err != nil {
+			return OutliersResult{}, err
+		}
+		refRow := ref.RowOf()
 		queries := make([][]analysis.Neighbor, len(rows.IIDs))
 		err = e.parallel(ctx, len(rows.IIDs), func(i int) error {
-			hits, err := refIdx.Search(ctx, rows.Vectors[i], req.K, index.SearchOptions{Ef: graphEf(req.K)})
+			hits, err := refIdx.Search(ctx, rows.Vectors[i], req.K, index.SearchOptions{Ef: engine.GraphEf(req.K)})
 			for _, h := range hits {
 				if r, ok := refRow[h.ID]; ok {
 					queries[i] = append(queries[i], analysis.Neighbor{Index: r, Distance: h.Distance})
@@ -122,7 +126,7 @@ func (e *Engine) Outliers(ctx context.Context, dataset string, req OutliersReque
 		}
 		nbRows = ref.Rows
 		if scores, err = analysis.OutliersAgainst(ctx, ref.Graph, queries, opts); err != nil {
-			return OutliersResult{}, fieldErr(ErrInvalid, "k", "%v", err)
+			return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
 		}
 	}
 	order := make([]int, len(scores))
@@ -173,14 +177,14 @@ func finiteOr(x, alt float64) float64 {
 }
 
 // parallel runs fn(0..n-1) on the engine's workers and returns the first error.
-func (e *Engine) parallel(ctx context.Context, n int, fn func(i int) error) error {
+func (e *Analyzer) parallel(ctx context.Context, n int, fn func(i int) error) error {
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		err1 error
 	)
-	for range min(e.workers(), max(n, 1)) {
+	for range min(e.eng.Workers(), max(n, 1)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)

@@ -1,4 +1,4 @@
-package engine
+package understand
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
 )
 
 // fmnistEngine loads Fashion-MNIST subsets as datasets "train", "test" and
 // "shifted" (the test subset without Coat and Bag), pixels as 784-d L2
 // vectors with metadata {"label": class name}.
-func fmnistEngine(t *testing.T) (*Engine, *fashionmnist.Set) {
+func fmnistEngine(t *testing.T) (*testEnv, *fashionmnist.Set) {
 	t.Helper()
 	if !fashionmnist.Available(fashionmnist.DefaultDir) {
 		t.Skip("dataset-fashion-mnist not installed (make setup installs it)")
@@ -37,10 +38,10 @@ func fmnistEngine(t *testing.T) (*Engine, *fashionmnist.Set) {
 	ctx := context.Background()
 	load := func(name string, set *fashionmnist.Set, n int, keep func(label uint8) bool, extra func(add func(id string, v []float32, label string))) {
 		e.CreateDataset(ctx, name)
-		if _, err := e.CreateSpace(ctx, name, SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"}); err != nil {
+		if _, err := e.CreateSpace(ctx, name, engine.SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"}); err != nil {
 			t.Fatal(err)
 		}
-		var b ImportBatch
+		var b engine.ImportBatch
 		b.Space, b.Dim = "pixels", 784
 		add := func(id string, v []float32, label string) {
 			b.IDs = append(b.IDs, id)
@@ -141,7 +142,7 @@ func TestUnderstandingFashionMNIST(t *testing.T) {
 		// Agreement with labels, read back from the written metadata.
 		var pred, truth []int
 		classes := map[string]int{}
-		err = e.ScanPoints(ctx, "test", nil, func(p PointView) error {
+		err = e.ScanPoints(ctx, "test", nil, func(p engine.PointView) error {
 			var m struct {
 				Label   string
 				Cluster int
@@ -179,7 +180,7 @@ func TestUnderstandingFashionMNIST(t *testing.T) {
 				tees = append(tees, fmt.Sprintf("train-%05d", i))
 			}
 		}
-		prec := func(hits []Hit) float64 {
+		prec := func(hits []engine.Hit) float64 {
 			n := 0
 			for _, h := range hits {
 				var m struct{ Label string }
@@ -196,15 +197,15 @@ func TestUnderstandingFashionMNIST(t *testing.T) {
 		for range draws {
 			r.Shuffle(len(shirts), func(i, j int) { shirts[i], shirts[j] = shirts[j], shirts[i] })
 			r.Shuffle(len(tees), func(i, j int) { tees[i], tees[j] = tees[j], tees[i] })
-			one, err := e.Search(ctx, "train", SearchRequest{Space: "pixels", ID: shirts[0], K: 50})
+			one, err := e.Search(ctx, "train", engine.SearchRequest{Space: "pixels", ID: shirts[0], K: 50})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var pos, neg []Target
+			var pos, neg []engine.Target
 			for i := range 5 {
-				pos, neg = append(pos, Target{ID: shirts[i]}), append(neg, Target{ID: tees[i]})
+				pos, neg = append(pos, engine.Target{ID: shirts[i]}), append(neg, engine.Target{ID: tees[i]})
 			}
-			several, err := e.Search(ctx, "train", SearchRequest{Space: "pixels", Positive: pos, Negative: neg, K: 50})
+			several, err := e.Search(ctx, "train", engine.SearchRequest{Space: "pixels", Positive: pos, Negative: neg, K: 50})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,8 +220,8 @@ func TestUnderstandingFashionMNIST(t *testing.T) {
 		if multi < single-0.1 {
 			t.Fatalf("several examples (%.3f) far worse than one (%.3f)", multi, single)
 		}
-		res, err := e.Search(ctx, "train", SearchRequest{Space: "pixels", Positive: []Target{{ID: shirts[0]}, {ID: shirts[1]}},
-			Negative: []Target{{ID: tees[0]}}, K: 20, Strategy: "best_score"})
+		res, err := e.Search(ctx, "train", engine.SearchRequest{Space: "pixels", Positive: []engine.Target{{ID: shirts[0]}, {ID: shirts[1]}},
+			Negative: []engine.Target{{ID: tees[0]}}, K: 20, Strategy: "best_score"})
 		if err != nil || len(res.Hits) != 20 {
 			t.Fatalf("best_score: %d hits, %v", len(res.Hits), err)
 		}
@@ -237,8 +238,8 @@ func TestUnderstandingFashionMNIST(t *testing.T) {
 	t.Run("duplicates", func(t *testing.T) {
 		// The test subset's images copied into a fresh dataset are leakage.
 		e.CreateDataset(ctx, "copies")
-		e.CreateSpace(ctx, "copies", SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"})
-		var b ImportBatch
+		e.CreateSpace(ctx, "copies", engine.SpaceSpec{Name: "pixels", Dim: 784, Metric: "l2"})
+		var b engine.ImportBatch
 		b.Space, b.Dim = "pixels", 784
 		for i := range 20 {
 			p, _ := e.Point(ctx, "test", fmt.Sprintf("test-%05d", i))
