@@ -104,13 +104,6 @@ func (e *Engine) LevelIndex(dataset, space string, level storage.Level) (index.I
 	return sp.level(level), nil
 }
 
-// UpsertMerge is Upsert in merge mode: an existing point keeps what the new
-// one leaves unset (uri, metadata, objects when nil, vectors of the spaces
-// it does not send), so callers can write metadata alone.
-func (e *Engine) UpsertMerge(ctx context.Context, dataset string, points []PointInput) (WriteResult, error) {
-	return e.write(ctx, dataset, points, true)
-}
-
 // SameSpace is the provenance guard: analyses across datasets need the same
 // space definition (dim, metric, model and version).
 func (e *Engine) SameSpace(a, b string, space string) error {

@@ -168,7 +168,8 @@ func (e *Ingester) IngestAudioWith(ctx context.Context, dataset string, opts Aud
 	if len(points) == 0 {
 		return res, nil
 	}
-	wr, err := e.eng.Upsert(ctx, dataset, points)
+	// Merge: vectors of other models' spaces on these points are kept.
+	wr, err := e.eng.UpsertMode(ctx, dataset, points, engine.ModeMerge)
 	if err != nil {
 		return res, err
 	}

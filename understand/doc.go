@@ -14,7 +14,7 @@
 //
 // Caveats: results describe the vectors as read at the start; writes that
 // land meanwhile are not reflected. write_metadata (outliers, clusters)
-// merges fields into point metadata in batches of 2,048 points, each its own
-// transaction, so a failure can leave it partly applied. Tune and Bench use
+// sets its fields in one engine.UpdateMetadata transaction (all rows or
+// none; other keys are kept). Tune and Bench use
 // CPU in proportion to the space's size (Bench is bounded to 50,000 vectors).
 package understand
