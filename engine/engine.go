@@ -43,19 +43,14 @@ type Options struct {
 	BuildWorkers int
 	NoSync       bool // tests only: see storage.Options.NoSync
 	MaxDBSize    int  // bytes; 0 = unlimited
-	// ViewAutoUMAPMax is the largest row count whose view starts a UMAP
-	// layout by itself on first use; bigger ones show PCA until a
-	// re-layout asks for UMAP. 0 = never automatic.
-	ViewAutoUMAPMax int
-	Limits          Limits
-	Logger          *slog.Logger
+	Limits       Limits
+	Logger       *slog.Logger
 }
 
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{DataDir: "reef-data", IndexBackend: index.BackendHNSW, SnapshotInterval: 5 * time.Minute,
-		ViewAutoUMAPMax: 100_000,
-		Limits:          DefaultLimits()}
+		Limits: DefaultLimits()}
 }
 
 func (o *Options) validate() error {
@@ -97,12 +92,9 @@ type Engine struct {
 	closed   bool                     // guarded by mu
 
 	filters filterCache
-	graphs  graphCache
-	views   *viewCache
 
 	hooksMu    sync.Mutex
 	closeHooks []func() error // guarded by hooksMu; see OnClose
-	media      Media          // guarded by hooksMu; see SetMedia
 
 	stop      chan struct{}
 	bg        sync.WaitGroup
@@ -153,7 +145,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, db: db, log: opts.Logger, datasets: make(map[string]*datasetState),
-		stop: make(chan struct{}), filters: newFilterCache(64), views: newViewCache()}
+		stop: make(chan struct{}), filters: newFilterCache(64)}
 	if e.appliedSeq, err = db.Seq(); err != nil {
 		db.Close()
 		return nil, err
@@ -173,13 +165,13 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.stop)
-		e.views.close() // background layouts read the store
+		hookErr := e.runCloseHooks() // features stop their background work, which reads the store
 		e.bg.Wait()
 		snapErr := e.Snapshot(context.Background())
 		e.mu.Lock()
 		e.closed = true
 		e.mu.Unlock()
-		e.closeErr = errors.Join(snapErr, e.runCloseHooks(), e.db.Close())
+		e.closeErr = errors.Join(hookErr, snapErr, e.db.Close())
 	})
 	return e.closeErr
 }

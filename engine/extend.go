@@ -59,9 +59,9 @@ func (e *Engine) SpaceInfo(dataset, space string) (storage.Space, error) {
 // database (model files, graph caches, layouts).
 func (e *Engine) DataDir() string { return e.opts.DataDir }
 
-// OnClose registers fn to run when the engine closes, after background
-// work has stopped and snapshots are written, before storage closes: a
-// feature releases what it holds (models, runtimes) there. Hooks run in
+// OnClose registers fn to run when the engine closes, first, before index
+// snapshots are written and storage closes: a feature stops its background
+// work and releases what it holds (models, runtimes) there. Hooks run in
 // registration order; their errors are joined into Close's.
 func (e *Engine) OnClose(fn func() error) {
 	e.hooksMu.Lock()
@@ -92,6 +92,39 @@ func ParseLevel(s string) (storage.Level, error) { return parseLevel(s) }
 
 // Workers is how many goroutines CPU-bound work should use.
 func (e *Engine) Workers() int { return e.workers() }
+
+// SpaceHandle is a read handle on one space of a dataset, as the engine
+// holds it in memory.
+type SpaceHandle struct {
+	DatasetUID string // names the dataset's derived files (graphs, layouts)
+	Info       storage.Space
+	Metric     index.Metric
+	sp         *spaceState
+}
+
+// Index is the live index of a level. Callers must only read it (Search,
+// Len): writes go through Upsert.
+func (h SpaceHandle) Index(l storage.Level) index.Index { return h.sp.level(l) }
+
+// Space returns a read handle on a space, from memory.
+func (e *Engine) Space(dataset, space string) (SpaceHandle, error) {
+	st, sp, err := e.space(dataset, space)
+	if err != nil {
+		return SpaceHandle{}, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return SpaceHandle{DatasetUID: st.info.UID, Info: sp.info, Metric: sp.metric, sp: sp}, nil
+}
+
+// CheckVector validates a query vector for a space as Search does.
+func CheckVector(field string, v []float32, dim int, metric index.Metric) error {
+	return checkVector(field, v, dim, metric)
+}
+
+// Normalized returns a unit-length copy of v (zeros for a zero vector), as
+// cosine spaces store and compare vectors.
+func Normalized(v []float32) []float32 { return normalized(v) }
 
 // LevelIndex returns the live index of a space level, for searches that
 // bypass Search's request handling (graph building, tuning). Callers must
@@ -140,28 +173,4 @@ func (e *Engine) SetEfSearch(dataset, space string, ef int) error {
 	sp.info = info
 	e.mu.Unlock()
 	return nil
-}
-
-// Media tells the view which media a point has. The ingest package, which
-// stores thumbnails, object crops and playable audio, implements it.
-type Media interface {
-	// CropSource says where an object's crop would come from (CropStored,
-	// CropThumbnail) or "" when it has none; it does not cut the crop.
-	CropSource(dataset, pointID string, obj *storage.Object) string
-	// HasAudio reports whether a point has playable audio.
-	HasAudio(ctx context.Context, dataset, pointID string) bool
-}
-
-// SetMedia installs the media source the view asks; without one, view hits
-// have no object crops and no audio.
-func (e *Engine) SetMedia(m Media) {
-	e.hooksMu.Lock()
-	defer e.hooksMu.Unlock()
-	e.media = m
-}
-
-func (e *Engine) mediaSource() Media {
-	e.hooksMu.Lock()
-	defer e.hooksMu.Unlock()
-	return e.media
 }

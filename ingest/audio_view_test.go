@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
+	"github.com/reef-ml/reef/view"
 )
 
 // A point with playable audio carries its URL in the view's details, for
@@ -18,11 +18,11 @@ func TestViewAudioURL(t *testing.T) {
 	if err := e.DB().PutBlobs(storage.BlobAudio, "ds", []string{"p0004"}, [][]byte{[]byte("RIFF\x00\x00\x00\x00WAVE")}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := e.ViewRow(ctx, "ds", engine.ViewRef{Space: "emb"}, 4)
-	if err != nil || h.AudioURL != engine.AudioURL("ds", "p0004") || h.AudioURL == "" {
+	h, err := e.ViewRow(ctx, "ds", view.ViewRef{Space: "emb"}, 4)
+	if err != nil || h.AudioURL != view.AudioURL("ds", "p0004") || h.AudioURL == "" {
 		t.Fatalf("row with audio: %+v %v", h, err)
 	}
-	nb, err := e.ViewNeighbors(ctx, "ds", engine.ViewRef{Space: "emb"}, 1, 29)
+	nb, err := e.ViewNeighbors(ctx, "ds", view.ViewRef{Space: "emb"}, 1, 29)
 	if err != nil {
 		t.Fatal(err)
 	}

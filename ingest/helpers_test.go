@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/view"
 )
 
 // envOptions is what a test opens: the engine's options and ingest's.
@@ -19,15 +20,15 @@ type ingestOptions = Options
 func testOptions(dir string) envOptions {
 	o := engine.DefaultOptions()
 	o.DataDir, o.NoSync, o.SnapshotInterval = dir, true, 0
-	o.ViewAutoUMAPMax = 0
 	return envOptions{Options: o, ingestOptions: DefaultOptions()}
 }
 
-// testEnv is an engine with an Ingester over it; both promote their
-// methods (Close closes the engine, which closes the Ingester).
+// testEnv is an engine with an Ingester and a Viewer over it; all promote
+// their methods (Close closes the engine, which closes the others).
 type testEnv struct {
 	*engine.Engine
 	*Ingester
+	*view.Viewer // its hits show the Ingester's media
 }
 
 func (e *testEnv) Close() error { return e.Engine.Close() }
@@ -42,7 +43,7 @@ func Open(ctx context.Context, o envOptions) (*testEnv, error) {
 		eng.Close()
 		return nil, err
 	}
-	return &testEnv{Engine: eng, Ingester: in}, nil
+	return &testEnv{Engine: eng, Ingester: in, Viewer: view.New(eng, view.Options{Media: in})}, nil
 }
 
 func openEngine(t *testing.T, dir string) *testEnv {

@@ -37,15 +37,14 @@ type Ingester struct {
 
 // New loads the model definitions (built-in manifests and registered
 // models) and returns an Ingester over eng. Its models are released when
-// eng closes (or by Close, whichever comes first); it also tells eng's view
-// which media points have (engine.SetMedia).
+// eng closes (or by Close, whichever comes first). It implements
+// view.Media, so the view can tell which media points have.
 func New(eng *engine.Engine, opts Options) (*Ingester, error) {
 	e := &Ingester{eng: eng, opts: opts, log: eng.Logger()}
 	if err := e.loadModelDefs(); err != nil {
 		return nil, err
 	}
 	eng.OnClose(e.Close)
-	eng.SetMedia(e)
 	return e, nil
 }
 

@@ -286,7 +286,7 @@ func (e *Ingester) objectCrop(dataset, id string, obj *storage.Object, cut bool)
 	return CropThumbnail, buf.Bytes(), nil
 }
 
-// CropSource implements engine.Media: where the object's crop comes from
+// CropSource implements view.Media: where the object's crop comes from
 // (CropStored, CropThumbnail), or "" when it has none.
 func (e *Ingester) CropSource(dataset, pointID string, obj *storage.Object) string {
 	src, _, err := e.objectCrop(dataset, pointID, obj, false)

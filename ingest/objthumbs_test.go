@@ -12,6 +12,7 @@ import (
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
+	"github.com/reef-ml/reef/view"
 )
 
 // twoTone is a w×h image, red left of x = split and blue from it on.
@@ -124,7 +125,7 @@ func TestObjectThumbnails(t *testing.T) {
 	}
 
 	// At object level the view's hits carry the crop, and the whole image.
-	obj := engine.ViewRef{Space: "emb", Level: "object"}
+	obj := view.ViewRef{Space: "emb", Level: "object"}
 	sum, err := e.View(ctx, "img", obj)
 	if err != nil || sum.Count != 7 {
 		t.Fatalf("object view: %+v %v", sum, err)

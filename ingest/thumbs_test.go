@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/view"
 )
 
 func TestStoreThumbnail(t *testing.T) {
@@ -57,7 +58,7 @@ func TestStoreThumbnail(t *testing.T) {
 	if _, _, err := e.Thumbnail(ctx, "ds", "p0000"); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatal("a failed batch stored a thumbnail")
 	}
-	h, err := e.ViewRow(ctx, "ds", engine.ViewRef{Space: "emb"}, 1)
+	h, err := e.ViewRow(ctx, "ds", view.ViewRef{Space: "emb"}, 1)
 	if err != nil || h.Thumbnail != "/v1/datasets/ds/points/p0001/thumbnail" {
 		t.Fatalf("row thumbnail URL: %+v %v", h, err)
 	}

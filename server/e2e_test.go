@@ -12,7 +12,6 @@ import (
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
-	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"
 )
 
@@ -20,6 +19,7 @@ import (
 type liveServer struct {
 	base   string
 	eng    *engine.Engine
+	srv    *Server // its ingest and view, for tests that call them directly
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -39,7 +39,7 @@ func startLive(t *testing.T, dir string) *liveServer {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ls := &liveServer{eng: eng, cancel: cancel, done: make(chan error, 1)}
+	ls := &liveServer{eng: eng, srv: srv, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
 	go func() { ls.done <- srv.Serve(ctx, func(addr string) { ready <- addr }) }()
 	select {
@@ -51,17 +51,6 @@ func startLive(t *testing.T, dir string) *liveServer {
 		t.Fatal("server did not start")
 	}
 	return ls
-}
-
-// ingester is an ingest.Ingester over the live server's engine, for tests
-// that store side data (thumbnails) directly.
-func (ls *liveServer) ingester(t testing.TB) *ingest.Ingester {
-	t.Helper()
-	in, err := ingest.New(ls.eng, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return in
 }
 
 func (ls *liveServer) stop(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"
+	"github.com/reef-ml/reef/view"
 	"github.com/reef-ml/reef/web"
 )
 
@@ -79,12 +80,12 @@ func (s *Server) serveAsset(c *gin.Context, name, cache string) {
 
 // --- view API ---
 
-func viewRef(c *gin.Context) engine.ViewRef {
-	return engine.ViewRef{Space: c.Query("space"), Level: c.Query("level"), With: c.Query("with")}
+func viewRef(c *gin.Context) view.ViewRef {
+	return view.ViewRef{Space: c.Query("space"), Level: c.Query("level"), With: c.Query("with")}
 }
 
 func (s *Server) viewSummary(c *gin.Context) {
-	sum, err := s.eng.View(c.Request.Context(), c.Param("ds"), viewRef(c))
+	sum, err := s.view.View(c.Request.Context(), c.Param("ds"), viewRef(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -93,7 +94,7 @@ func (s *Server) viewSummary(c *gin.Context) {
 }
 
 func (s *Server) viewPoints(c *gin.Context) {
-	coords, li, err := s.eng.ViewPoints(c.Request.Context(), c.Param("ds"), viewRef(c))
+	coords, li, err := s.view.ViewPoints(c.Request.Context(), c.Param("ds"), viewRef(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -107,18 +108,18 @@ func (s *Server) viewPoints(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/octet-stream", engine.EncodeViewPoints(coords))
+	c.Data(http.StatusOK, "application/octet-stream", view.EncodeViewPoints(coords))
 }
 
 func (s *Server) viewColor(c *gin.Context) {
-	col, err := s.eng.ViewColor(c.Request.Context(), c.Param("ds"), viewRef(c), c.Query("field"))
+	col, err := s.view.ViewColor(c.Request.Context(), c.Param("ds"), viewRef(c), c.Query("field"))
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-cache")
 	c.Header("X-Reef-Field-Kind", col.Field.Kind)
-	c.Data(http.StatusOK, "application/octet-stream", engine.EncodeColor(col))
+	c.Data(http.StatusOK, "application/octet-stream", view.EncodeColor(col))
 }
 
 func (s *Server) viewRow(c *gin.Context) {
@@ -127,7 +128,7 @@ func (s *Server) viewRow(c *gin.Context) {
 		fail(c, bad("row", fmt.Sprintf("must be a row number, got %q", c.Param("row"))))
 		return
 	}
-	h, err := s.eng.ViewRow(c.Request.Context(), c.Param("ds"), viewRef(c), row)
+	h, err := s.view.ViewRow(c.Request.Context(), c.Param("ds"), viewRef(c), row)
 	if err != nil {
 		fail(c, err)
 		return
@@ -137,7 +138,7 @@ func (s *Server) viewRow(c *gin.Context) {
 
 func (s *Server) viewNeighbors(c *gin.Context) {
 	var req struct {
-		engine.ViewRef
+		view.ViewRef
 		Row *int `json:"row"`
 		K   int  `json:"k"`
 	}
@@ -149,7 +150,7 @@ func (s *Server) viewNeighbors(c *gin.Context) {
 		fail(c, bad("row", "is required"))
 		return
 	}
-	res, err := s.eng.ViewNeighbors(c.Request.Context(), c.Param("ds"), req.ViewRef, *req.Row, req.K)
+	res, err := s.view.ViewNeighbors(c.Request.Context(), c.Param("ds"), req.ViewRef, *req.Row, req.K)
 	if err != nil {
 		fail(c, err)
 		return
@@ -158,12 +159,12 @@ func (s *Server) viewNeighbors(c *gin.Context) {
 }
 
 func (s *Server) viewSimilar(c *gin.Context) {
-	var req engine.ViewSimilarRequest
+	var req view.ViewSimilarRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	res, err := s.eng.ViewSimilar(c.Request.Context(), c.Param("ds"), req)
+	res, err := s.view.ViewSimilar(c.Request.Context(), c.Param("ds"), req)
 	if err != nil {
 		fail(c, err)
 		return
@@ -172,18 +173,18 @@ func (s *Server) viewSimilar(c *gin.Context) {
 }
 
 func (s *Server) viewLayout(c *gin.Context) {
-	var req engine.ViewLayoutRequest
+	var req view.ViewLayoutRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	sum, err := s.eng.ViewRelayout(c.Request.Context(), c.Param("ds"), req)
+	sum, err := s.view.ViewRelayout(c.Request.Context(), c.Param("ds"), req)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	status := http.StatusOK
-	if sum.Layout.State == engine.LayoutComputing {
+	if sum.Layout.State == view.LayoutComputing {
 		status = http.StatusAccepted
 	}
 	c.JSON(status, sum)
@@ -194,7 +195,7 @@ func (s *Server) viewLayout(c *gin.Context) {
 // coords (.npy of n×2 numbers), ids (JSON array file or field) and
 // object_ids (JSON array, object level).
 func (s *Server) viewCoords(c *gin.Context) {
-	var in engine.ViewCoordsInput
+	var in view.ViewCoordsInput
 	if strings.HasPrefix(c.ContentType(), "multipart/") {
 		var err error
 		if in, err = s.coordsUpload(c); err != nil {
@@ -205,7 +206,7 @@ func (s *Server) viewCoords(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	sum, err := s.eng.ViewSetCoords(c.Request.Context(), c.Param("ds"), in)
+	sum, err := s.view.ViewSetCoords(c.Request.Context(), c.Param("ds"), in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -213,8 +214,8 @@ func (s *Server) viewCoords(c *gin.Context) {
 	c.JSON(http.StatusOK, sum)
 }
 
-func (s *Server) coordsUpload(c *gin.Context) (engine.ViewCoordsInput, error) {
-	in := engine.ViewCoordsInput{ViewRef: engine.ViewRef{Space: c.PostForm("space"), Level: c.PostForm("level")}}
+func (s *Server) coordsUpload(c *gin.Context) (view.ViewCoordsInput, error) {
+	in := view.ViewCoordsInput{ViewRef: view.ViewRef{Space: c.PostForm("space"), Level: c.PostForm("level")}}
 	fh, err := c.FormFile("coords")
 	if err != nil {
 		return in, uploadErr("coords", err)
@@ -268,12 +269,12 @@ func (s *Server) coordsUpload(c *gin.Context) (engine.ViewCoordsInput, error) {
 }
 
 func (s *Server) viewTag(c *gin.Context) {
-	var req engine.ViewTagRequest
+	var req view.ViewTagRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	res, err := s.eng.ViewTag(c.Request.Context(), c.Param("ds"), req)
+	res, err := s.view.ViewTag(c.Request.Context(), c.Param("ds"), req)
 	if err != nil {
 		fail(c, err)
 		return

@@ -6,11 +6,13 @@ import (
 	"github.com/reef-ml/reef/engine"
 )
 
-// Analyzer answers questions about a dataset's embeddings. It holds no
-// state of its own beyond the engine, and is safe for concurrent use.
+// Analyzer answers questions about a dataset's embeddings. Its only state
+// is the k-NN graph cache (memory and files under the data directory); it
+// is safe for concurrent use.
 type Analyzer struct {
-	eng *engine.Engine
-	log *slog.Logger
+	eng    *engine.Engine
+	log    *slog.Logger
+	graphs graphCache
 }
 
 // New returns an Analyzer over eng.

@@ -84,7 +84,7 @@ func (e *Analyzer) Clusters(ctx context.Context, dataset string, req ClustersReq
 		if req.Neighbors == 0 {
 			req.Neighbors = 15
 		}
-		gv, err := e.eng.KNNGraph(ctx, dataset, req.Space, req.Level, req.Neighbors, nil)
+		gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, req.Neighbors, nil)
 		if err != nil {
 			return ClustersResult{}, err
 		}

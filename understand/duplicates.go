@@ -66,7 +66,7 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 		refOfIn func(i int32) (*engine.Rows, int, string)
 	)
 	if req.Other == "" {
-		gv, err := e.eng.KNNGraph(ctx, dataset, req.Space, req.Level, req.K, nil)
+		gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, req.K, nil)
 		if err != nil {
 			return DuplicatesResult{}, err
 		}

@@ -19,7 +19,6 @@ type testEnv struct {
 func testOptions(dir string) engine.Options {
 	o := engine.DefaultOptions()
 	o.DataDir, o.NoSync, o.SnapshotInterval = dir, true, 0
-	o.ViewAutoUMAPMax = 0
 	return o
 }
 

@@ -86,7 +86,7 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 		nbRows *engine.Rows // rows the neighbour indices refer to
 	)
 	if req.Reference == "" {
-		gv, err := e.eng.KNNGraph(ctx, dataset, req.Space, level, req.K, nil)
+		gv, err := e.KNNGraph(ctx, dataset, req.Space, level, req.K, nil)
 		if err != nil {
 			return OutliersResult{}, err
 		}
@@ -98,7 +98,7 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 		if err := e.eng.SameSpace(req.Reference, dataset, req.Space); err != nil {
 			return OutliersResult{}, err
 		}
-		ref, err := e.eng.KNNGraph(ctx, req.Reference, req.Space, level, req.K, nil)
+		ref, err := e.KNNGraph(ctx, req.Reference, req.Space, level, req.K, nil)
 		if err != nil {
 			return OutliersResult{}, err
 		}
@@ -113,7 +113,7 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 		refRow := ref.RowOf()
 		queries := make([][]analysis.Neighbor, len(rows.IIDs))
 		err = e.parallel(ctx, len(rows.IIDs), func(i int) error {
-			hits, err := refIdx.Search(ctx, rows.Vectors[i], req.K, index.SearchOptions{Ef: engine.GraphEf(req.K)})
+			hits, err := refIdx.Search(ctx, rows.Vectors[i], req.K, index.SearchOptions{Ef: graphEf(req.K)})
 			for _, h := range hits {
 				if r, ok := refRow[h.ID]; ok {
 					queries[i] = append(queries[i], analysis.Neighbor{Index: r, Distance: h.Distance})

@@ -86,7 +86,7 @@ func (e *Analyzer) jointGraph(ctx context.Context, a, b *engine.Rows, idxA, idxB
 	search := func(i, kk int) ([]analysis.Neighbor, error) {
 		var out []analysis.Neighbor
 		for side, idx := range []index.Index{idxA, idxB} {
-			hits, err := idx.Search(ctx, vec(i), kk, index.SearchOptions{Ef: engine.GraphEf(kk)})
+			hits, err := idx.Search(ctx, vec(i), kk, index.SearchOptions{Ef: graphEf(kk)})
 			if err != nil {
 				return nil, err
 			}

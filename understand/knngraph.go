@@ -1,4 +1,4 @@
-package engine
+package understand
 
 import (
 	"context"
@@ -10,42 +10,16 @@ import (
 	"sync"
 
 	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/safefile"
 	"github.com/reef-ml/reef/storage"
 )
 
-// Rows is one space level's vectors in a fixed row order (ascending IID), the
-// frame every analysis (graph, outliers, clusters, layout) indexes into.
-type Rows struct {
-	Dataset string
-	Space   string
-	Level   storage.Level
-	Metric  index.Metric
-	Seq     uint64 // last vector change in this space level when read
-	IIDs    []uint64
-	Vectors [][]float32
-}
-
-// RowOf maps IIDs to row numbers.
-func (r *Rows) RowOf() map[uint64]int32 {
-	m := make(map[uint64]int32, len(r.IIDs))
-	for i, id := range r.IIDs {
-		m[id] = int32(i)
-	}
-	return m
-}
-
-// GraphView is the all-points k-NN graph of a space level, over Rows.
-type GraphView struct {
-	*Rows
-	Graph *analysis.Graph
-}
-
 // graphCache keeps the latest graph per (dataset uid, space, level, k).
 type graphCache struct {
 	mu      sync.Mutex
-	entries map[string]*GraphView // guarded by mu
+	entries map[string]*engine.GraphView // guarded by mu
 	// building serialises computations of the same key.
 	building map[string]*sync.Mutex // guarded by mu
 }
@@ -54,55 +28,29 @@ func graphKey(uid, space string, l storage.Level, k int) string {
 	return fmt.Sprintf("%s/%s/%s/k%d", uid, space, l, k)
 }
 
-// loadRows reads a space level's vectors from storage in IID order.
-func (e *Engine) loadRows(ctx context.Context, dataset, space string, level storage.Level) (*Rows, error) {
-	_, sp, err := e.space(dataset, space)
-	if err != nil {
-		return nil, err
-	}
-	info, err := e.db.Dataset(dataset)
-	if err != nil {
-		return nil, fromStorage(err)
-	}
-	r := &Rows{Dataset: dataset, Space: space, Level: level, Metric: sp.metric, Seq: info.VectorSeq(space, level)}
-	n := 0
-	err = e.db.ScanVectors(dataset, space, level, func(iid uint64, v []float32) error {
-		if n++; n%8192 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.IIDs = append(r.IIDs, iid)
-		r.Vectors = append(r.Vectors, append([]float32(nil), v...))
-		return nil
-	})
-	if err != nil {
-		return nil, fromStorage(err)
-	}
-	return r, nil
-}
-
 // KNNGraph returns the all-points k-NN graph of a space level, computed from
 // the index in parallel and cached in memory and on disk. It is recomputed
 // when the dataset changed since (a stale graph is never returned).
-func (e *Engine) KNNGraph(ctx context.Context, dataset, space, level string, k int, progress func(done, total int)) (*GraphView, error) {
-	lvl, err := parseLevel(level)
+func (e *Analyzer) KNNGraph(ctx context.Context, dataset, space, level string, k int, progress func(done, total int)) (*engine.GraphView, error) {
+	lvl, err := engine.ParseLevel(level)
 	if err != nil {
 		return nil, err
 	}
 	if k < 1 || k > 200 {
-		return nil, fieldErr(ErrInvalid, "k", "must be between 1 and 200, got %d", k)
+		return nil, engine.FieldErr(engine.ErrInvalid, "k", "must be between 1 and 200, got %d", k)
 	}
-	st, sp, err := e.space(dataset, space)
+	sh, err := e.eng.Space(dataset, space)
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.db.Dataset(dataset)
+	info, err := e.eng.DB().Dataset(dataset)
 	if err != nil {
-		return nil, fromStorage(err)
+		return nil, engine.FromStorage(err)
 	}
-	key := graphKey(st.info.UID, space, lvl, k)
+	key := graphKey(sh.DatasetUID, space, lvl, k)
 	e.graphs.mu.Lock()
 	if e.graphs.entries == nil {
-		e.graphs.entries, e.graphs.building = map[string]*GraphView{}, map[string]*sync.Mutex{}
+		e.graphs.entries, e.graphs.building = map[string]*engine.GraphView{}, map[string]*sync.Mutex{}
 	}
 	bm := e.graphs.building[key]
 	if bm == nil {
@@ -119,22 +67,22 @@ func (e *Engine) KNNGraph(ctx context.Context, dataset, space, level string, k i
 	if gv != nil && gv.Seq == info.VectorSeq(space, lvl) {
 		return gv, nil
 	}
-	path := filepath.Join(e.opts.DataDir, "graphs", st.info.UID, fmt.Sprintf("%s.%s.k%d.graph", space, lvl, k))
-	rows, err := e.loadRows(ctx, dataset, space, lvl)
+	path := filepath.Join(e.eng.DataDir(), "graphs", sh.DatasetUID, fmt.Sprintf("%s.%s.k%d.graph", space, lvl, k))
+	rows, err := e.eng.Rows(ctx, dataset, space, lvl)
 	if err != nil {
 		return nil, err
 	}
 	if g, err := readGraphFile(path, rows); err == nil {
-		gv = &GraphView{Rows: rows, Graph: g}
+		gv = &engine.GraphView{Rows: rows, Graph: g}
 	} else {
 		if !errors.Is(err, os.ErrNotExist) {
 			e.log.Info("recomputing k-NN graph", "dataset", dataset, "space", space, "reason", err)
 		}
-		g, err := e.computeGraph(ctx, sp.level(lvl), rows, k, progress)
+		g, err := e.computeGraph(ctx, sh.Index(lvl), rows, k, progress)
 		if err != nil {
 			return nil, err
 		}
-		gv = &GraphView{Rows: rows, Graph: g}
+		gv = &engine.GraphView{Rows: rows, Graph: g}
 		if err := writeGraphFile(path, gv); err != nil {
 			e.log.Warn("cannot persist k-NN graph", "path", path, "err", err)
 		}
@@ -147,20 +95,20 @@ func (e *Engine) KNNGraph(ctx context.Context, dataset, space, level string, k i
 
 // ForgetGraphs drops the in-memory k-NN graphs (not the files), so that a
 // benchmark times the next KNNGraph from its file or from scratch.
-func (e *Engine) ForgetGraphs() {
+func (e *Analyzer) ForgetGraphs() {
 	e.graphs.mu.Lock()
 	clear(e.graphs.entries)
 	e.graphs.mu.Unlock()
 }
 
-// GraphEf is the search breadth used for graph construction: generous,
+// graphEf is the search breadth used for graph construction: generous,
 // because every analysis inherits the graph's errors.
-func GraphEf(k int) int { return max(2*k, 64) }
+func graphEf(k int) int { return max(2*k, 64) }
 
-func (e *Engine) computeGraph(ctx context.Context, idx index.Index, rows *Rows, k int, progress func(done, total int)) (*analysis.Graph, error) {
+func (e *Analyzer) computeGraph(ctx context.Context, idx index.Index, rows *engine.Rows, k int, progress func(done, total int)) (*analysis.Graph, error) {
 	rowOf := rows.RowOf()
 	search := func(i, kk int) ([]analysis.Neighbor, error) {
-		hits, err := idx.Search(ctx, rows.Vectors[i], kk, index.SearchOptions{Ef: GraphEf(kk)})
+		hits, err := idx.Search(ctx, rows.Vectors[i], kk, index.SearchOptions{Ef: graphEf(kk)})
 		if err != nil {
 			return nil, err
 		}
@@ -172,12 +120,12 @@ func (e *Engine) computeGraph(ctx context.Context, idx index.Index, rows *Rows, 
 		}
 		return out, nil
 	}
-	return analysis.BuildGraph(ctx, len(rows.IIDs), k, search, analysis.Options{Workers: e.workers(), Progress: progress})
+	return analysis.BuildGraph(ctx, len(rows.IIDs), k, search, analysis.Options{Workers: e.eng.Workers(), Progress: progress})
 }
 
 // Graph files hold the dataset sequence, the row IIDs and the encoded graph,
 // so a file is only reused for exactly the rows it was built on.
-func writeGraphFile(path string, gv *GraphView) error {
+func writeGraphFile(path string, gv *engine.GraphView) error {
 	enc, err := analysis.EncodeGraph(gv.Graph)
 	if err != nil {
 		return err
@@ -192,7 +140,7 @@ func writeGraphFile(path string, gv *GraphView) error {
 	return safefile.WriteBytes(path, 0o644, buf)
 }
 
-func readGraphFile(path string, rows *Rows) (*analysis.Graph, error) {
+func readGraphFile(path string, rows *engine.Rows) (*analysis.Graph, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"math"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/layout"
 	"github.com/reef-ml/reef/storage"
 )
 
 // ViewCoordsInput sets user coordinates (from umap-learn, say): one
-// [x, y] per id (and object id at object level). Rows left out are placed
+// [x, y] per id (and object id at object level). engine.Rows left out are placed
 // from their neighbours.
 type ViewCoordsInput struct {
 	ViewRef
@@ -20,24 +22,24 @@ type ViewCoordsInput struct {
 }
 
 // ViewSetCoords installs user-supplied coordinates, normalised into [-1,1].
-func (e *Engine) ViewSetCoords(ctx context.Context, dataset string, in ViewCoordsInput) (ViewSummary, error) {
+func (e *Viewer) ViewSetCoords(ctx context.Context, dataset string, in ViewCoordsInput) (ViewSummary, error) {
 	switch {
 	case in.With != "":
-		return ViewSummary{}, fieldErr(ErrInvalid, "with", "user coordinates set one dataset's layout: send them without with (an overlaid dataset is placed from its neighbours in this one)")
+		return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "with", "user coordinates set one dataset's layout: send them without with (an overlaid dataset is placed from its neighbours in this one)")
 	case len(in.IDs) == 0:
-		return ViewSummary{}, fieldErr(ErrInvalid, "ids", "is empty")
+		return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "ids", "is empty")
 	case len(in.Coords) != len(in.IDs):
-		return ViewSummary{}, fieldErr(ErrInvalid, "coords", "has %d rows for %d ids", len(in.Coords), len(in.IDs))
+		return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "coords", "has %d rows for %d ids", len(in.Coords), len(in.IDs))
 	case in.ObjectIDs != nil && len(in.ObjectIDs) != len(in.IDs):
-		return ViewSummary{}, fieldErr(ErrInvalid, "object_ids", "has %d entries for %d ids", len(in.ObjectIDs), len(in.IDs))
+		return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "object_ids", "has %d entries for %d ids", len(in.ObjectIDs), len(in.IDs))
 	}
 	for i, c := range in.Coords {
 		if len(c) != 2 {
-			return ViewSummary{}, fieldErr(ErrInvalid, fmt.Sprintf("coords[%d]", i), "must be [x, y], got %d numbers", len(c))
+			return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, fmt.Sprintf("coords[%d]", i), "must be [x, y], got %d numbers", len(c))
 		}
 		for d, v := range c {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return ViewSummary{}, fieldErr(ErrInvalid, fmt.Sprintf("coords[%d][%d]", i, d), "is %v; coordinates must be finite", v)
+				return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, fmt.Sprintf("coords[%d][%d]", i, d), "is %v; coordinates must be finite", v)
 			}
 		}
 	}
@@ -47,7 +49,7 @@ func (e *Engine) ViewSetCoords(ctx context.Context, dataset string, in ViewCoord
 	}
 	defer vs.mu.Unlock()
 	if vs.level == storage.LevelObject && in.ObjectIDs == nil {
-		return ViewSummary{}, fieldErr(ErrInvalid, "object_ids", "object-level coordinates need object_ids")
+		return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "object_ids", "object-level coordinates need object_ids")
 	}
 	coords := make([][2]float32, len(vs.iids))
 	keep := make([]bool, len(vs.iids))
@@ -58,22 +60,22 @@ func (e *Engine) ViewSetCoords(ctx context.Context, dataset string, in ViewCoord
 		if vs.level == storage.LevelObject {
 			ref.ObjectID = in.ObjectIDs[i]
 		}
-		iid, err := e.db.IIDOf(dataset, ref)
+		iid, err := e.eng.DB().IIDOf(dataset, ref)
 		if err != nil {
-			return ViewSummary{}, fieldErr(ErrNotFound, fmt.Sprintf("ids[%d]", i), "%v", fromStorage(err))
+			return ViewSummary{}, engine.FieldErr(engine.ErrNotFound, fmt.Sprintf("ids[%d]", i), "%v", engine.FromStorage(err))
 		}
 		r, ok := vs.rowOf[iid]
 		if !ok {
-			return ViewSummary{}, fieldErr(ErrNotFound, fmt.Sprintf("ids[%d]", i), "%q has no vector in space %q", id, vs.space)
+			return ViewSummary{}, engine.FieldErr(engine.ErrNotFound, fmt.Sprintf("ids[%d]", i), "%q has no vector in space %q", id, vs.space)
 		}
 		if keep[r] {
-			return ViewSummary{}, fieldErr(ErrInvalid, fmt.Sprintf("ids[%d]", i), "%q is given twice", id)
+			return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, fmt.Sprintf("ids[%d]", i), "%q is given twice", id)
 		}
 		keep[r] = true
 		given = append(given, [2]float32{in.Coords[i][0], in.Coords[i][1]})
 		givenRows = append(givenRows, int(r))
 	}
-	normalizeCoords(given)
+	layout.NormalizeRobust(given)
 	for j, r := range givenRows {
 		coords[r] = given[j]
 	}

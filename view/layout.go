@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"context"
@@ -6,24 +6,25 @@ import (
 	"slices"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/layout"
 )
 
 // placeRows sets coords[todo] from the nearest rows that keep theirs.
-func (e *Engine) placeRows(ctx context.Context, vs *viewState, iids []uint64, coords [][2]float32, keep []bool, todo []int) error {
-	_, sp, err := e.space(vs.dataset, vs.space)
+func (e *Viewer) placeRows(ctx context.Context, vs *viewState, iids []uint64, coords [][2]float32, keep []bool, todo []int) error {
+	sp, err := e.eng.Space(vs.dataset, vs.space)
 	if err != nil {
 		return err
 	}
-	idx := sp.level(vs.level)
+	idx := sp.Index(vs.level)
 	ids := make([]uint64, len(todo))
 	for j, i := range todo {
 		ids[j] = iids[i]
 	}
-	vecs, err := e.db.Vectors(vs.dataset, vs.space, vs.level, ids)
+	vecs, err := e.eng.DB().Vectors(vs.dataset, vs.space, vs.level, ids)
 	if err != nil {
-		return fromStorage(err)
+		return engine.FromStorage(err)
 	}
 	rowOf := rowIndex(iids)
 	// placed holds the anchor coordinates; neighbours index into it.
@@ -69,53 +70,18 @@ func (e *Engine) placeRows(ctx context.Context, vs *viewState, iids []uint64, co
 		if j < len(out) && len(neighbors[j]) > 0 {
 			c = out[j]
 		}
-		coords[i] = [2]float32{clampUnit(c[0]), clampUnit(c[1])}
+		coords[i] = [2]float32{layout.ClampUnit(c[0]), layout.ClampUnit(c[1])}
 	}
 	return nil
 }
 
-func clampUnit(v float32) float32 {
-	if v != v {
-		return 0
-	}
-	return max(-1, min(1, v))
-}
-
-// normalizeCoords centres coordinates and scales them into [-1,1] keeping the
-// aspect ratio; robust to a few far outliers (the 0.1%/99.9% range fills
-// [-0.95,0.95], the rest is clamped).
-func normalizeCoords(c [][2]float32) {
-	if len(c) == 0 {
-		return
-	}
-	var lo, hi [2]float32
-	for d := range 2 {
-		vals := make([]float32, len(c))
-		for i := range c {
-			vals[i] = c[i][d]
-		}
-		slices.Sort(vals)
-		q := len(vals) / 1000
-		lo[d], hi[d] = vals[q], vals[len(vals)-1-q]
-	}
-	half := max(hi[0]-lo[0], hi[1]-lo[1]) / 2
-	if !(half > 0) {
-		half = 1
-	}
-	mid := [2]float32{(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2}
-	s := 0.95 / half
-	for i := range c {
-		c[i] = [2]float32{clampUnit((c[i][0] - mid[0]) * s), clampUnit((c[i][1] - mid[1]) * s)}
-	}
-}
-
 // computePCA lays out vs's current rows with PCA (synchronously).
-func (e *Engine) computePCA(ctx context.Context, vs *viewState) error {
+func (e *Viewer) computePCA(ctx context.Context, vs *viewState) error {
 	coords, err := e.pcaLayout(ctx, vs)
 	if err != nil {
 		return err
 	}
-	normalizeCoords(coords)
+	layout.NormalizeRobust(coords)
 	vs.coords, vs.method, vs.placed, vs.ver, vs.when = coords, LayoutPCA, 0, e.views.nextVersion(), time.Now().UTC()
 	if len(coords) > 0 {
 		e.saveLayout(vs)
@@ -125,7 +91,7 @@ func (e *Engine) computePCA(ctx context.Context, vs *viewState) error {
 
 // startUMAP computes a UMAP layout in the background unless one is under
 // way; vs is locked.
-func (e *Engine) startUMAP(vs *viewState) {
+func (e *Viewer) startUMAP(vs *viewState) {
 	if vs.job != nil {
 		return
 	}
@@ -160,17 +126,20 @@ func (vs *viewState) cancelJob() {
 	}
 }
 
-func (e *Engine) runUMAP(ctx context.Context, vs *viewState, job *viewJob) error {
+func (e *Viewer) runUMAP(ctx context.Context, vs *viewState, job *viewJob) error {
 	progress := func(done, total int) { job.done.Store(int64(done)); job.total.Store(int64(total)) }
 	start := time.Now()
-	gv, err := e.KNNGraph(ctx, vs.dataset, vs.space, vs.level.String(), viewGraphK, progress)
+	if e.opts.Graphs == nil {
+		return fmt.Errorf("%w: UMAP layouts need a k-NN graph source (view.Options.Graphs)", engine.ErrUnavailable)
+	}
+	gv, err := e.opts.Graphs.KNNGraph(ctx, vs.dataset, vs.space, vs.level.String(), viewGraphK, progress)
 	if err != nil {
 		return err
 	}
 	job.phase.Store("umap")
 	job.done.Store(0)
 	opts := layout.DefaultOptions()
-	opts.Workers, opts.Progress = e.workers(), progress
+	opts.Workers, opts.Progress = e.eng.Workers(), progress
 	coords, err := layout.UMAP(ctx, gv.Graph.Neighbors, gv.Graph.Distances, nil, opts)
 	if err != nil {
 		return err
@@ -178,7 +147,7 @@ func (e *Engine) runUMAP(ctx context.Context, vs *viewState, job *viewJob) error
 	if len(coords) != len(gv.IIDs) {
 		return fmt.Errorf("umap returned %d coordinates for %d rows", len(coords), len(gv.IIDs))
 	}
-	normalizeCoords(coords)
+	layout.NormalizeRobust(coords)
 	hashes := make([]uint64, len(gv.Vectors))
 	for i, v := range gv.Vectors {
 		hashes[i] = vectorHash(v)
@@ -197,7 +166,7 @@ func (e *Engine) runUMAP(ctx context.Context, vs *viewState, job *viewJob) error
 		e.saveLayout(vs)
 		return nil
 	}
-	// Rows changed while UMAP ran: place the difference.
+	// engine.Rows changed while UMAP ran: place the difference.
 	return e.reconcile(ctx, vs, cur, curHashes)
 }
 
@@ -225,19 +194,19 @@ type ViewLayoutRequest struct {
 }
 
 // ViewRelayout recomputes the layout: PCA at once, UMAP in the background
-// (the summary's layout state says when it lands). Rows placed since the
+// (the summary's layout state says when it lands). engine.Rows placed since the
 // last layout are laid out with everyone else.
-func (e *Engine) ViewRelayout(ctx context.Context, dataset string, req ViewLayoutRequest) (ViewSummary, error) {
+func (e *Viewer) ViewRelayout(ctx context.Context, dataset string, req ViewLayoutRequest) (ViewSummary, error) {
 	switch req.Method {
 	case LayoutUMAP, LayoutPCA:
 	case "":
-		return ViewSummary{}, fieldErr(ErrInvalid, "method", "is required: \"umap\" or \"pca\"")
+		return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "method", "is required: \"umap\" or \"pca\"")
 	default:
-		return ViewSummary{}, fieldErr(ErrInvalid, "method", "must be \"umap\" or \"pca\", got %q", req.Method)
+		return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "method", "must be \"umap\" or \"pca\", got %q", req.Method)
 	}
 	if req.With != "" {
 		if req.Space == "" {
-			return ViewSummary{}, fieldErr(ErrInvalid, "space", "is required")
+			return ViewSummary{}, engine.FieldErr(engine.ErrInvalid, "space", "is required")
 		}
 		if err := e.overlayCompatible(dataset, req.With, req.Space); err != nil {
 			return ViewSummary{}, err

@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"context"
@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
 	"github.com/reef-ml/reef/layout"
 )
 
 // seedOther writes n points of the three clusters into dataset name, space
 // emb with the given definition.
-func seedOther(t *testing.T, e *Engine, name string, spec SpaceSpec, n int, seed uint64) {
+func seedOther(t *testing.T, e *testEnv, name string, spec engine.SpaceSpec, n int, seed uint64) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.CreateDataset(ctx, name); err != nil {
@@ -28,10 +29,10 @@ func seedOther(t *testing.T, e *Engine, name string, spec SpaceSpec, n int, seed
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(seed, 9))
-	pts := make([]PointInput, n)
+	pts := make([]engine.PointInput, n)
 	for i := range pts {
 		k := i % 3
-		pts[i] = PointInput{ID: fmt.Sprintf("b%04d", i), Vectors: map[string][]float32{"emb": clusterVec(r, k, spec.Dim)},
+		pts[i] = engine.PointInput{ID: fmt.Sprintf("b%04d", i), Vectors: map[string][]float32{"emb": clusterVec(r, k, spec.Dim)},
 			Metadata: json.RawMessage(fmt.Sprintf(`{"label":"c%d","dataset":"meta-%d"}`, k, i%2))}
 	}
 	if _, err := e.Upsert(ctx, name, pts); err != nil {
@@ -44,7 +45,7 @@ func TestViewOverlay(t *testing.T) {
 	e := openEngine(t, t.TempDir())
 	defer e.Close()
 	seedClusters(t, e, 300, 8)
-	seedOther(t, e, "test", SpaceSpec{Name: "emb", Dim: 8, Metric: "l2"}, 90, 7)
+	seedOther(t, e, "test", engine.SpaceSpec{Name: "emb", Dim: 8, Metric: "l2"}, 90, 7)
 	own, liA, err := e.ViewPoints(ctx, "ds", ref)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func TestViewOverlay(t *testing.T) {
 		t.Fatalf("distance field: %+v %v", dist.Field, err)
 	}
 	// Without the overlay there is no dataset field.
-	if _, err := e.ViewColor(ctx, "ds", ref, "dataset"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.ViewColor(ctx, "ds", ref, "dataset"); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("dataset field without an overlay: %v", err)
 	}
 
@@ -162,7 +163,7 @@ func TestViewOverlay(t *testing.T) {
 	if err != nil || tr.Points != 3 || tr.WithSeq == 0 {
 		t.Fatalf("tag: %+v %v", tr, err)
 	}
-	if p, _ := e.db.Point("test", "b0003"); !strings.Contains(string(p.Metadata), "look") {
+	if p, _ := e.DB().Point("test", "b0003"); !strings.Contains(string(p.Metadata), "look") {
 		t.Fatalf("B point not tagged: %s", p.Metadata)
 	}
 
@@ -173,7 +174,7 @@ func TestViewOverlay(t *testing.T) {
 		t.Fatal("generation changed without a row change")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	if _, err := e.Upsert(ctx, "test", []PointInput{{ID: "b9999", Vectors: map[string][]float32{"emb": clusterVec(r, 2, 8)}}}); err != nil {
+	if _, err := e.Upsert(ctx, "test", []engine.PointInput{{ID: "b9999", Vectors: map[string][]float32{"emb": clusterVec(r, 2, 8)}}}); err != nil {
 		t.Fatal(err)
 	}
 	again, li3, err := e.ViewPoints(ctx, "ds", ov)
@@ -208,10 +209,10 @@ func TestViewOverlayGuard(t *testing.T) {
 	e := openEngine(t, t.TempDir())
 	defer e.Close()
 	seedClusters(t, e, 30, 8)
-	seedOther(t, e, "dim", SpaceSpec{Name: "emb", Dim: 4, Metric: "l2"}, 6, 1)
-	seedOther(t, e, "metric", SpaceSpec{Name: "emb", Dim: 8, Metric: "cosine"}, 6, 1)
-	seedOther(t, e, "model", SpaceSpec{Name: "emb", Dim: 8, Metric: "l2", Provenance: "model:other"}, 6, 1)
-	seedOther(t, e, "version", SpaceSpec{Name: "emb", Dim: 8, Metric: "l2", ModelVersion: "2"}, 6, 1)
+	seedOther(t, e, "dim", engine.SpaceSpec{Name: "emb", Dim: 4, Metric: "l2"}, 6, 1)
+	seedOther(t, e, "metric", engine.SpaceSpec{Name: "emb", Dim: 8, Metric: "cosine"}, 6, 1)
+	seedOther(t, e, "model", engine.SpaceSpec{Name: "emb", Dim: 8, Metric: "l2", Provenance: "model:other"}, 6, 1)
+	seedOther(t, e, "version", engine.SpaceSpec{Name: "emb", Dim: 8, Metric: "l2", ModelVersion: "2"}, 6, 1)
 	if _, err := e.CreateDataset(ctx, "nospace"); err != nil {
 		t.Fatal(err)
 	}
@@ -219,13 +220,13 @@ func TestViewOverlayGuard(t *testing.T) {
 		with, want string
 		sentinel   error
 	}{
-		{"dim", "dim (4 in \"dim\", 8 in \"ds\")", ErrIncompatible},
-		{"metric", "metric (cosine in \"metric\", l2 in \"ds\")", ErrIncompatible},
-		{"model", "provenance", ErrIncompatible},
-		{"version", "model_version", ErrIncompatible},
-		{"ds", "own dataset", ErrInvalid},
-		{"nope", "does not exist", ErrNotFound},
-		{"nospace", "has no space", ErrNotFound},
+		{"dim", "dim (4 in \"dim\", 8 in \"ds\")", engine.ErrIncompatible},
+		{"metric", "metric (cosine in \"metric\", l2 in \"ds\")", engine.ErrIncompatible},
+		{"model", "provenance", engine.ErrIncompatible},
+		{"version", "model_version", engine.ErrIncompatible},
+		{"ds", "own dataset", engine.ErrInvalid},
+		{"nope", "does not exist", engine.ErrNotFound},
+		{"nospace", "has no space", engine.ErrNotFound},
 	} {
 		for _, call := range []func() error{
 			func() error { _, err := e.View(ctx, "ds", ViewRef{Space: "emb", With: c.with}); return err },
@@ -240,7 +241,7 @@ func TestViewOverlayGuard(t *testing.T) {
 			},
 		} {
 			err := call()
-			var fe *FieldError
+			var fe *engine.FieldError
 			if !errors.Is(err, c.sentinel) || !errors.As(err, &fe) || fe.Field != "with" || !strings.Contains(fe.Msg, c.want) {
 				t.Fatalf("with %q: %v, want %v naming %q", c.with, err, c.sentinel, c.want)
 			}
@@ -248,12 +249,12 @@ func TestViewOverlayGuard(t *testing.T) {
 	}
 	// Coordinates are set on one dataset only.
 	_, err := e.ViewSetCoords(ctx, "ds", ViewCoordsInput{ViewRef: ViewRef{Space: "emb", With: "version"}, IDs: []string{"p0000"}, Coords: [][]float32{{0, 0}}})
-	var fe *FieldError
+	var fe *engine.FieldError
 	if !errors.As(err, &fe) || fe.Field != "with" {
 		t.Fatalf("coords with an overlay: %v", err)
 	}
 	// Row numbers past A's are B's only with the overlay.
-	if _, err := e.ViewRow(ctx, "ds", ref, 30); !errors.Is(err, ErrInvalid) {
+	if _, err := e.ViewRow(ctx, "ds", ref, 30); !errors.Is(err, engine.ErrInvalid) {
 		t.Fatalf("row past A without overlay: %v", err)
 	}
 }
@@ -284,13 +285,13 @@ func BenchmarkViewOverlayFashionMNIST(b *testing.B) {
 			b.Fatal(err)
 		}
 		e.CreateDataset(ctx, ds)
-		if _, err := e.CreateSpace(ctx, ds, SpaceSpec{Name: "emb", Dim: 784, Metric: "l2"}); err != nil {
+		if _, err := e.CreateSpace(ctx, ds, engine.SpaceSpec{Name: "emb", Dim: 784, Metric: "l2"}); err != nil {
 			b.Fatal(err)
 		}
 		for start := 0; start < len(set.Images); start += 5000 {
-			var pts []PointInput
+			var pts []engine.PointInput
 			for i := start; i < min(start+5000, len(set.Images)); i++ {
-				pts = append(pts, PointInput{ID: fmt.Sprintf("%05d", i), Vectors: map[string][]float32{"emb": set.Images[i]}})
+				pts = append(pts, engine.PointInput{ID: fmt.Sprintf("%05d", i), Vectors: map[string][]float32{"emb": set.Images[i]}})
 				labels[ds] = append(labels[ds], int(set.Labels[i]))
 			}
 			if _, err := e.Upsert(ctx, ds, pts); err != nil {

@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -99,7 +100,7 @@ func (c *viewCache) close() {
 }
 
 // waitViewJobs waits for background layouts (tests).
-func (e *Engine) waitViewJobs() { e.views.jobs.Wait() }
+func (e *Viewer) waitViewJobs() { e.views.jobs.Wait() }
 
 // nextVersion returns a new layout or generation version.
 func (c *viewCache) nextVersion() uint64 {
@@ -115,26 +116,26 @@ func (c *viewCache) nextVersion() uint64 {
 
 // view returns the state of a view with rows refreshed to the data now.
 // The caller gets it locked and must unlock it.
-func (e *Engine) view(ctx context.Context, dataset string, ref ViewRef) (*viewState, error) {
-	lvl, err := parseLevel(ref.Level)
+func (e *Viewer) view(ctx context.Context, dataset string, ref ViewRef) (*viewState, error) {
+	lvl, err := engine.ParseLevel(ref.Level)
 	if err != nil {
 		return nil, err
 	}
 	if ref.Space == "" {
-		return nil, fieldErr(ErrInvalid, "space", "is required")
+		return nil, engine.FieldErr(engine.ErrInvalid, "space", "is required")
 	}
-	st, _, err := e.space(dataset, ref.Space)
+	st, err := e.eng.Space(dataset, ref.Space)
 	if err != nil {
 		return nil, err
 	}
-	uid := st.info.UID
+	uid := st.DatasetUID
 	key := uid + "/" + ref.Space + "/" + lvl.String()
 	c := e.views
 	c.mu.Lock()
 	vs := c.views[key]
 	if vs == nil {
 		vs = &viewState{dataset: dataset, uid: uid, space: ref.Space, level: lvl,
-			path: filepath.Join(e.opts.DataDir, "layouts", uid, ref.Space+"."+lvl.String()+".layout")}
+			path: filepath.Join(e.eng.DataDir(), "layouts", uid, ref.Space+"."+lvl.String()+".layout")}
 		c.views[key] = vs
 	}
 	c.mu.Unlock()
@@ -159,17 +160,17 @@ func vectorHash(v []float32) uint64 {
 
 // refreshView brings rows (and coordinates) up to the stored data: new or
 // changed rows are placed from their neighbours, deleted ones dropped.
-func (e *Engine) refreshView(ctx context.Context, vs *viewState) error {
-	info, err := e.db.Dataset(vs.dataset)
+func (e *Viewer) refreshView(ctx context.Context, vs *viewState) error {
+	info, err := e.eng.DB().Dataset(vs.dataset)
 	if err != nil {
-		return fromStorage(err)
+		return engine.FromStorage(err)
 	}
 	if vs.seq == info.Seq && vs.iids != nil {
 		return nil
 	}
 	var iids, hashes []uint64
 	n := 0
-	err = e.db.ScanVectors(vs.dataset, vs.space, vs.level, func(iid uint64, v []float32) error {
+	err = e.eng.DB().ScanVectors(vs.dataset, vs.space, vs.level, func(iid uint64, v []float32) error {
 		if n++; n%8192 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -178,7 +179,7 @@ func (e *Engine) refreshView(ctx context.Context, vs *viewState) error {
 		return nil
 	})
 	if err != nil {
-		return fromStorage(err)
+		return engine.FromStorage(err)
 	}
 	if iids == nil {
 		iids = []uint64{}
@@ -186,7 +187,7 @@ func (e *Engine) refreshView(ctx context.Context, vs *viewState) error {
 	if vs.coords == nil {
 		if lf, err := readLayoutFile(vs.path); err == nil {
 			vs.iids, vs.hashes, vs.coords, vs.method, vs.placed, vs.ver, vs.when = lf.iids, lf.hashes, lf.coords, lf.method, lf.placed, lf.ver, lf.when
-			// Rows loaded from file that match the data skip reconcile
+			// engine.Rows loaded from file that match the data skip reconcile
 			// below, so their index must be built here.
 			vs.rowOf = rowIndex(lf.iids)
 		} else if !errors.Is(err, os.ErrNotExist) {
@@ -204,7 +205,7 @@ func (e *Engine) refreshView(ctx context.Context, vs *viewState) error {
 			vs.seq = 0
 			return err
 		}
-		if len(iids) > 0 && len(iids) <= e.opts.ViewAutoUMAPMax {
+		if len(iids) > 0 && len(iids) <= e.opts.AutoUMAPMax {
 			e.startUMAP(vs)
 		}
 		return nil
@@ -229,10 +230,10 @@ func (vs *viewState) iidsOf(rows []int) []uint64 {
 
 // rowVectors reads the vectors of rows (nil for a row deleted since the
 // view was refreshed); vs is locked.
-func (e *Engine) rowVectors(vs *viewState, rows []int) ([][]float32, error) {
-	vecs, err := e.db.Vectors(vs.dataset, vs.space, vs.level, vs.iidsOf(rows))
+func (e *Viewer) rowVectors(vs *viewState, rows []int) ([][]float32, error) {
+	vecs, err := e.eng.DB().Vectors(vs.dataset, vs.space, vs.level, vs.iidsOf(rows))
 	if err != nil {
-		return nil, fromStorage(err)
+		return nil, engine.FromStorage(err)
 	}
 	return vecs, nil
 }
@@ -247,7 +248,7 @@ func rowIndex(iids []uint64) map[uint64]int32 {
 
 // reconcile maps the coordinates of vs onto new rows: unchanged rows keep
 // theirs, the others are placed from their nearest unchanged neighbours.
-func (e *Engine) reconcile(ctx context.Context, vs *viewState, iids, hashes []uint64) error {
+func (e *Viewer) reconcile(ctx context.Context, vs *viewState, iids, hashes []uint64) error {
 	old := make(map[uint64]int, len(vs.iids))
 	for i, id := range vs.iids {
 		old[id] = i

@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"encoding/binary"
@@ -30,7 +30,7 @@ const layoutMagic = "REEFLAY1"
 
 // saveLayout persists vs's layout; vs is locked. A failure is logged, not
 // returned: the layout in memory is good and is recomputed after a restart.
-func (e *Engine) saveLayout(vs *viewState) {
+func (e *Viewer) saveLayout(vs *viewState) {
 	if err := writeLayoutFile(vs.path, vs); err != nil {
 		e.log.Warn("cannot persist view layout", "path", vs.path, "err", err)
 	}

@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"cmp"
@@ -6,13 +6,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 )
 
 // hitsLocked resolves rows to what they stand for: the point (and object),
 // its thumbnail (at object level the crop of the box, when there is one,
 // and the whole image's), its audio, and with an overlay its dataset.
-func (e *Engine) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists []float32) ([]ViewHit, error) {
+func (e *Viewer) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists []float32) ([]ViewHit, error) {
 	out := make([]ViewHit, len(rows))
 	keep := make([]bool, len(rows))
 	// One resolve per dataset.
@@ -31,18 +32,18 @@ func (e *Engine) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 		for j, i := range which {
 			_, iids[j] = vr.at(rows[i])
 		}
-		res, err := e.db.Resolve(ds, iids)
+		res, err := e.eng.DB().Resolve(ds, iids)
 		if err != nil {
-			return nil, fromStorage(err)
+			return nil, engine.FromStorage(err)
 		}
 		ids := make([]string, len(res))
 		for j, r := range res {
 			ids[j] = r.PointID
 		}
-		media := e.mediaSource()
-		has, err := e.db.HasThumbnails(ds, ids)
+		media := e.opts.Media
+		has, err := e.eng.DB().HasThumbnails(ds, ids)
 		if err != nil {
-			return nil, fromStorage(err)
+			return nil, engine.FromStorage(err)
 		}
 		for j, r := range res {
 			if r.PointID == "" {
@@ -87,7 +88,7 @@ func (e *Engine) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 }
 
 // ViewRow describes one row.
-func (e *Engine) ViewRow(ctx context.Context, dataset string, ref ViewRef, row int) (ViewHit, error) {
+func (e *Viewer) ViewRow(ctx context.Context, dataset string, ref ViewRef, row int) (ViewHit, error) {
 	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return ViewHit{}, err
@@ -101,7 +102,7 @@ func (e *Engine) ViewRow(ctx context.Context, dataset string, ref ViewRef, row i
 		return ViewHit{}, err
 	}
 	if len(hits) == 0 {
-		return ViewHit{}, fieldErr(ErrNotFound, "row", "row %d was deleted", row)
+		return ViewHit{}, engine.FieldErr(engine.ErrNotFound, "row", "row %d was deleted", row)
 	}
 	return hits[0], nil
 }
@@ -109,7 +110,7 @@ func (e *Engine) ViewRow(ctx context.Context, dataset string, ref ViewRef, row i
 // searchRowsLocked runs a k-NN query and maps hits to rows, leaving out
 // the rows in skip. With an overlay both datasets are searched and the
 // hits merged, nearest first.
-func (e *Engine) searchRowsLocked(ctx context.Context, vr viewRows, q []float32, k int, skip map[int]bool) ([]int, []float32, error) {
+func (e *Viewer) searchRowsLocked(ctx context.Context, vr viewRows, q []float32, k int, skip map[int]bool) ([]int, []float32, error) {
 	vs := vr.vs
 	type part struct {
 		dataset string
@@ -126,11 +127,11 @@ func (e *Engine) searchRowsLocked(ctx context.Context, vr viewRows, q []float32,
 	}
 	var all []hit
 	for _, p := range parts {
-		_, sp, err := e.space(p.dataset, vs.space)
+		sp, err := e.eng.Space(p.dataset, vs.space)
 		if err != nil {
 			return nil, nil, err
 		}
-		hits, err := sp.level(vs.level).Search(ctx, q, k+len(skip), index.SearchOptions{Ef: max(64, 2*(k+len(skip)))})
+		hits, err := sp.Index(vs.level).Search(ctx, q, k+len(skip), index.SearchOptions{Ef: max(64, 2*(k+len(skip)))})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -152,7 +153,7 @@ func (e *Engine) searchRowsLocked(ctx context.Context, vr viewRows, q []float32,
 
 // rowsVectors reads the vectors of rows (nil for a row deleted since the
 // view was refreshed), of either dataset; vr is locked.
-func (e *Engine) rowsVectors(vr viewRows, rows []int) ([][]float32, error) {
+func (e *Viewer) rowsVectors(vr viewRows, rows []int) ([][]float32, error) {
 	out := make([][]float32, len(rows))
 	byDS := map[string][]int{}
 	for i, r := range rows {
@@ -164,9 +165,9 @@ func (e *Engine) rowsVectors(vr viewRows, rows []int) ([][]float32, error) {
 		for j, i := range which {
 			_, iids[j] = vr.at(rows[i])
 		}
-		vecs, err := e.db.Vectors(ds, vr.vs.space, vr.vs.level, iids)
+		vecs, err := e.eng.DB().Vectors(ds, vr.vs.space, vr.vs.level, iids)
 		if err != nil {
-			return nil, fromStorage(err)
+			return nil, engine.FromStorage(err)
 		}
 		for j, i := range which {
 			out[i] = vecs[j]
@@ -177,13 +178,13 @@ func (e *Engine) rowsVectors(vr viewRows, rows []int) ([][]float32, error) {
 
 // ViewNeighbors returns the k nearest rows of a row (itself left out); with
 // an overlay, from both datasets.
-func (e *Engine) ViewNeighbors(ctx context.Context, dataset string, ref ViewRef, row, k int) (ViewHits, error) {
+func (e *Viewer) ViewNeighbors(ctx context.Context, dataset string, ref ViewRef, row, k int) (ViewHits, error) {
 	start := time.Now()
 	if k == 0 {
 		k = 12
 	}
 	if k < 1 || k > 1000 {
-		return ViewHits{}, fieldErr(ErrInvalid, "k", "must be between 1 and 1000, got %d", k)
+		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "k", "must be between 1 and 1000, got %d", k)
 	}
 	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
@@ -194,9 +195,9 @@ func (e *Engine) ViewNeighbors(ctx context.Context, dataset string, ref ViewRef,
 		return ViewHits{}, err
 	}
 	ds, iid := vr.at(row)
-	q, err := e.db.Vector(ds, vr.vs.space, vr.vs.level, iid)
+	q, err := e.eng.DB().Vector(ds, vr.vs.space, vr.vs.level, iid)
 	if err != nil {
-		return ViewHits{}, fromStorage(err)
+		return ViewHits{}, engine.FromStorage(err)
 	}
 	rows, dists, err := e.searchRowsLocked(ctx, vr, q, k, map[int]bool{row: true})
 	if err != nil {
@@ -236,7 +237,7 @@ func RocchioQuery(pos, neg [][]float32, cosine bool) []float32 {
 	add := func(vs [][]float32, w float64) {
 		for _, v := range vs {
 			if cosine {
-				v = normalized(v)
+				v = engine.Normalized(v)
 			}
 			for j, x := range v {
 				q[j] += w * float64(x)
@@ -252,26 +253,26 @@ func RocchioQuery(pos, neg [][]float32, cosine bool) []float32 {
 		out[j] = float32(x)
 	}
 	if cosine {
-		out = normalized(out)
+		out = engine.Normalized(out)
 	}
 	return out
 }
 
 // ViewSimilar finds rows near the Rocchio query of the positive and
 // negative rows, leaving them out of the results.
-func (e *Engine) ViewSimilar(ctx context.Context, dataset string, req ViewSimilarRequest) (ViewHits, error) {
+func (e *Viewer) ViewSimilar(ctx context.Context, dataset string, req ViewSimilarRequest) (ViewHits, error) {
 	start := time.Now()
 	if req.K == 0 {
 		req.K = 100
 	}
-	if req.K < 1 || req.K > e.opts.Limits.MaxK {
-		return ViewHits{}, fieldErr(ErrInvalid, "k", "must be between 1 and %d, got %d", e.opts.Limits.MaxK, req.K)
+	if req.K < 1 || req.K > e.eng.Limits().MaxK {
+		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "k", "must be between 1 and %d, got %d", e.eng.Limits().MaxK, req.K)
 	}
 	if len(req.Positive) == 0 {
-		return ViewHits{}, fieldErr(ErrInvalid, "positive", "needs at least one row")
+		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "positive", "needs at least one row")
 	}
 	if len(req.Positive)+len(req.Negative) > maxViewRows {
-		return ViewHits{}, fieldErr(ErrTooLarge, "positive", "%d rows, limit %d per request", len(req.Positive)+len(req.Negative), maxViewRows)
+		return ViewHits{}, engine.FieldErr(engine.ErrTooLarge, "positive", "%d rows, limit %d per request", len(req.Positive)+len(req.Negative), maxViewRows)
 	}
 	vr, err := e.viewRows(ctx, dataset, req.ViewRef)
 	if err != nil {
@@ -301,15 +302,15 @@ func (e *Engine) ViewSimilar(ctx context.Context, dataset string, req ViewSimila
 		return ViewHits{}, err
 	}
 	if len(pos) == 0 {
-		return ViewHits{}, fieldErr(ErrNotFound, "positive", "the rows were deleted")
+		return ViewHits{}, engine.FieldErr(engine.ErrNotFound, "positive", "the rows were deleted")
 	}
-	_, sp, err := e.space(dataset, req.Space)
+	sp, err := e.eng.Space(dataset, req.Space)
 	if err != nil {
 		return ViewHits{}, err
 	}
-	q := RocchioQuery(pos, neg, sp.metric == index.Cosine)
-	if err := checkVector("positive", q, sp.info.Dim, sp.metric); err != nil {
-		return ViewHits{}, fieldErr(ErrInvalid, "negative", "the query (positives minus negatives) is not a usable vector: %v", err)
+	q := RocchioQuery(pos, neg, sp.Metric == index.Cosine)
+	if err := engine.CheckVector("positive", q, sp.Info.Dim, sp.Metric); err != nil {
+		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "negative", "the query (positives minus negatives) is not a usable vector: %v", err)
 	}
 	skip := make(map[int]bool, len(seen))
 	for r := range seen {

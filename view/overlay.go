@@ -1,8 +1,8 @@
-package engine
+package view
 
 // Overlays: the view of dataset A with dataset B's rows (same space name and
 // definition: dim, metric, model and version) drawn into A's layout, for
-// comparing e.g. train and test. Rows 0..nA-1 are A's, as in A's own view;
+// comparing e.g. train and test. engine.Rows 0..nA-1 are A's, as in A's own view;
 // rows nA..nA+nB-1 are B's, in B's IID order.
 //
 // B's rows are placed, not laid out: each goes to the fuzzy-weighted mean
@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/layout"
 )
@@ -114,7 +115,7 @@ func (v viewRows) layoutInfo() LayoutInfo {
 
 func (v viewRows) checkRow(field string, row int) error {
 	if n := v.n(); row < 0 || row >= n {
-		return fieldErr(ErrInvalid, field, "row %d is out of range [0, %d)", row, n)
+		return engine.FieldErr(engine.ErrInvalid, field, "row %d is out of range [0, %d)", row, n)
 	}
 	return nil
 }
@@ -126,7 +127,7 @@ func (v viewRows) checkRows(field string, rows []int, seen map[int]string) error
 			return err
 		}
 		if prev, dup := seen[r]; dup {
-			return fieldErr(ErrInvalid, f, "row %d repeats %s", r, prev)
+			return engine.FieldErr(engine.ErrInvalid, f, "row %d repeats %s", r, prev)
 		}
 		seen[r] = f
 	}
@@ -135,11 +136,11 @@ func (v viewRows) checkRows(field string, rows []int, seen map[int]string) error
 
 // viewRows returns the locked view of ref with ref.With's overlay placed;
 // the caller must unlock it.
-func (e *Engine) viewRows(ctx context.Context, dataset string, ref ViewRef) (viewRows, error) {
+func (e *Viewer) viewRows(ctx context.Context, dataset string, ref ViewRef) (viewRows, error) {
 	if ref.With != "" {
 		// Check the pair before any layout work on dataset.
 		if ref.Space == "" {
-			return viewRows{}, fieldErr(ErrInvalid, "space", "is required")
+			return viewRows{}, engine.FieldErr(engine.ErrInvalid, "space", "is required")
 		}
 		if err := e.overlayCompatible(dataset, ref.With, ref.Space); err != nil {
 			return viewRows{}, err
@@ -161,29 +162,29 @@ func (e *Engine) viewRows(ctx context.Context, dataset string, ref ViewRef) (vie
 
 // overlayCompatible is the provenance guard of compare (sameSpace), with
 // the error naming the request field ("with") and what differs.
-func (e *Engine) overlayCompatible(a, b, space string) error {
+func (e *Viewer) overlayCompatible(a, b, space string) error {
 	if a == b {
-		return fieldErr(ErrInvalid, "with", "is the view's own dataset %q; name another dataset to overlay", b)
+		return engine.FieldErr(engine.ErrInvalid, "with", "is the view's own dataset %q; name another dataset to overlay", b)
 	}
-	if _, err := e.dataset(b); err != nil {
-		return fieldErr(ErrNotFound, "with", "dataset %q does not exist", b)
+	if err := e.eng.CheckDataset(b); err != nil {
+		return engine.FieldErr(engine.ErrNotFound, "with", "dataset %q does not exist", b)
 	}
-	if _, _, err := e.space(b, space); err != nil {
-		return fieldErr(ErrNotFound, "with", "dataset %q has no space %q to overlay", b, space)
+	if _, err := e.eng.Space(b, space); err != nil {
+		return engine.FieldErr(engine.ErrNotFound, "with", "dataset %q has no space %q to overlay", b, space)
 	}
-	if _, _, err := e.space(a, space); err != nil {
+	if _, err := e.eng.Space(a, space); err != nil {
 		return err
 	}
-	err := e.SameSpace(a, b, space)
+	err := e.eng.SameSpace(a, b, space)
 	if err == nil {
 		return nil
 	}
-	_, sa, err1 := e.space(a, space)
-	_, sb, err2 := e.space(b, space)
+	sa, err1 := e.eng.Space(a, space)
+	sb, err2 := e.eng.Space(b, space)
 	if err1 != nil || err2 != nil {
 		return err
 	}
-	x, y := sa.info, sb.info
+	x, y := sa.Info, sb.Info
 	var diffs []string
 	add := func(name string, va, vb any) {
 		diffs = append(diffs, fmt.Sprintf("%s (%v in %q, %v in %q)", name, vb, b, va, a))
@@ -200,28 +201,28 @@ func (e *Engine) overlayCompatible(a, b, space string) error {
 	if x.ModelVersion != y.ModelVersion {
 		add("model_version", fmt.Sprintf("%q", x.ModelVersion), fmt.Sprintf("%q", y.ModelVersion))
 	}
-	return fieldErr(ErrIncompatible, "with", "space %q of dataset %q differs in %s: vectors of different space definitions cannot share a layout",
+	return engine.FieldErr(engine.ErrIncompatible, "with", "space %q of dataset %q differs in %s: vectors of different space definitions cannot share a layout",
 		space, b, strings.Join(diffs, ", "))
 }
 
 // overlayLocked returns B's rows placed in vs's layout, placing them when
 // vs's layout or B's data changed; vs is locked.
-func (e *Engine) overlayLocked(ctx context.Context, vs *viewState, with string) (*overlay, error) {
-	st, _, err := e.space(with, vs.space)
+func (e *Viewer) overlayLocked(ctx context.Context, vs *viewState, with string) (*overlay, error) {
+	st, err := e.eng.Space(with, vs.space)
 	if err != nil {
-		return nil, fieldErr(ErrNotFound, "with", "%v", err)
+		return nil, engine.FieldErr(engine.ErrNotFound, "with", "%v", err)
 	}
-	info, err := e.db.Dataset(with)
+	info, err := e.eng.DB().Dataset(with)
 	if err != nil {
-		return nil, fromStorage(err)
+		return nil, engine.FromStorage(err)
 	}
 	if vs.overlays == nil {
 		vs.overlays = map[string]*overlay{}
 	}
-	ov := vs.overlays[st.info.UID]
+	ov := vs.overlays[st.DatasetUID]
 	if ov == nil {
-		ov = &overlay{dataset: with, uid: st.info.UID}
-		vs.overlays[st.info.UID] = ov
+		ov = &overlay{dataset: with, uid: st.DatasetUID}
+		vs.overlays[st.DatasetUID] = ov
 	}
 	ov.dataset = with // a renamed dataset keeps its uid
 	if ov.iids != nil && ov.bSeq == info.Seq && ov.aVer == vs.ver && ov.aGen == vs.gen {
@@ -235,13 +236,13 @@ func (e *Engine) overlayLocked(ctx context.Context, vs *viewState, with string) 
 }
 
 // placeOverlay (re)places B's rows from their nearest rows of A.
-func (e *Engine) placeOverlay(ctx context.Context, vs *viewState, ov *overlay) error {
-	_, spA, err := e.space(vs.dataset, vs.space)
+func (e *Viewer) placeOverlay(ctx context.Context, vs *viewState, ov *overlay) error {
+	spA, err := e.eng.Space(vs.dataset, vs.space)
 	if err != nil {
 		return err
 	}
-	idx := spA.level(vs.level)
-	// Rows of B whose vector is unchanged keep their place while A's
+	idx := spA.Index(vs.level)
+	// engine.Rows of B whose vector is unchanged keep their place while A's
 	// layout stands.
 	reuse := ov.iids != nil && ov.aVer == vs.ver && ov.aGen == vs.gen
 	old := map[uint64]int{}
@@ -269,7 +270,7 @@ func (e *Engine) placeOverlay(ctx context.Context, vs *viewState, ov *overlay) e
 		return nil
 	}
 	n := 0
-	err = e.db.ScanVectors(ov.dataset, vs.space, vs.level, func(iid uint64, v []float32) error {
+	err = e.eng.DB().ScanVectors(ov.dataset, vs.space, vs.level, func(iid uint64, v []float32) error {
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -292,13 +293,13 @@ func (e *Engine) placeOverlay(ctx context.Context, vs *viewState, ov *overlay) e
 		err = flush()
 	}
 	if err != nil {
-		return fromStorage(err)
+		return engine.FromStorage(err)
 	}
 	if len(todo) > 0 {
 		placed := layout.Place(neighbors, distances, vs.coords)
 		for j, r := range todo {
 			c := placed[j]
-			coords[r] = [2]float32{clampUnit(c[0]), clampUnit(c[1])}
+			coords[r] = [2]float32{layout.ClampUnit(c[0]), layout.ClampUnit(c[1])}
 			if len(distances[j]) > 0 {
 				nearest[r] = distances[j][0]
 			}
@@ -319,10 +320,10 @@ func (e *Engine) placeOverlay(ctx context.Context, vs *viewState, ov *overlay) e
 
 // searchAnchors finds, for each vector, its placeK nearest rows of a view
 // (rowOf) in idx, nearest first, searching in parallel.
-func (e *Engine) searchAnchors(ctx context.Context, idx index.Index, rowOf map[uint64]int32, vecs [][]float32) ([][]int32, [][]float32, error) {
+func (e *Viewer) searchAnchors(ctx context.Context, idx index.Index, rowOf map[uint64]int32, vecs [][]float32) ([][]int32, [][]float32, error) {
 	nb := make([][]int32, len(vecs))
 	ds := make([][]float32, len(vecs))
-	workers := max(1, min(e.workers(), len(vecs)))
+	workers := max(1, min(e.eng.Workers(), len(vecs)))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -365,7 +366,7 @@ func (e *Engine) searchAnchors(ctx context.Context, idx index.Index, rowOf map[u
 // "dataset" (code 0: A, 1: B) and "distance_to_<A>" (B rows' distance to
 // their nearest A row); a metadata field named "dataset" is shown as
 // "dataset (metadata)".
-func (e *Engine) overlayColumns(ctx context.Context, vr viewRows) ([]*viewColumn, error) {
+func (e *Viewer) overlayColumns(ctx context.Context, vr viewRows) ([]*viewColumn, error) {
 	vs, ov := vr.vs, vr.ov
 	key := [3]uint64{vs.seq, ov.bSeq, ov.ver}
 	if ov.fields != nil && ov.fieldsKey == key {

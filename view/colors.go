@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -149,7 +150,7 @@ func (b *colBuilder) build() *viewColumn {
 }
 
 // viewColumns are the colour columns of a view's rows.
-func (e *Engine) viewColumns(ctx context.Context, vr viewRows) ([]*viewColumn, error) {
+func (e *Viewer) viewColumns(ctx context.Context, vr viewRows) ([]*viewColumn, error) {
 	if vr.ov != nil {
 		return e.overlayColumns(ctx, vr)
 	}
@@ -157,7 +158,7 @@ func (e *Engine) viewColumns(ctx context.Context, vr viewRows) ([]*viewColumn, e
 }
 
 // viewFields builds (or returns the cached) colour columns; vs is locked.
-func (e *Engine) viewFields(ctx context.Context, vs *viewState) ([]*viewColumn, error) {
+func (e *Viewer) viewFields(ctx context.Context, vs *viewState) ([]*viewColumn, error) {
 	if vs.fields != nil && vs.fieldsSeq == vs.seq {
 		return vs.fields, nil
 	}
@@ -179,7 +180,7 @@ type fieldSource struct {
 
 // buildColumns builds the colour columns of n rows from the metadata (and
 // at object level the objects) of the sources' points.
-func (e *Engine) buildColumns(ctx context.Context, level storage.Level, n int, sources []fieldSource) ([]*viewColumn, error) {
+func (e *Viewer) buildColumns(ctx context.Context, level storage.Level, n int, sources []fieldSource) ([]*viewColumn, error) {
 	builders := map[string]*colBuilder{}
 	get := func(name string) *colBuilder {
 		b := builders[name]
@@ -205,7 +206,7 @@ func (e *Engine) buildColumns(ctx context.Context, level storage.Level, n int, s
 	}
 	count := 0
 	for _, src := range sources {
-		err := e.db.ScanPoints(src.dataset, nil, func(p *storage.Point) error {
+		err := e.eng.DB().ScanPoints(src.dataset, nil, func(p *storage.Point) error {
 			if count++; count%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -240,7 +241,7 @@ func (e *Engine) buildColumns(ctx context.Context, level storage.Level, n int, s
 			return nil
 		})
 		if err != nil {
-			return nil, fromStorage(err)
+			return nil, engine.FromStorage(err)
 		}
 	}
 	names := make([]string, 0, len(builders))
@@ -276,9 +277,9 @@ func EncodeColor(c ViewColor) []byte {
 }
 
 // ViewColor returns one colour field's column.
-func (e *Engine) ViewColor(ctx context.Context, dataset string, ref ViewRef, field string) (ViewColor, error) {
+func (e *Viewer) ViewColor(ctx context.Context, dataset string, ref ViewRef, field string) (ViewColor, error) {
 	if field == "" {
-		return ViewColor{}, fieldErr(ErrInvalid, "field", "is required")
+		return ViewColor{}, engine.FieldErr(engine.ErrInvalid, "field", "is required")
 	}
 	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
@@ -294,5 +295,5 @@ func (e *Engine) ViewColor(ctx context.Context, dataset string, ref ViewRef, fie
 			return ViewColor{Field: c.field, Codes: c.codes, Values: c.nums}, nil
 		}
 	}
-	return ViewColor{}, fieldErr(ErrNotFound, "field", "no colour field %q in this view", field)
+	return ViewColor{}, engine.FieldErr(engine.ErrNotFound, "field", "no colour field %q in this view", field)
 }

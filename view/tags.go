@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/reef-ml/reef/engine"
 )
 
 // ViewTagRequest adds (or removes) a tag on the points of rows (at object
@@ -28,21 +30,21 @@ type ViewTagResult struct {
 
 // ViewTag writes the tag into metadata "tags" (a list of strings) with a
 // merge upsert: vectors, objects and other metadata stay as they are.
-func (e *Engine) ViewTag(ctx context.Context, dataset string, req ViewTagRequest) (ViewTagResult, error) {
+func (e *Viewer) ViewTag(ctx context.Context, dataset string, req ViewTagRequest) (ViewTagResult, error) {
 	tag := strings.TrimSpace(req.Tag)
 	switch {
 	case tag == "":
-		return ViewTagResult{}, fieldErr(ErrInvalid, "tag", "is empty")
+		return ViewTagResult{}, engine.FieldErr(engine.ErrInvalid, "tag", "is empty")
 	case len(tag) > maxTagLen:
-		return ViewTagResult{}, fieldErr(ErrInvalid, "tag", "is %d bytes, limit %d", len(tag), maxTagLen)
+		return ViewTagResult{}, engine.FieldErr(engine.ErrInvalid, "tag", "is %d bytes, limit %d", len(tag), maxTagLen)
 	case len(req.Rows) == 0:
-		return ViewTagResult{}, fieldErr(ErrInvalid, "rows", "is empty")
+		return ViewTagResult{}, engine.FieldErr(engine.ErrInvalid, "rows", "is empty")
 	case len(req.Rows) > maxViewRows:
-		return ViewTagResult{}, fieldErr(ErrTooLarge, "rows", "%d rows, limit %d per request", len(req.Rows), maxViewRows)
+		return ViewTagResult{}, engine.FieldErr(engine.ErrTooLarge, "rows", "%d rows, limit %d per request", len(req.Rows), maxViewRows)
 	}
 	for _, r := range tag {
 		if r < 0x20 || r == 0x7f {
-			return ViewTagResult{}, fieldErr(ErrInvalid, "tag", "holds a control character")
+			return ViewTagResult{}, engine.FieldErr(engine.ErrInvalid, "tag", "holds a control character")
 		}
 	}
 	vr, err := e.viewRows(ctx, dataset, req.ViewRef)
@@ -75,9 +77,9 @@ func (e *Engine) ViewTag(ctx context.Context, dataset string, req ViewTagRequest
 		}
 	}
 	if out.Seq == 0 {
-		info, err := e.db.Dataset(dataset)
+		info, err := e.eng.DB().Dataset(dataset)
 		if err != nil {
-			return out, fromStorage(err)
+			return out, engine.FromStorage(err)
 		}
 		out.Seq = info.Seq
 	}
@@ -88,10 +90,10 @@ func (e *Engine) ViewTag(ctx context.Context, dataset string, req ViewTagRequest
 // tags are read and written inside the write transaction, so concurrent
 // tags and metadata updates are never lost); it returns the dataset's
 // sequence after the write (0 if nothing changed).
-func (e *Engine) tagPoints(ctx context.Context, dataset string, iids []uint64, tag string, remove bool, out *ViewTagResult) (uint64, error) {
-	res, err := e.db.Resolve(dataset, iids)
+func (e *Viewer) tagPoints(ctx context.Context, dataset string, iids []uint64, tag string, remove bool, out *ViewTagResult) (uint64, error) {
+	res, err := e.eng.DB().Resolve(dataset, iids)
 	if err != nil {
-		return 0, fromStorage(err)
+		return 0, engine.FromStorage(err)
 	}
 	ids := []string{}
 	seen := map[string]bool{}
@@ -102,11 +104,11 @@ func (e *Engine) tagPoints(ctx context.Context, dataset string, iids []uint64, t
 		}
 	}
 	var tagErr error
-	mr, err := e.UpdateMetadata(ctx, dataset, MetadataUpdate{IDs: ids, SkipMissing: true,
+	mr, err := e.eng.UpdateMetadata(ctx, dataset, engine.MetadataUpdate{IDs: ids, SkipMissing: true,
 		Edit: func(id string, m map[string]json.RawMessage) (bool, error) {
 			changed, err := withTag(m, tag, remove)
 			if err != nil {
-				tagErr = fieldErr(ErrInvalid, "rows", "point %q of %q: %v", id, dataset, err)
+				tagErr = engine.FieldErr(engine.ErrInvalid, "rows", "point %q of %q: %v", id, dataset, err)
 			}
 			return changed, err
 		}})

@@ -1,4 +1,4 @@
-package engine
+package view
 
 import (
 	"bytes"
@@ -15,26 +15,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
 	"github.com/reef-ml/reef/layout"
 )
 
 // seedClusters writes n points in three well-separated Gaussian clusters
 // with metadata {"label": "c<k>", "score": float, "split": ...}.
-func seedClusters(t testing.TB, e *Engine, n, dim int) {
+func seedClusters(t testing.TB, e *testEnv, n, dim int) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.CreateDataset(ctx, "ds"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.CreateSpace(ctx, "ds", SpaceSpec{Name: "emb", Dim: dim, Metric: "l2"}); err != nil {
+	if _, err := e.CreateSpace(ctx, "ds", engine.SpaceSpec{Name: "emb", Dim: dim, Metric: "l2"}); err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	pts := make([]PointInput, n)
+	pts := make([]engine.PointInput, n)
 	for i := range pts {
 		k := i % 3
-		pts[i] = PointInput{ID: fmt.Sprintf("p%04d", i), Vectors: map[string][]float32{"emb": clusterVec(r, k, dim)},
+		pts[i] = engine.PointInput{ID: fmt.Sprintf("p%04d", i), Vectors: map[string][]float32{"emb": clusterVec(r, k, dim)},
 			Metadata: json.RawMessage(fmt.Sprintf(`{"label":"c%d","score":%g,"split":"%s","nested":{"a":%d}}`, k, float64(i)/7, []string{"train", "test"}[i%2], i%2))}
 	}
 	if _, err := e.Upsert(ctx, "ds", pts); err != nil {
@@ -67,7 +68,7 @@ func TestViewEncodings(t *testing.T) {
 		t.Fatalf("round trip: %v %v", got, err)
 	}
 	for _, bad := range [][]byte{nil, []byte("NOTAVIEW\x01\x00\x00\x00\x00\x00\x00\x00"), b[:len(b)-1]} {
-		if _, err := DecodeViewPoints(bad); !errors.Is(err, ErrInvalid) {
+		if _, err := DecodeViewPoints(bad); !errors.Is(err, engine.ErrInvalid) {
 			t.Fatalf("bad points.bin accepted: %v", err)
 		}
 	}
@@ -110,7 +111,11 @@ func TestViewLayoutCachedAndStale(t *testing.T) {
 	if a := layout.NeighborAgreement2D(coords, labels, 10); a < 0.95 {
 		t.Fatalf("PCA neighbour agreement %.3f", a)
 	}
-	uid := e.datasets["ds"].info.UID
+	sh, err := e.Space("ds", "emb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := sh.DatasetUID
 	path := filepath.Join(dir, "layouts", uid, "emb.point.layout")
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("layout not persisted: %v", err)
@@ -167,9 +172,9 @@ func TestViewIncrementalPlacement(t *testing.T) {
 	}
 	// Ten new points of cluster 1; ids sort after the old ones, IIDs too.
 	r := rand.New(rand.NewPCG(9, 9))
-	var add []PointInput
+	var add []engine.PointInput
 	for i := range 10 {
-		add = append(add, PointInput{ID: fmt.Sprintf("q%02d", i), Vectors: map[string][]float32{"emb": clusterVec(r, 1, 8)}})
+		add = append(add, engine.PointInput{ID: fmt.Sprintf("q%02d", i), Vectors: map[string][]float32{"emb": clusterVec(r, 1, 8)}})
 	}
 	if _, err := e.Upsert(ctx, "ds", add); err != nil {
 		t.Fatal(err)
@@ -217,7 +222,7 @@ func TestViewIncrementalPlacement(t *testing.T) {
 		t.Fatalf("tagging moved points (%+v)", li3)
 	}
 	// A changed vector is placed again (moved to its new cluster).
-	if _, err := e.Upsert(ctx, "ds", []PointInput{{ID: "p0003", Vectors: map[string][]float32{"emb": clusterVec(r, 2, 8)}}}); err != nil {
+	if _, err := e.Upsert(ctx, "ds", []engine.PointInput{{ID: "p0003", Vectors: map[string][]float32{"emb": clusterVec(r, 2, 8)}}}); err != nil {
 		t.Fatal(err)
 	}
 	moved, li4, err := e.ViewPoints(ctx, "ds", ref)
@@ -304,18 +309,18 @@ func TestViewFields(t *testing.T) {
 			t.Fatalf("row %d coded %d", i, c)
 		}
 	}
-	if _, err := e.ViewColor(ctx, "ds", ref, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.ViewColor(ctx, "ds", ref, "nope"); !errors.Is(err, engine.ErrNotFound) {
 		t.Fatalf("unknown field: %v", err)
 	}
 
 	// Object level: object.class and object.kind, plus the point's metadata.
-	if _, err := e.CreateSpace(ctx, "ds", SpaceSpec{Name: "obj", Dim: 2, Metric: "cosine"}); err != nil {
+	if _, err := e.CreateSpace(ctx, "ds", engine.SpaceSpec{Name: "obj", Dim: 2, Metric: "cosine"}); err != nil {
 		t.Fatal(err)
 	}
-	var pts []PointInput
+	var pts []engine.PointInput
 	for i := range 20 {
-		pts = append(pts, PointInput{ID: fmt.Sprintf("img%d", i), Metadata: json.RawMessage(`{"camera":"a"}`), Objects: []ObjectInput{
-			{ID: "o1", Kind: KindLabel, Class: []string{"cat", "dog"}[i%2], BBox: [4]float32{1, 2, 3, 4}, Vectors: map[string][]float32{"obj": {1, float32(i)}}},
+		pts = append(pts, engine.PointInput{ID: fmt.Sprintf("img%d", i), Metadata: json.RawMessage(`{"camera":"a"}`), Objects: []engine.ObjectInput{
+			{ID: "o1", Kind: engine.KindLabel, Class: []string{"cat", "dog"}[i%2], BBox: [4]float32{1, 2, 3, 4}, Vectors: map[string][]float32{"obj": {1, float32(i)}}},
 		}})
 	}
 	if _, err := e.Upsert(ctx, "ds", pts); err != nil {
@@ -426,49 +431,49 @@ func TestViewValidation(t *testing.T) {
 	seedClusters(t, e, 30, 4)
 	check := func(name string, err error, sentinel error, field string) {
 		t.Helper()
-		var fe *FieldError
+		var fe *engine.FieldError
 		if !errors.Is(err, sentinel) || (field != "" && (!errors.As(err, &fe) || fe.Field != field)) {
 			t.Errorf("%s: got %v, want %v on field %q", name, err, sentinel, field)
 		}
 	}
 	_, err := e.View(ctx, "ds", ViewRef{})
-	check("no space", err, ErrInvalid, "space")
+	check("no space", err, engine.ErrInvalid, "space")
 	_, err = e.View(ctx, "ds", ViewRef{Space: "emb", Level: "box"})
-	check("bad level", err, ErrInvalid, "level")
+	check("bad level", err, engine.ErrInvalid, "level")
 	_, err = e.View(ctx, "nope", ref)
-	check("no dataset", err, ErrNotFound, "")
+	check("no dataset", err, engine.ErrNotFound, "")
 	_, err = e.View(ctx, "ds", ViewRef{Space: "nope"})
-	check("no space", err, ErrNotFound, "")
+	check("no space", err, engine.ErrNotFound, "")
 	_, err = e.ViewRow(ctx, "ds", ref, 30)
-	check("row out of range", err, ErrInvalid, "row")
+	check("row out of range", err, engine.ErrInvalid, "row")
 	_, err = e.ViewRow(ctx, "ds", ref, -1)
-	check("negative row", err, ErrInvalid, "row")
+	check("negative row", err, engine.ErrInvalid, "row")
 	_, err = e.ViewNeighbors(ctx, "ds", ref, 0, 5000)
-	check("k too large", err, ErrInvalid, "k")
+	check("k too large", err, engine.ErrInvalid, "k")
 	_, err = e.ViewSimilar(ctx, "ds", ViewSimilarRequest{ViewRef: ref})
-	check("no positives", err, ErrInvalid, "positive")
+	check("no positives", err, engine.ErrInvalid, "positive")
 	_, err = e.ViewSimilar(ctx, "ds", ViewSimilarRequest{ViewRef: ref, Positive: []int{1, 99}})
-	check("bad positive", err, ErrInvalid, "positive[1]")
+	check("bad positive", err, engine.ErrInvalid, "positive[1]")
 	_, err = e.ViewSimilar(ctx, "ds", ViewSimilarRequest{ViewRef: ref, Positive: []int{1}, Negative: []int{1}})
-	check("row both ways", err, ErrInvalid, "negative[0]")
+	check("row both ways", err, engine.ErrInvalid, "negative[0]")
 	_, err = e.ViewRelayout(ctx, "ds", ViewLayoutRequest{ViewRef: ref, Method: "tsne"})
-	check("bad method", err, ErrInvalid, "method")
+	check("bad method", err, engine.ErrInvalid, "method")
 	_, err = e.ViewTag(ctx, "ds", ViewTagRequest{ViewRef: ref, Rows: []int{1}, Tag: " "})
-	check("empty tag", err, ErrInvalid, "tag")
+	check("empty tag", err, engine.ErrInvalid, "tag")
 	_, err = e.ViewTag(ctx, "ds", ViewTagRequest{ViewRef: ref, Rows: []int{1}, Tag: "a\x01"})
-	check("control tag", err, ErrInvalid, "tag")
+	check("control tag", err, engine.ErrInvalid, "tag")
 	_, err = e.ViewTag(ctx, "ds", ViewTagRequest{ViewRef: ref, Tag: "a"})
-	check("no rows", err, ErrInvalid, "rows")
+	check("no rows", err, engine.ErrInvalid, "rows")
 	_, err = e.ViewTag(ctx, "ds", ViewTagRequest{ViewRef: ref, Rows: []int{40}, Tag: "a"})
-	check("bad row", err, ErrInvalid, "rows[0]")
+	check("bad row", err, engine.ErrInvalid, "rows[0]")
 	_, err = e.ViewSetCoords(ctx, "ds", ViewCoordsInput{ViewRef: ref, IDs: []string{"p0000"}, Coords: [][]float32{{0, 0}, {1, 1}}})
-	check("coords count", err, ErrInvalid, "coords")
+	check("coords count", err, engine.ErrInvalid, "coords")
 	_, err = e.ViewSetCoords(ctx, "ds", ViewCoordsInput{ViewRef: ref, IDs: []string{"p0000"}, Coords: [][]float32{{float32(math.NaN()), 0}}})
-	check("NaN coords", err, ErrInvalid, "coords[0][0]")
+	check("NaN coords", err, engine.ErrInvalid, "coords[0][0]")
 	_, err = e.ViewSetCoords(ctx, "ds", ViewCoordsInput{ViewRef: ref, IDs: []string{"zzz"}, Coords: [][]float32{{0, 0}}})
-	check("unknown id", err, ErrNotFound, "ids[0]")
+	check("unknown id", err, engine.ErrNotFound, "ids[0]")
 	_, err = e.ViewColor(ctx, "ds", ref, "")
-	check("no field", err, ErrInvalid, "field")
+	check("no field", err, engine.ErrInvalid, "field")
 }
 
 func TestViewSetCoords(t *testing.T) {
@@ -518,7 +523,7 @@ func BenchmarkViewLayoutFashionMNIST70k(b *testing.B) {
 	if _, err := e.CreateDataset(ctx, "ds"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := e.CreateSpace(ctx, "ds", SpaceSpec{Name: "emb", Dim: 784, Metric: "l2"}); err != nil {
+	if _, err := e.CreateSpace(ctx, "ds", engine.SpaceSpec{Name: "emb", Dim: 784, Metric: "l2"}); err != nil {
 		b.Fatal(err)
 	}
 	var labels []int
@@ -528,9 +533,9 @@ func BenchmarkViewLayoutFashionMNIST70k(b *testing.B) {
 			b.Fatal(err)
 		}
 		for start := 0; start < len(set.Images); start += 5000 {
-			var pts []PointInput
+			var pts []engine.PointInput
 			for i := start; i < min(start+5000, len(set.Images)); i++ {
-				pts = append(pts, PointInput{ID: fmt.Sprintf("%s-%05d", split, i), Vectors: map[string][]float32{"emb": set.Images[i]}})
+				pts = append(pts, engine.PointInput{ID: fmt.Sprintf("%s-%05d", split, i), Vectors: map[string][]float32{"emb": set.Images[i]}})
 				labels = append(labels, int(set.Labels[i]))
 			}
 			if _, err := e.Upsert(ctx, "ds", pts); err != nil {
@@ -547,10 +552,8 @@ func BenchmarkViewLayoutFashionMNIST70k(b *testing.B) {
 		}
 		e.waitViewJobs()
 		b.ReportMetric(time.Since(start).Seconds(), "s/layout")
-		e.graphs.mu.Lock()
-		e.graphs.entries = nil // measure the k-NN graph every time
-		e.graphs.mu.Unlock()
-		os.RemoveAll(filepath.Join(e.opts.DataDir, "graphs"))
+		e.und.ForgetGraphs() // measure the k-NN graph every time
+		os.RemoveAll(filepath.Join(e.DataDir(), "graphs"))
 	}
 	coords, li, _ := e.ViewPoints(ctx, "ds", ref)
 	b.ReportMetric(layout.NeighborAgreement2D(coords, labels, 10), "agreement@10")

@@ -1,10 +1,10 @@
-package engine
+package view
 
 // The embedding view: a 2-D layout of every vector of a space level, the
 // colour fields derived from metadata, and the row-addressed queries the
 // page makes (a row's details, its neighbours, "more like these", tags).
 //
-// Rows are the vectors of a space level in ascending IID order, as in Rows.
+// engine.Rows are the vectors of a space level in ascending IID order, as in engine.Rows.
 // A layout is computed once (PCA at once; UMAP on the k-NN graph in the
 // background) and then kept: rows added later are placed from their
 // neighbours without moving anyone else, deleted rows drop out, until a
@@ -21,6 +21,8 @@ import (
 	"math"
 	"net/url"
 	"slices"
+
+	"github.com/reef-ml/reef/engine"
 )
 
 // Layout methods.
@@ -144,21 +146,21 @@ type ViewColor struct {
 	Values []float32 // number
 }
 
-func (e *Engine) summaryLocked(ctx context.Context, vr viewRows) (ViewSummary, error) {
+func (e *Viewer) summaryLocked(ctx context.Context, vr viewRows) (ViewSummary, error) {
 	vs := vr.vs
 	cols, err := e.viewColumns(ctx, vr)
 	if err != nil {
 		return ViewSummary{}, err
 	}
-	_, sp, err := e.space(vs.dataset, vs.space)
+	sp, err := e.eng.Space(vs.dataset, vs.space)
 	if err != nil {
 		return ViewSummary{}, err
 	}
-	nthumb, err := e.db.ThumbnailCount(vs.dataset)
+	nthumb, err := e.eng.DB().ThumbnailCount(vs.dataset)
 	if err != nil {
-		return ViewSummary{}, fromStorage(err)
+		return ViewSummary{}, engine.FromStorage(err)
 	}
-	s := ViewSummary{Dataset: vs.dataset, Space: vs.space, Level: vs.level.String(), Metric: sp.info.Metric,
+	s := ViewSummary{Dataset: vs.dataset, Space: vs.space, Level: vs.level.String(), Metric: sp.Info.Metric,
 		Count: vr.n(), Generation: vr.gen(), Layout: vr.layoutInfo(), Fields: make([]ViewField, 0, len(cols)),
 		Thumbnails: nthumb}
 	for _, c := range cols {
@@ -168,9 +170,9 @@ func (e *Engine) summaryLocked(ctx context.Context, vr viewRows) (ViewSummary, e
 	q := "?space=" + url.QueryEscape(vs.space) + "&level=" + vs.level.String()
 	if ov := vr.ov; ov != nil {
 		q += "&with=" + url.QueryEscape(ov.dataset)
-		nb, err := e.db.ThumbnailCount(ov.dataset)
+		nb, err := e.eng.DB().ThumbnailCount(ov.dataset)
 		if err != nil {
-			return ViewSummary{}, fromStorage(err)
+			return ViewSummary{}, engine.FromStorage(err)
 		}
 		s.Thumbnails += nb
 		s.Overlay = &ViewOverlay{Dataset: ov.dataset, Offset: len(vs.iids), Count: len(ov.iids), Thumbnails: nb,
@@ -187,7 +189,7 @@ func (e *Engine) summaryLocked(ctx context.Context, vr viewRows) (ViewSummary, e
 // View summarises the embedding view of a space level, computing a layout
 // on first use (PCA at once, UMAP in the background for up to
 // Options.ViewAutoUMAPMax rows).
-func (e *Engine) View(ctx context.Context, dataset string, ref ViewRef) (ViewSummary, error) {
+func (e *Viewer) View(ctx context.Context, dataset string, ref ViewRef) (ViewSummary, error) {
 	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return ViewSummary{}, err
@@ -198,7 +200,7 @@ func (e *Engine) View(ctx context.Context, dataset string, ref ViewRef) (ViewSum
 
 // ViewPoints returns the coordinates of every row, in [-1,1], and the
 // layout they come from.
-func (e *Engine) ViewPoints(ctx context.Context, dataset string, ref ViewRef) ([][2]float32, LayoutInfo, error) {
+func (e *Viewer) ViewPoints(ctx context.Context, dataset string, ref ViewRef) ([][2]float32, LayoutInfo, error) {
 	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {
 		return nil, LayoutInfo{}, err
@@ -228,14 +230,14 @@ func EncodeViewPoints(coords [][2]float32) []byte {
 // DecodeViewPoints parses points.bin.
 func DecodeViewPoints(b []byte) ([][2]float32, error) {
 	if len(b) < 16 || string(b[:8]) != viewMagic {
-		return nil, fmt.Errorf("%w: not a points.bin (bad magic)", ErrInvalid)
+		return nil, fmt.Errorf("%w: not a points.bin (bad magic)", engine.ErrInvalid)
 	}
 	if v := binary.LittleEndian.Uint32(b[8:]); v != ViewFormat {
-		return nil, fmt.Errorf("%w: points.bin version %d", ErrInvalid, v)
+		return nil, fmt.Errorf("%w: points.bin version %d", engine.ErrInvalid, v)
 	}
 	n := binary.LittleEndian.Uint32(b[12:])
 	if uint64(len(b)-16) != 8*uint64(n) {
-		return nil, fmt.Errorf("%w: points.bin holds %d bytes for %d points", ErrInvalid, len(b)-16, n)
+		return nil, fmt.Errorf("%w: points.bin holds %d bytes for %d points", engine.ErrInvalid, len(b)-16, n)
 	}
 	out := make([][2]float32, n)
 	for i := range out {
