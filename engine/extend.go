@@ -45,16 +45,6 @@ func (e *Engine) CheckDataset(name string) error {
 	return err
 }
 
-// SpaceInfo returns what storage records of a space (dim, provenance,
-// model version), from memory.
-func (e *Engine) SpaceInfo(dataset, space string) (storage.Space, error) {
-	_, sp, err := e.space(dataset, space)
-	if err != nil {
-		return storage.Space{}, err
-	}
-	return sp.info, nil
-}
-
 // DataDir is the data directory, for feature caches that live beside the
 // database (model files, graph caches, layouts).
 func (e *Engine) DataDir() string { return e.opts.DataDir }
@@ -125,17 +115,6 @@ func CheckVector(field string, v []float32, dim int, metric index.Metric) error 
 // Normalized returns a unit-length copy of v (zeros for a zero vector), as
 // cosine spaces store and compare vectors.
 func Normalized(v []float32) []float32 { return normalized(v) }
-
-// LevelIndex returns the live index of a space level, for searches that
-// bypass Search's request handling (graph building, tuning). Callers must
-// only read it (Search, Len): writes go through Upsert.
-func (e *Engine) LevelIndex(dataset, space string, level storage.Level) (index.Index, error) {
-	_, sp, err := e.space(dataset, space)
-	if err != nil {
-		return nil, err
-	}
-	return sp.level(level), nil
-}
 
 // SameSpace is the provenance guard: analyses across datasets need the same
 // space definition (dim, metric, model and version).

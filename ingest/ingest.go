@@ -182,8 +182,8 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 func (e *Ingester) ensureModelSpace(ctx context.Context, dataset string, m extract.Manifest, suffix string, dim int) (string, error) {
 	name := m.Name + suffix
 	provenance := "model:" + m.Name + suffix
-	sp, err := e.eng.SpaceInfo(dataset, name)
-	if err == nil {
+	sh, err := e.eng.Space(dataset, name)
+	if sp := sh.Info; err == nil {
 		if sp.Provenance != provenance || sp.ModelVersion != m.Version || sp.Dim != dim {
 			return "", engine.FieldErr(engine.ErrIncompatible, "model", "space %q holds vectors from %s %s (dim %d), not %s %s (dim %d)",
 				name, sp.Provenance, sp.ModelVersion, sp.Dim, provenance, m.Version, dim)

@@ -143,11 +143,11 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 // unitVector returns a unit query vector of the space's dimension.
 func unitVector(t *testing.T, e *testEnv, dataset, space string) []float32 {
 	t.Helper()
-	sp, err := e.SpaceInfo(dataset, space)
+	sh, err := e.Space(dataset, space)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := make([]float32, sp.Dim)
+	v := make([]float32, sh.Info.Dim)
 	v[0] = 1
 	return v
 }
