@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/storage"
@@ -35,6 +36,23 @@ func (e *Engine) CheckID(field, id string) error { return e.checkID(field, id) }
 // the form Upsert stores.
 func (e *Engine) CheckMetadata(field string, md json.RawMessage) (json.RawMessage, error) {
 	return e.checkMetadata(field, md)
+}
+
+// ValidatePoint checks one point as Upsert would (id, uri, metadata,
+// objects, and vectors if it has any), naming fields under field (e.g.
+// "images[3]" gives "images[3].metadata"), so that a feature can reject a
+// bad input before doing expensive work for it.
+func (e *Engine) ValidatePoint(dataset, field string, p PointInput) error {
+	st, err := e.dataset(dataset)
+	if err != nil {
+		return err
+	}
+	_, err = e.validateBatch(st, []PointInput{p})
+	var fe *FieldError
+	if errors.As(err, &fe) && strings.HasPrefix(fe.Field, "points[0]") {
+		return &FieldError{Field: field + strings.TrimPrefix(fe.Field, "points[0]"), Err: fe.Err, Msg: fe.Msg}
+	}
+	return err
 }
 
 // CheckDataset reports whether a dataset exists (ErrNotFound naming the

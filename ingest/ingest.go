@@ -93,6 +93,12 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 	if err != nil {
 		return IngestResult{}, err
 	}
+	// Metadata and label boxes are checked before any inference: a bad one
+	// fails its file, like an undecodable image, not the batch.
+	items, rejected := e.validItems(dataset, items)
+	if len(items) == 0 {
+		return IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: rejected}, nil
+	}
 	// Box vectors share the image space when their dim matches; otherwise
 	// they get a space of their own.
 	boxSpace := space
@@ -137,7 +143,7 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 		}
 	}()
 	go lm.emb.EmbedFiles(ctx, in, out)
-	res := IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: []IngestError{}}
+	res := IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: rejected}
 	var points []engine.PointInput
 	thumbs := make(map[string][]byte, len(items))
 	for r := range out {
@@ -175,6 +181,26 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 	e.storeIngestThumbnails(ctx, dataset, points, thumbs)
 	e.storeIngestObjectThumbnails(ctx, dataset, items, points)
 	return res, nil
+}
+
+// validItems returns the items whose point (id, uri, metadata, label boxes)
+// Upsert would accept, and a failure for each of the others, naming the
+// field as images[i].… with i the item's index in the request.
+func (e *Ingester) validItems(dataset string, items []ImageItem) ([]ImageItem, []IngestError) {
+	good := make([]ImageItem, 0, len(items))
+	bad := []IngestError{}
+	for i, it := range items {
+		p := engine.PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata}
+		for _, b := range it.Labels {
+			p.Objects = append(p.Objects, engine.ObjectInput{ID: b.ID, Kind: engine.KindLabel, Class: b.Class, BBox: b.BBox})
+		}
+		if err := e.eng.ValidatePoint(dataset, fmt.Sprintf("images[%d]", i), p); err != nil {
+			bad = append(bad, IngestError{ID: it.ID, Error: err.Error()})
+			continue
+		}
+		good = append(good, it)
+	}
+	return good, bad
 }
 
 // ensureModelSpace creates the model's space in a dataset, or checks that

@@ -17,6 +17,18 @@ import (
 // built-in model, plus the Caltech-101 image directory, or skips.
 func builtinEnv(t testing.TB) (envOptions, string) {
 	t.Helper()
+	o := builtinModelEnv(t)
+	images, _ := filepath.Abs("../../shared/data/caltech101/images")
+	if _, err := os.Stat(images); err != nil {
+		t.Skip("../shared/data/caltech101 absent")
+	}
+	return o, images
+}
+
+// builtinModelEnv returns options with the repository's ONNX Runtime and
+// the built-in model, or skips.
+func builtinModelEnv(t testing.TB) envOptions {
+	t.Helper()
 	lib, _ := filepath.Abs("../third_party/onnxruntime/libonnxruntime.so.1")
 	if _, err := os.Stat(lib); err != nil {
 		t.Skip("ONNX Runtime not installed; run `make setup`")
@@ -32,13 +44,9 @@ func builtinEnv(t testing.TB) (envOptions, string) {
 	if m.Detection == nil {
 		t.Skip("built-in manifest has no detection section; rerun scripts/build-default-model.sh")
 	}
-	images, _ := filepath.Abs("../../shared/data/caltech101/images")
-	if _, err := os.Stat(images); err != nil {
-		t.Skip("../shared/data/caltech101 absent")
-	}
 	o := testOptions(t.TempDir())
 	o.ORTLibrary, o.ModelDir = lib, dir
-	return o, images
+	return o
 }
 
 func TestIngestImagesDetectsObjects(t *testing.T) {
