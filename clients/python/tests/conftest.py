@@ -1,13 +1,17 @@
 """Fixtures: a real `reef serve` on a temporary data dir and a free port.
 
-The binary is REEF_BIN, else <repo>/bin/reef, rebuilt with `go build` when
-it is missing or older than any Go source (so tests never run a stale
-server). REEF_MODELS / REEF_ORT_LIB are passed through for image ingest."""
+The binary is REEF_BIN when set; otherwise the tests `go build` their own
+copy of this checkout's ./cmd/reef into the temp dir (Go's build cache makes
+that a link step when nothing changed), so they never run a stale or foreign
+bin/reef and never overwrite it (bin/ may be shared between worktrees).
+REEF_MODELS / REEF_ORT_LIB are passed through to the server for image ingest."""
 
+import hashlib
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -20,22 +24,14 @@ import reef  # noqa: E402
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
-def _newest_go_source():
-    newest = 0.0
-    for root, dirs, files in os.walk(REPO):
-        dirs[:] = [d for d in dirs if d not in (".git", "node_modules", "third_party", "clients", "web", "testdata")]
-        for f in files:
-            if f.endswith(".go") or f in ("go.mod", "go.sum"):
-                newest = max(newest, os.path.getmtime(os.path.join(root, f)))
-    return newest
-
-
 def reef_binary():
     if os.environ.get("REEF_BIN"):
         return os.environ["REEF_BIN"]
-    path = os.path.join(REPO, "bin", "reef")
-    if not os.path.exists(path) or os.path.getmtime(path) < _newest_go_source():
+    tag = hashlib.sha1(REPO.encode()).hexdigest()[:10]
+    path = os.path.join(tempfile.gettempdir(), f"reef-pytest-{tag}", "reef")
+    if not getattr(reef_binary, "built", False):
         subprocess.run(["go", "build", "-o", path, "./cmd/reef"], cwd=REPO, check=True)
+        reef_binary.built = True
     return path
 
 
