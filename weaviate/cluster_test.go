@@ -84,7 +84,9 @@ func (c *testCluster) kill(i int) {
 	}
 }
 
-func (c *testCluster) revive(i int) error { return c.script(120*time.Second, "revive", strconv.Itoa(i)) }
+func (c *testCluster) revive(i int) error {
+	return c.script(120*time.Second, "revive", strconv.Itoa(i))
+}
 
 // options address node i (1-based) on loopback.
 func (c *testCluster) options(i int, write, read string) Options {

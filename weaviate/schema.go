@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 )
 
 // collection is what the client knows of a collection's schema. A value
@@ -129,7 +130,9 @@ func (c *Client) EnsureCollection(ctx context.Context, s CollectionSpec) error {
 		if err != nil {
 			return fmt.Errorf("creating %s: %w", s.Name, err)
 		}
-		k, err = c.fetch(ctx, s.Name)
+		if err = c.waitShards(ctx, s.Name, s.Shards*s.Replicas); err == nil {
+			k, err = c.fetch(ctx, s.Name)
+		}
 	}
 	if err != nil {
 		return err
@@ -152,6 +155,43 @@ func sameVectors(k *collection, s CollectionSpec) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitShards waits until the nodes hold want shard replicas of a new
+// collection: the schema is agreed through Raft before every node has made
+// its shards, and a write in between fails on the nodes still without them.
+func (c *Client) waitShards(ctx context.Context, name string, want int) error {
+	var nodes struct {
+		Nodes []struct {
+			Shards []struct {
+				Class string `json:"class"`
+			} `json:"shards"`
+		} `json:"nodes"`
+	}
+	path := "/v1/nodes?output=verbose&collection=" + url.QueryEscape(name)
+	have := 0
+	for range 300 { // 60 s
+		if err := c.rest(ctx, http.MethodGet, path, nil, &nodes); err != nil {
+			return err
+		}
+		have = 0
+		for _, n := range nodes.Nodes {
+			for _, sh := range n.Shards {
+				if sh.Class == name {
+					have++
+				}
+			}
+		}
+		if have >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s: %d of %d shard replicas made: %v", ErrUnavailable, name, have, want, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%w: %s: %d of %d shard replicas made after 60 s", ErrUnavailable, name, have, want)
 }
 
 // DropCollection deletes a collection and all its objects.
