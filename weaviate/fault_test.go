@@ -119,6 +119,7 @@ func writeUntil(ctx context.Context, t *testing.T, c *Client, name string, wi in
 		for i := range batch {
 			batch[i] = Object{ID: fmt.Sprintf("w%d-%d-%d", wi, b, i), Vectors: map[string][]float32{"v": randomVector(rng, 16)}}
 		}
+		time.Sleep(20 * time.Millisecond) // a steady stream, not a flood to verify later
 		wasDown := down.Load()
 		res, err := c.Upsert(ctx, name, batch)
 		if res == nil {
@@ -153,9 +154,9 @@ func verifyAcked(ctx context.Context, t *testing.T, cl *testCluster, name string
 	all := cl.client(3, "ALL", "ALL", 30*time.Second)
 	var lost, wrong atomic.Int64
 	var wg sync.WaitGroup
-	for p := range 4 {
+	for p := range 8 {
 		wg.Go(func() {
-			for i := p; i < len(acked); i += 4 {
+			for i := p; i < len(acked); i += 8 {
 				o, err := all.Get(ctx, name, acked[i].ID)
 				switch {
 				case errors.Is(err, ErrNotFound):
