@@ -3,7 +3,6 @@ package weaviate
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -66,16 +65,21 @@ func (c *Client) Upsert(ctx context.Context, name string, objs []Object) ([]Resu
 		}
 		return res, err
 	}
-	var failed []error
+	failed, first := 0, -1
 	for _, e := range reply.GetErrors() {
 		i := int(e.GetIndex())
-		if i < 0 || i >= len(res) {
+		if i < 0 || i >= len(res) || res[i].Err != nil {
 			continue
 		}
 		res[i].Err = batchErr(e.GetError())
-		failed = append(failed, fmt.Errorf("%s: %w", objs[i].ID, res[i].Err))
+		if failed++; first < 0 {
+			first = i
+		}
 	}
-	return res, errors.Join(failed...)
+	if failed == 0 {
+		return res, nil
+	}
+	return res, fmt.Errorf("%d of %d objects failed, first %s: %w", failed, len(objs), objs[first].ID, res[first].Err)
 }
 
 // batchErr classes a per-object error: a replica that did not answer
