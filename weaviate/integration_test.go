@@ -158,6 +158,24 @@ func TestClusterEndToEnd(t *testing.T) {
 		t.Fatalf("count fresh = %d, want 1", n)
 	}
 
+	// Merge sets some properties and keeps the others and the vectors.
+	res, err := c.Merge(ctx, name, []Object{{ID: "20", Properties: map[string]any{"split": "val", "note": "checked"}}, {ID: "missing", Properties: map[string]any{"note": "x"}}})
+	if len(res) != 2 || res[0].Err != nil || !errors.Is(res[1].Err, ErrNotFound) || err == nil {
+		t.Fatalf("Merge = %+v, %v; want ok and ErrNotFound", res, err)
+	}
+	got, err = c.Get(ctx, name, "20")
+	if err != nil || got.Properties["split"] != "val" || got.Properties["note"] != "checked" || got.Properties["score"] != objs[20].Properties["score"] ||
+		!slices.Equal(got.Vectors["pixels"], objs[20].Vectors["pixels"]) || !slices.Equal(got.Vectors["clip"], objs[20].Vectors["clip"]) {
+		t.Fatalf("after Merge, 20 = %+v, %v", got, err)
+	}
+	if n := count(Filter{Eq("split", "val")}); n != 1 {
+		t.Fatalf("count split=val = %d, want 1", n)
+	}
+	if _, err := c.Merge(ctx, name, []Object{{ID: "20", Vectors: map[string][]float32{"clip": {1, 2, 3, 4}}}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Merge with vectors = %v, want ErrInvalid", err)
+	}
+	objs[20].Properties["split"] = "val"
+
 	ids := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	if n, err := c.Delete(ctx, name, ids); err != nil || n != 10 {
 		t.Fatalf("Delete = %d, %v; want 10", n, err)
