@@ -8,15 +8,18 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/reef-ml/reef/engine"
@@ -633,4 +636,108 @@ func BenchmarkBrowserFirstRender1M(b *testing.B) {
 		sum += m
 	}
 	b.ReportMetric(sum/float64(len(ms)), "ms/first-render")
+}
+
+// TestBrowserViewAfterRestart loads a dataset, restarts the server on the
+// same data directory (the layout then comes from its file) and checks on
+// the reopened page that colours, neighbours and Find similar still work.
+func TestBrowserViewAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	if chromiumPath() == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	dir := t.TempDir()
+	ls := startLive(t, dir)
+	n := 800
+	loadFashion(t, ls, n)
+	waitLayout(t, ls.base, "umap", 3*time.Minute)
+	ls.stop(t)
+	ls = startLive(t, dir)
+	defer ls.stop(t)
+
+	ctx, cancel := newBrowser(t, 1400, 900)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelT()
+	navigate(t, ctx, ls.base+"/#ds=fmnist&space=pixels&level=point")
+	colour, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('color').value`))
+	items, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#legend .legend-item:not(.missing)').length`))
+	if colour != "label" || items != 10 {
+		t.Fatalf("after restart: colour %q with %d legend entries, want label with 10", colour, items)
+	}
+	layout, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('layout-info').textContent`))
+	if !strings.Contains(layout, "UMAP") {
+		t.Fatalf("after restart the layout reads %q, want the saved UMAP", layout)
+	}
+	rows := make([]int, 60)
+	for i := range rows {
+		rows[i] = i * 13 % n
+	}
+	row := clickRow(t, ctx, rows)
+	if row < 0 {
+		t.Fatal("no point could be clicked")
+	}
+	waitNeighbours(t, ctx, row)
+	// A lasso round the clicked point, then Find similar.
+	pos := screenPos(t, ctx, row)
+	lasso(t, ctx, pos[0], pos[1], 60, false)
+	sel, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.selection().length`))
+	if sel < 2 {
+		t.Fatalf("lasso of radius 60 px round row %d selected %d points", row, sel)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-similar`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__reef.results().length > 0`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-msg').textContent`))
+		t.Fatalf("Find similar after restart found nothing: %v (%q)", err, msg)
+	}
+}
+
+// screenPos is a row's position in page coordinates.
+func screenPos(t *testing.T, ctx context.Context, row int) []float64 {
+	t.Helper()
+	pos, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const p = window.__reef.screenOf(%d); const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [p[0] + r.left, p[1] + r.top]; })()`, row)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pos
+}
+
+// waitNeighbours waits for the panel to show a clicked row and its
+// neighbours' thumbnails.
+func waitNeighbours(t *testing.T, ctx context.Context, row int) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28); })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
+		t.Fatalf("no neighbours after clicking row %d: %v\n%s", row, err, html)
+	}
+}
+
+// lasso drags a shift-lasso (alt+shift for negatives) as a 16-gon of
+// radius r round (cx, cy), with real mouse events.
+func lasso(t *testing.T, ctx context.Context, cx, cy, r float64, neg bool) {
+	t.Helper()
+	mods := []chromedp.Modifier{chromedp.ModifierShift}
+	if neg {
+		mods = append(mods, chromedp.ModifierAlt)
+	}
+	at := func(i int) (float64, float64) {
+		a := 2 * math.Pi * float64(i) / 16
+		return cx + r*math.Cos(a), cy + r*math.Sin(a)
+	}
+	x, y := at(0)
+	steps := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft, chromedp.ButtonModifiers(mods...), chromedp.ClickCount(1))}
+	for i := 1; i <= 16; i++ {
+		x, y = at(i)
+		steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft, chromedp.ButtonModifiers(mods...)))
+	}
+	steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft, chromedp.ButtonModifiers(mods...), chromedp.ClickCount(1)))
+	for _, s := range steps {
+		if err := chromedp.Do(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

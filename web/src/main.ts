@@ -83,6 +83,8 @@ const probe = {
   select: (row: number) => selectRow(row),
   count: () => scatter.n,
   focus: () => focus,
+  selection: () => positives,
+  results: () => results,
 };
 (window as any).__reef = probe;
 
