@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -740,4 +741,258 @@ func lasso(t *testing.T, ctx context.Context, cx, cy, r float64, neg bool) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// shotDir is where the browser tests save their screenshots:
+// $REEF_SCREENSHOTS when set (docs/screenshots is refreshed from there),
+// else a temporary folder of the test.
+func shotDir(t *testing.T) string {
+	if d := os.Getenv("REEF_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// shot saves a screenshot of the page as dir/name.png.
+func shot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s (%d bytes)", path, len(png))
+}
+
+// loadCategories makes dataset "many": n 2-d points in 30 clusters, each
+// with its category in a metadata field with a long name, and dataset
+// "tiny": 5 points of which one has no vector in the space.
+func loadCategories(t *testing.T, ls *liveServer, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ds := range []string{"many", "tiny"} {
+		if _, err := ls.eng.CreateDataset(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ls.eng.CreateSpace(ctx, ds, engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	var pts []engine.PointInput
+	for i := range n {
+		k := i % 30
+		a := 2 * math.Pi * float64(k) / 30
+		meta, _ := json.Marshal(map[string]any{"a_rather_long_field_name_for_the_colour_menu": fmt.Sprintf("category-%02d", k)})
+		pts = append(pts, engine.PointInput{ID: fmt.Sprintf("m%04d", i), Metadata: meta, Vectors: map[string][]float32{
+			"emb": {float32(10*math.Cos(a) + r.NormFloat64()), float32(10*math.Sin(a) + r.NormFloat64())}}})
+	}
+	if _, err := ls.eng.Upsert(ctx, "many", pts); err != nil {
+		t.Fatal(err)
+	}
+	pts = nil
+	for i := range 5 {
+		p := engine.PointInput{ID: fmt.Sprintf("t%d", i), Metadata: json.RawMessage(`{"label":"x"}`)}
+		if i < 4 {
+			p.Vectors = map[string][]float32{"emb": {float32(i), float32(i * i)}}
+		}
+		pts = append(pts, p)
+	}
+	if _, err := ls.eng.Upsert(ctx, "tiny", pts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deltaE76 is the CIELAB distance of two sRGB colours.
+func deltaE76(a, b []float64) float64 {
+	lab := func(c []float64) [3]float64 {
+		var v [3]float64
+		for i := range 3 {
+			x := c[i] / 255
+			if x > 0.04045 {
+				x = math.Pow((x+0.055)/1.055, 2.4)
+			} else {
+				x /= 12.92
+			}
+			v[i] = x
+		}
+		X := (0.4124*v[0] + 0.3576*v[1] + 0.1805*v[2]) / 0.95047
+		Y := 0.2126*v[0] + 0.7152*v[1] + 0.0722*v[2]
+		Z := (0.0193*v[0] + 0.1192*v[1] + 0.9505*v[2]) / 1.08883
+		f := func(t float64) float64 {
+			if t > 0.008856 {
+				return math.Cbrt(t)
+			}
+			return 7.787*t + 16.0/116
+		}
+		return [3]float64{116*f(Y) - 16, 500 * (f(X) - f(Y)), 200 * (f(Y) - f(Z))}
+	}
+	p, q := lab(a), lab(b)
+	return math.Sqrt((p[0]-q[0])*(p[0]-q[0]) + (p[1]-q[1])*(p[1]-q[1]) + (p[2]-q[2])*(p[2]-q[2]))
+}
+
+// toolbarProblems lists the toolbar controls that are hidden, clipped or
+// outside the viewport.
+const toolbarProblems = `(() => {
+  const out = [];
+  const bar = document.getElementById('bar');
+  if (bar.scrollWidth > bar.clientWidth + 1 || bar.scrollLeft !== 0) out.push('bar scrolls: ' + bar.scrollWidth + ' > ' + bar.clientWidth);
+  for (const el of bar.querySelectorAll('select, button')) {
+    if (el.closest('[hidden]')) continue;
+    const r = el.getBoundingClientRect();
+    const name = el.id || el.textContent;
+    if (r.width === 0 || r.left < 0 || r.right > innerWidth || r.top < 0 || r.bottom > bar.getBoundingClientRect().bottom) { out.push(name + ' outside: ' + JSON.stringify(r)); continue; }
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (hit !== el && !el.contains(hit)) out.push(name + ' covered by ' + (hit && (hit.id || hit.tagName)));
+  }
+  return out;
+})()`
+
+func TestBrowserLayout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	if chromiumPath() == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	ls := startLive(t, t.TempDir())
+	defer ls.stop(t)
+	loadCategories(t, ls, 600)
+	dir := shotDir(t)
+	for _, width := range []int{1024, 1400} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			ctx, cancel := newBrowser(t, width, 800)
+			defer cancel()
+			ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+			defer cancelT()
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), 800)); err != nil {
+				t.Fatal(err)
+			}
+			navigate(t, ctx, ls.base+"/#ds=many&space=emb&color=a_rather_long_field_name_for_the_colour_menu")
+			if p, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](toolbarProblems)); len(p) > 0 {
+				t.Fatalf("toolbar at %d px: %v", width, p)
+			}
+			// The help button: clicking it shows the help, the header stays put.
+			before, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#bar .brand').getBoundingClientRect(); return [r.left, r.top]; })()`))
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-help`))); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#bar .brand').getBoundingClientRect(); return [r.left, r.top, document.getElementById('help').hidden ? 0 : 1, document.getElementById('bar').scrollLeft]; })()`))
+			if !slices.Equal(before, after[:2]) || after[2] != 1 || after[3] != 0 {
+				t.Fatalf("clicking ? moved the header from %v to %v (help shown %v, scrollLeft %v)", before, after[:2], after[2], after[3])
+			}
+			if p, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](toolbarProblems)); len(p) > 0 {
+				t.Fatalf("toolbar after ? at %d px: %v", width, p)
+			}
+			if width == 1400 {
+				shot(t, ctx, dir, "layout-1400")
+			}
+		})
+	}
+
+	ctx, cancel := newBrowser(t, 1400, 800)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelT()
+	navigate(t, ctx, ls.base+"/#ds=many&space=emb&color=a_rather_long_field_name_for_the_colour_menu")
+	// 30 categories: 20 distinct colours, then "other".
+	legend, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#legend .legend-item .lv')].map(e => e.textContent)`))
+	if len(legend) != 21 || legend[20] != "other (10 values)" {
+		t.Fatalf("legend of 30 categories: %v", legend)
+	}
+	sw, _ := chromedp.Run(ctx, chromedp.Evaluate[[][]float64](`[...document.querySelectorAll('#legend .legend-item:not(.other) .swatch')].map(e => getComputedStyle(e).backgroundColor.match(/\d+/g).map(Number))`))
+	if len(sw) != 20 {
+		t.Fatalf("%d swatches", len(sw))
+	}
+	worst := math.Inf(1)
+	for i := range sw {
+		for j := range i {
+			worst = min(worst, deltaE76(sw[i], sw[j]))
+		}
+	}
+	if worst < 20 {
+		t.Fatalf("two of the 20 category colours are only ΔE %.1f apart", worst)
+	}
+	// Fit leaves room for the legend: no point under it.
+	const under = `(() => { const l = document.getElementById('legend').getBoundingClientRect(); const c = document.querySelector('#stage canvas').getBoundingClientRect(); let k = 0; for (let i = 0; i < window.__reef.count(); i++) { const p = window.__reef.screenOf(i); const x = p[0] + c.left, y = p[1] + c.top; if (x >= l.left && x <= l.right && y >= l.top && y <= l.bottom) k++; } return [k, l.width]; })()`
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](under)); got[0] > 0 {
+		t.Fatalf("%v points under the legend after fit", got[0])
+	}
+	open, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](under))
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#legend-fold`))); err != nil {
+		t.Fatal(err)
+	}
+	folded, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](under))
+	items, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#legend .legend-list').offsetParent === null`))
+	if folded[0] > 0 || folded[1] >= open[1] || !items {
+		t.Fatalf("folded legend: %v points under it, width %v (open %v), list hidden %v", folded[0], folded[1], open[1], items)
+	}
+	// The tooltip goes when a point is clicked.
+	row := -1
+	for i := 0; i < 600 && row < 0; i += 7 {
+		pos := screenPos(t, ctx, i)
+		if picked, _ := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`window.__reef.pick(%f - document.querySelector('#stage canvas').getBoundingClientRect().left, %f - document.querySelector('#stage canvas').getBoundingClientRect().top)`, pos[0], pos[1]))); picked != i {
+			continue
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pos[0], pos[1])); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById('tooltip').hidden`, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Fatal("hover shows no tooltip")
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(pos[0], pos[1])); err != nil {
+			t.Fatal(err)
+		}
+		row = i
+	}
+	time.Sleep(300 * time.Millisecond) // past the tooltip's 120 ms fill-in
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('tooltip').hidden`)); !hidden || row < 0 {
+		t.Fatalf("tooltip still shown after clicking row %d", row)
+	}
+	info, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('layout-info').textContent`))
+	if !regexp.MustCompile(`^(UMAP|PCA) layout`).MatchString(info) || repeatsWord(info) {
+		t.Fatalf("layout text %q", info)
+	}
+
+	// Points without a vector are counted apart.
+	navigate(t, ctx, ls.base+"/#ds=tiny&space=emb")
+	status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('status').textContent`))
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.rendered`)); n != 4 || !strings.HasPrefix(status, "5 points, 1 without a vector in this space") {
+		t.Fatalf("tiny: %d drawn, status %q", n, status)
+	}
+	// A link to a dataset or space that is not there says so.
+	for _, c := range []struct{ hash, want string }{
+		{"#ds=nosuch&space=emb", "No dataset “nosuch”"},
+		{"#ds=many&space=nosuch", "has no space “nosuch”"},
+		{"#ds=many&space=emb&level=object", "no object vectors"},
+	} {
+		navigate(t, ctx, ls.base+"/"+c.hash)
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('banner').hidden ? '' : document.getElementById('banner-msg').textContent`))
+		if !strings.Contains(msg, c.want) {
+			t.Fatalf("%s: banner %q, want %q", c.hash, msg, c.want)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#banner-close`))); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('banner').hidden`)); !hidden {
+		t.Fatal("the banner does not close")
+	}
+}
+
+// repeatsWord says whether a text has a word twice in a row ("UMAP umap").
+func repeatsWord(s string) bool {
+	w := strings.Fields(strings.ToLower(s))
+	for i := 1; i < len(w); i++ {
+		if w[i] == w[i-1] {
+			return true
+		}
+	}
+	return false
 }

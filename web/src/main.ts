@@ -82,6 +82,7 @@ const probe = {
   pick: (x: number, y: number) => scatter.pick(x, y),
   select: (row: number) => selectRow(row),
   count: () => scatter.n,
+  palette: () => PALETTE,
   focus: () => focus,
   selection: () => positives,
   results: () => results,
@@ -144,20 +145,19 @@ function status(msg: string, isError = false) {
 }
 
 // --- colours ---
+// Tableau 10, then ten colours chosen to be as far as possible (CIELAB)
+// from those, the background and the missing grey: every pair of the 20
+// differs by ΔE76 ≥ 25. Categories past the 20th share OTHER.
 const PALETTE = [
   [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
   [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172],
-  [31, 119, 180], [174, 199, 232], [255, 127, 14], [152, 223, 138], [214, 39, 40],
-  [148, 103, 189], [197, 176, 213], [140, 86, 75], [227, 119, 194], [188, 189, 34],
+  [162, 0, 252], [0, 252, 0], [252, 18, 180], [0, 108, 252], [252, 0, 0],
+  [198, 243, 0], [0, 252, 207], [216, 135, 252], [108, 252, 126], [126, 108, 0],
 ];
+const MAXCAT = PALETTE.length;
+const OTHER = [70, 78, 92];
 function catColor(i: number): number[] {
-  if (i < PALETTE.length) return PALETTE[i];
-  const h = (i * 137.508) % 360, s = 0.55, l = 0.6;
-  const f = (n: number) => {
-    const k = (n + h / 30) % 12;
-    return Math.round(255 * (l - s * Math.min(l, 1 - l) * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
-  };
-  return [f(0), f(8), f(4)];
+  return i < MAXCAT ? PALETTE[i] : OTHER;
 }
 const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 function rampColor(t: number): number[] {
@@ -166,7 +166,7 @@ function rampColor(t: number): number[] {
   const f = t - i;
   return [0, 1, 2].map((c) => Math.round(RAMP[i][c] + f * (RAMP[i + 1][c] - RAMP[i][c])));
 }
-const MISSING = [110, 110, 120];
+const MISSING = [120, 120, 130];
 const DEFAULT = [96, 165, 250];
 
 function paint() {
@@ -195,7 +195,7 @@ function updateOverlays() {
   const o: Overlay[] = [];
   if (legendPick >= 0 && codes) {
     const rows: number[] = [];
-    for (let i = 0; i < codes.length; i++) if (codes[i] === legendPick) rows.push(i);
+    for (let i = 0; i < codes.length; i++) if (legendHas(codes[i])) rows.push(i);
     o.push({ rows, ring: [255, 255, 255], scale: 1 });
   }
   if (results.length) o.push({ rows: results, ring: [250, 204, 21], scale: 1.6 });
@@ -207,6 +207,13 @@ function updateOverlays() {
   scatter.redraw();
 }
 
+// legendHas says whether a category code is in the picked legend entry
+// (entry MAXCAT stands for every category past the palette).
+function legendHas(code: number) {
+  return code === legendPick || (legendPick === MAXCAT && code >= MAXCAT && code !== 0xffff);
+}
+let legendCollapsed = false;
+
 function renderLegend() {
   const el = $('legend');
   el.innerHTML = '';
@@ -216,14 +223,27 @@ function renderLegend() {
     return;
   }
   el.hidden = false;
+  el.classList.toggle('collapsed', legendCollapsed);
   const title = document.createElement('div');
   title.className = 'legend-title';
-  title.textContent = colorField.name;
+  const name = document.createElement('span');
+  name.textContent = colorField.name;
+  const fold = document.createElement('button');
+  fold.id = 'legend-fold';
+  fold.textContent = legendCollapsed ? 'show' : 'hide';
+  fold.title = legendCollapsed ? 'show the legend' : 'fold the legend away (f then fits the map to the room it leaves)';
+  fold.onclick = () => {
+    legendCollapsed = !legendCollapsed;
+    renderLegend();
+    fitView();
+  };
+  title.append(name, fold);
   el.append(title);
   if (colorField.kind === 'category') {
     const list = document.createElement('div');
     list.className = 'legend-list';
-    colorField.categories!.forEach((cat, i) => {
+    const cats = colorField.categories!;
+    cats.slice(0, MAXCAT).forEach((cat, i) => {
       const item = document.createElement('div');
       item.className = 'legend-item' + (legendPick === i ? ' active' : '');
       const c = catColor(i);
@@ -238,10 +258,25 @@ function renderLegend() {
       list.append(item);
       probe.legendItems++;
     });
+    if (cats.length > MAXCAT) {
+      const rest = cats.slice(MAXCAT);
+      const item = document.createElement('div');
+      item.className = 'legend-item other' + (legendPick === MAXCAT ? ' active' : '');
+      item.innerHTML = `<span class="swatch" style="background:rgb(${OTHER.join(',')})"></span><span class="lv"></span><span class="lc">${rest.reduce((a, c) => a + c.count, 0).toLocaleString()}</span>`;
+      (item.querySelector('.lv') as HTMLElement).textContent = `other (${rest.length} values)`;
+      item.title = rest.slice(0, 30).map((c) => c.value).join(', ') + (rest.length > 30 ? ', …' : '');
+      item.onclick = () => {
+        legendPick = legendPick === MAXCAT ? -1 : MAXCAT;
+        renderLegend();
+        updateOverlays();
+      };
+      list.append(item);
+    }
     const missing = summary.count - colorField.count;
     if (missing > 0) {
       const item = document.createElement('div');
       item.className = 'legend-item missing';
+      item.title = 'rows without this field';
       item.innerHTML = `<span class="swatch" style="background:rgb(${MISSING.join(',')})"></span><span class="lv">(missing)</span><span class="lc">${missing.toLocaleString()}</span>`;
       list.append(item);
     }
@@ -255,6 +290,12 @@ function renderLegend() {
     lab.innerHTML = `<span>${fmt(colorField.min)}</span><span>${fmt(colorField.max)}</span>`;
     el.append(bar, lab);
   }
+}
+// fitView fits the map to the room the legend leaves.
+function fitView() {
+  const lg = $('legend');
+  const inset = lg.hidden ? 0 : lg.offsetLeft + lg.offsetWidth + 8;
+  scatter.fit(inset);
 }
 function fmt(v?: number) {
   if (v === undefined) return '';
@@ -287,6 +328,19 @@ async function loadDatasets() {
     return false;
   }
   return true;
+}
+
+// refreshCounts updates the datasets' point counts (the menus keep theirs).
+async function refreshCounts() {
+  try {
+    const res = await api.json<{ datasets: DatasetInfo[] }>('/v1/datasets');
+    for (const d of res.datasets) {
+      const i = datasets.findIndex((x) => x.name === d.name);
+      if (i >= 0) datasets[i] = d;
+    }
+  } catch {
+    /* the counts are a nicety */
+  }
 }
 
 function fillSpaces(prefer?: string) {
@@ -334,11 +388,11 @@ async function loadView(preferColor?: string) {
   status('Loading layout…');
   const t0 = performance.now();
   summary = await api.json<Summary>(`${base()}?${q()}`);
+  await refreshCounts();
   const buf = await api.bin(`${base()}/points.bin?${q()}`);
   const xy = parsePoints(buf);
   layoutVersion = summary.layout.version;
   scatter.setPoints(xy);
-  scatter.fit();
   const sel = $<HTMLSelectElement>('color');
   sel.innerHTML = '';
   sel.add(new Option('(none)', ''));
@@ -350,19 +404,32 @@ async function loadView(preferColor?: string) {
     summary.fields.find((f) => f.kind === 'category' && f.name !== 'tags') ??
     null;
   sel.value = pick?.name ?? '';
+  if (preferColor && !summary.fields.some((f) => f.name === preferColor)) problems.push(`no colour field “${preferColor}” here`);
   await loadColor(sel.value);
+  fitView();
   showLayout();
-  const what = summary.level === 'object' ? 'objects' : 'points';
-  const ov = summary.overlay;
-  status(
-    (ov
-      ? `${(summary.count - ov.count).toLocaleString()} ${what} of ${summary.dataset} + ${ov.count.toLocaleString()} of ${ov.dataset} (placed from their ${ov.k} nearest in ${summary.dataset})`
-      : `${summary.count.toLocaleString()} ${what}`) + ` · loaded in ${Math.round(performance.now() - t0)} ms`,
-  );
+  showBanner();
+  status(countText(summary) + ` · loaded in ${Math.round(performance.now() - t0)} ms`);
   scatter.drawNow();
   if (!probe.readyMs) probe.readyMs = performance.now();
   probe.ready = true;
   schedulePoll();
+}
+
+// countText says what is drawn; at point level, points of the dataset
+// without a vector in this space are counted apart (they are not drawn).
+function countText(sum: Summary) {
+  const what = sum.level === 'object' ? 'objects' : 'points';
+  const ov = sum.overlay;
+  const own = sum.count - (ov?.count ?? 0);
+  let s = `${own.toLocaleString()} ${what}`;
+  const d = datasets.find((x) => x.name === sum.dataset);
+  if (sum.level !== 'object' && d) {
+    const missing = d.points - own;
+    if (missing > 0) s = `${d.points.toLocaleString()} points, ${missing.toLocaleString()} without a vector in this space`;
+  }
+  if (ov) s += ` of ${sum.dataset} + ${ov.count.toLocaleString()} of ${ov.dataset} (placed from their ${ov.k} nearest in ${sum.dataset})`;
+  return s;
 }
 
 function parsePoints(buf: ArrayBuffer): Float32Array {
@@ -376,10 +443,13 @@ function parsePoints(buf: ArrayBuffer): Float32Array {
 function showLayout() {
   if (!summary) return;
   const l = summary.layout;
-  let s = `layout: ${l.method.toUpperCase()}`;
+  let s = `${l.method.toUpperCase()} layout`;
   if (l.placed) s += ` (+${l.placed.toLocaleString()} placed)`;
-  if (l.state === 'computing') s += ` · computing ${l.computing?.toUpperCase()} ${l.phase ?? ''} ${Math.round(100 * (l.progress ?? 0))}%`;
-  if (l.state === 'failed') s += ` · failed: ${l.error}`;
+  if (l.state === 'computing') {
+    const step = l.phase === 'knn' ? 'neighbour graph' : l.phase === 'umap' ? 'optimising' : 'starting';
+    s += ` · ${l.computing?.toUpperCase()} on its way: ${step} ${Math.round(100 * (l.progress ?? 0))}%`;
+  }
+  if (l.state === 'failed') s += ` · ${l.computing?.toUpperCase() ?? 'new layout'} failed: ${l.error}`;
   $('layout-info').textContent = s;
 }
 
@@ -664,6 +734,8 @@ function setupInteraction() {
       return;
     }
     if (!d.moved && e.target === scatter.canvas) {
+      tip.hidden = true;
+      clearTimeout(hoverTimer);
       const [x, y] = local(e);
       const row = scatter.pick(x, y, 10);
       if (row >= 0) selectRow(row).catch((err) => status(String(err), true));
@@ -683,7 +755,7 @@ function setupInteraction() {
       clearSelection();
       renderLegend();
     }
-    if (e.key === 'f') scatter.fit();
+    if (e.key === 'f') fitView();
   });
   window.addEventListener('resize', () => scatter.redraw());
 }
@@ -781,13 +853,31 @@ async function start() {
   $('btn-clear').onclick = () => clearSelection();
   $('btn-tag').onclick = () => saveTag();
 
+  $('banner-close').onclick = () => {
+    problems.length = 0;
+    showBanner();
+  };
   const h = new URLSearchParams(location.hash.slice(1));
   if (!(await loadDatasets())) return;
-  if (h.get('ds') && datasets.some((d) => d.name === h.get('ds'))) $<HTMLSelectElement>('ds').value = h.get('ds')!;
-  fillSpaces(h.get('space') ?? undefined);
-  if (h.get('level') === 'object' && !$<HTMLSelectElement>('level').options[1].disabled) $<HTMLSelectElement>('level').value = 'object';
-  fillWith(h.get('with') ?? '');
+  const ds = h.get('ds'), space = h.get('space'), level = h.get('level'), w = h.get('with');
+  if (ds && datasets.some((d) => d.name === ds)) $<HTMLSelectElement>('ds').value = ds;
+  else if (ds) problems.push(`No dataset “${ds}”: showing “${state().ds}”`);
+  fillSpaces(space ?? undefined);
+  if (space && state().space !== space) problems.push(`“${state().ds}” has no space “${space}”: showing “${state().space}”`);
+  if (level === 'object' && !$<HTMLSelectElement>('level').options[1].disabled) $<HTMLSelectElement>('level').value = 'object';
+  else if (level === 'object') problems.push(`space “${state().space}” has no object vectors: showing points`);
+  else if (level && level !== 'point') problems.push(`unknown level “${level}” (point or object)`);
+  fillWith(w ?? '');
+  if (w && state().with !== w) problems.push(`“${w}” cannot be overlaid on this space`);
+  showBanner();
   await loadView(h.get('color') ?? undefined);
+}
+
+// Problems with the link (#ds=, space=...) the page could not honour.
+const problems: string[] = [];
+function showBanner() {
+  $('banner').hidden = problems.length === 0;
+  $('banner-msg').textContent = problems.join(' · ');
 }
 
 function report(e: unknown) {
