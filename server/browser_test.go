@@ -259,7 +259,7 @@ func TestBrowserEmbeddingView(t *testing.T) {
 		t.Fatalf("neighbour thumbnails did not appear after clicking row %d: %v\n%s", clicked, err, html)
 	}
 	title, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#detail .hit-id').textContent`))
-	big, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('#detail img.big'); return !!i && i.complete && i.naturalWidth === 28; })()`))
+	big, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const c = document.querySelector('#detail canvas.full'); return !!c && c.dataset.natural === '28x28' && c.width >= 280; })()`))
 	focus, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.focus()`))
 	if title != fmt.Sprintf("t10k-%05d", focus) || !big || focus < 0 {
 		t.Fatalf("panel shows %q (thumbnail %v), want the clicked row %d (near row %d)", title, big, focus, clicked)
@@ -406,7 +406,7 @@ func checkOverlay(t *testing.T, ctx context.Context, ls *liveServer, n, m int) {
 	if row < 0 {
 		t.Fatal("no train point could be clicked")
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; const big = document.querySelector('#detail img.big'); return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28) && big && big.complete && big.naturalWidth === 28; })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; const big = document.querySelector('#detail canvas.full'); return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28) && big && big.dataset.natural === '28x28'; })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
 		t.Fatalf("train point %d: no details: %v\n%s", row, err, html)
 	}
@@ -516,7 +516,7 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if row < 0 {
 		t.Fatal("no object could be clicked")
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const b = document.querySelector('#detail img.big.crop'); const w = document.querySelector('#detail .whole img'); return !!b && b.complete && b.naturalWidth > 0 && !!w && w.complete && w.naturalWidth > 0; })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const b = document.querySelector('#detail img.big.crop'); const w = document.querySelector('#detail canvas.full'); return !!b && b.complete && b.naturalWidth > 0 && !!w; })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
 		t.Fatalf("clicked object %d: no crop: %v\n%s", row, err, html)
 	}
@@ -530,8 +530,8 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
   let red = 0, blue = 0;
   for (let i = 0; i < d.length; i += 4) { if (d[i] > 2 * d[i + 2]) red++; else if (d[i + 2] > 2 * d[i]) blue++; }
   const title = document.querySelector('#detail .hit-id').textContent;
-  const whole = document.querySelector('#detail .whole img');
-  return [b.naturalWidth, b.naturalHeight, red, blue, whole.naturalWidth, whole.naturalHeight, title.endsWith('left') ? 0 : 1, b.src.includes('/objects/') ? 1 : 0];
+  const whole = document.querySelector('#detail canvas.full').dataset.natural.split('x').map(Number);
+  return [b.naturalWidth, b.naturalHeight, red, blue, whole[0], whole[1], title.endsWith('left') ? 0 : 1, b.src.includes('/objects/') ? 1 : 0];
 })()`
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](probeCrop))
 	if err != nil {
