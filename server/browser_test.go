@@ -996,3 +996,241 @@ func repeatsWord(s string) bool {
 	}
 	return false
 }
+
+// TestBrowserWorkbench drives the grid and the selection tools on
+// Fashion-MNIST: a lasso lists its images in the grid with their labels,
+// the grid sorts and is linked both ways with the map, picked tiles are
+// tagged, the tag is offered as a colour at once and its legend entry lists
+// exactly the tagged rows, which export as CSV and JSONL; Find similar says
+// whether the selection is included.
+func TestBrowserWorkbench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	if chromiumPath() == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	ls := startLive(t, t.TempDir())
+	defer ls.stop(t)
+	n := 1500
+	labels := loadFashion(t, ls, n)
+	waitLayout(t, ls.base, "umap", 3*time.Minute)
+	dir := shotDir(t)
+
+	ctx, cancel := newBrowser(t, 1400, 900)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelT()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1400, 900)); err != nil {
+		t.Fatal(err)
+	}
+	navigate(t, ctx, ls.base+"/#ds=fmnist&space=pixels&level=point")
+	shot(t, ctx, dir, "map-by-label")
+
+	// Click: the whole image drawn large, captioned with its label.
+	rows := make([]int, 80)
+	for i := range rows {
+		rows[i] = i * 17 % n
+	}
+	row := clickRow(t, ctx, rows)
+	if row < 0 {
+		t.Fatal("no point could be clicked")
+	}
+	waitNeighbours(t, ctx, row)
+	focus, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.focus()`))
+	caption, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#detail canvas.full')?.title ?? ''`))
+	if want := "label: " + fashionmnist.ClassNames[labels[focus]]; caption != want {
+		t.Fatalf("the clicked row %d's figure is captioned %q, want %q", focus, caption, want)
+	}
+	shot(t, ctx, dir, "click-neighbours")
+
+	// A lasso round the middle of the map: its rows in the grid.
+	c, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+	lasso(t, ctx, c[0], c[1], 220, false)
+	sel, _ := chromedp.Run(ctx, chromedp.Evaluate[[]int](`window.__reef.selection()`))
+	if len(sel) < 100 {
+		t.Fatalf("a lasso of radius 220 px selected %d points", len(sel))
+	}
+	const tiles = `(() => [...document.querySelectorAll('#grid-inner .gtile')].filter(e => e.querySelector('img')).sort((a, b) => a.offsetTop - b.offsetTop || a.offsetLeft - b.offsetLeft).map(e => [Number(e.dataset.row), e.querySelector('img').complete && e.querySelector('img').naturalWidth === 28 ? 1 : 0, e.querySelector('.cap').textContent]))()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const t = [...document.querySelectorAll('#grid-inner .gtile img')]; return t.length >= 20 && t.every(i => i.complete && i.naturalWidth === 28); })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the lasso's grid shows no images: %v", err)
+	}
+	var g struct {
+		Rows  []int  `json:"rows"`
+		Live  int    `json:"live"`
+		Focus int    `json:"focus"`
+		Title string `json:"title"`
+	}
+	gridState := func() {
+		t.Helper()
+		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.__reef.grid())`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(js), &g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gridState()
+	if !slices.Equal(slices.Sorted(slices.Values(g.Rows)), slices.Sorted(slices.Values(sel))) || g.Live >= len(sel) {
+		t.Fatalf("grid of %d rows with %d live tiles, for a lasso of %d", len(g.Rows), g.Live, len(sel))
+	}
+	checkTiles := func(sorted bool) [][]any {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](tiles))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := ""
+		for _, tl := range got {
+			r, cap := int(tl[0].(float64)), tl[2].(string)
+			if want := fashionmnist.ClassNames[labels[r]]; cap != want {
+				t.Fatalf("grid tile of row %d captioned %q, want %q", r, cap, want)
+			}
+			if sorted && cap < prev {
+				t.Fatalf("grid sorted by label has %q after %q", cap, prev)
+			}
+			prev = cap
+		}
+		return got
+	}
+	checkTiles(false)
+	shot(t, ctx, dir, "lasso-grid")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'field:label'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('grid-sort'))`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('#grid-inner .gtile img')].length >= 20`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	sorted := checkTiles(true)
+
+	// Grid → map: clicking a tile focuses its row on the map.
+	tileAt := func(r int) []float64 {
+		t.Helper()
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const e = document.querySelector('#grid-inner .gtile[data-row="%d"]'); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`, r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	third := int(sorted[2][0].(float64))
+	p := tileAt(third)
+	if err := chromedp.Do(ctx, chromedp.MouseClickXY(p[0], p[1])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`window.__reef.focus() === %d && document.querySelector('#detail .hit-id')?.textContent === 't10k-%05d'`, third, third), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("clicking the grid tile of row %d does not focus it: %v", third, err)
+	}
+	// Map → grid: clicking a lassoed point on the map marks its tile.
+	back := clickRow(t, ctx, g.Rows[len(g.Rows)/2:])
+	if back < 0 {
+		t.Fatal("no lassoed point could be clicked on the map")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`window.__reef.grid().focus === %d && document.querySelector('#grid-inner .gtile.focus')?.dataset.row === '%d'`, back, back), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("clicking row %d on the map does not mark its grid tile: %v", back, err)
+	}
+
+	// Pick two tiles (ctrl+click), tag them, colour by the tag at once.
+	picked := []int{int(sorted[0][0].(float64)), int(sorted[1][0].(float64))}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById('grid-scroll').scrollTop = 0, true)`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, r := range picked {
+		p := tileAt(r)
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(p[0], p[1], chromedp.ButtonModifiers(chromedp.ModifierCtrl))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-counts').textContent`))
+	if counts != "2 picked in the grid" {
+		t.Fatalf("after picking two tiles the selection reads %q", counts)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#tag-name`), "mine")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-tag`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('sel-msg').textContent.startsWith('Tagged 2 points') && [...document.getElementById('color').options].some(o => o.value === 'tags')`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-msg').textContent`))
+		t.Fatalf("tagging: %v (%q)", err, msg)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'tags'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('color'))`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('#legend .legend-item .lv')].some(e => e.textContent === 'mine')`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatal("the tag is not in the legend")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`([...document.querySelectorAll('#legend .legend-item')].find(e => e.querySelector('.lv').textContent === 'mine').click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	// The grid sorts (by label, still chosen) asynchronously.
+	chromedp.Run(ctx, chromedp.Poll[bool](`window.__reef.grid().rows.length < 10`, chromedp.WithPollingTimeout(10*time.Second)))
+	gridState()
+	if g.Title != "tags = mine" || !slices.Equal(slices.Sorted(slices.Values(g.Rows)), slices.Sorted(slices.Values(picked))) {
+		t.Fatalf("the tag's legend entry lists %q %v, want the tagged rows %v", g.Title, g.Rows, picked)
+	}
+
+	// Export what the grid holds: ids CSV and JSONL with metadata.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-csv`))); err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := chromedp.Run(ctx, chromedp.Poll[string](`window.__reef.lastExport.startsWith('dataset,id') && window.__reef.lastExport`, chromedp.WithPollingTimeout(20*time.Second)))
+	wantCSV := "dataset,id,object_id,row\n"
+	for _, r := range g.Rows {
+		wantCSV += fmt.Sprintf("fmnist,t10k-%05d,,%d\n", r, r)
+	}
+	if csv != wantCSV {
+		t.Fatalf("CSV export:\n%s\nwant:\n%s", csv, wantCSV)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-jsonl`))); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := chromedp.Run(ctx, chromedp.Poll[string](`window.__reef.lastExport.startsWith('{') && window.__reef.lastExport`, chromedp.WithPollingTimeout(20*time.Second)))
+	lines := strings.Split(strings.TrimSpace(js), "\n")
+	if len(lines) != len(g.Rows) {
+		t.Fatalf("JSONL export of %d rows has %d lines", len(g.Rows), len(lines))
+	}
+	for i, l := range lines {
+		var rec struct {
+			ID       string `json:"id"`
+			Row      int    `json:"row"`
+			Metadata struct {
+				Label string   `json:"label"`
+				Tags  []string `json:"tags"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.ID != fmt.Sprintf("t10k-%05d", g.Rows[i]) || rec.Metadata.Label != fashionmnist.ClassNames[labels[g.Rows[i]]] || !slices.Contains(rec.Metadata.Tags, "mine") {
+			t.Fatalf("JSONL line %d: %s", i, l)
+		}
+	}
+
+	// Find similar from the two: k results, the selection left out or in.
+	similar := func(k int, self bool, max string) (int, string) {
+		t.Helper()
+		js := fmt.Sprintf(`(() => { document.getElementById('sim-k').value = '%d'; document.getElementById('sim-self').checked = %v; document.getElementById('sim-max').value = '%s'; document.getElementById('sel-msg').textContent = ''; document.getElementById('btn-similar').click(); return true; })()`, k, self, max)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := chromedp.Run(ctx, chromedp.Poll[string](`(m => m.includes(' similar in ') && m)(document.getElementById('sel-msg').textContent)`, chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gridState()
+		return len(g.Rows), msg
+	}
+	if got, msg := similar(10, false, ""); got != 10 || !strings.Contains(msg, "the 2 selected are left out") {
+		t.Fatalf("k=10 without the selection: %d rows, %q", got, msg)
+	}
+	if got, msg := similar(10, true, ""); got != 12 || !strings.Contains(msg, "the 2 selected are included") || !slices.Contains(g.Rows, picked[0]) {
+		t.Fatalf("k=10 with the selection: %d rows, %q", got, msg)
+	}
+	if got, msg := similar(10, false, "0"); got != 0 || !strings.Contains(msg, "farther than 0") {
+		t.Fatalf("k=10 within distance 0: %d rows, %q", got, msg)
+	}
+}

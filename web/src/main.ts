@@ -828,8 +828,12 @@ function showSelection() {
   updateOverlays();
 }
 
+// similarTo is the query of the similar rows the grid shows: Find similar
+// again (another k or limit) reuses it unless tiles are picked.
+let similarTo: number[] = [];
+
 async function findSimilar() {
-  const sel = actionRows().rows;
+  const sel = gridSource === 'similar' && !grid.picked.size ? similarTo : actionRows().rows;
   if (!sel.length) return;
   const cap = 2000;
   const k = Math.round(Number($<HTMLInputElement>('sim-k').value) || 50);
@@ -853,6 +857,7 @@ async function findSimilar() {
     const title = `similar to ${pos.length.toLocaleString()}`;
     if (!self) for (const r of pos) dist.delete(r);
     showGrid('similar', title, rows, dist);
+    similarTo = pos;
     $('sel-msg').textContent = msg;
     updateOverlays();
   } catch (e) {
