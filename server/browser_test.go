@@ -272,20 +272,6 @@ func TestBrowserEmbeddingView(t *testing.T) {
 		t.Fatalf("clicking a neighbour did not select it: %v", err)
 	}
 
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The committed screenshot is refreshed on request only, so test runs
-	// leave the tree clean: REEF_SCREENSHOT=1 go test -run Browser ./server/
-	path := filepath.Join(t.TempDir(), "embedding-view.png")
-	if os.Getenv("REEF_SCREENSHOT") != "" {
-		path = "../docs/embedding-view.png"
-	}
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
 
 	// The page side of audio (issue 8): a point whose details carry an
 	// audio_url gets a player, its neighbours a play button. The details
@@ -392,6 +378,7 @@ func checkOverlay(t *testing.T, ctx context.Context, ls *liveServer, n, m int) {
 	if !slices.Contains(options, "label") {
 		t.Fatalf("colour menu of the overlay: %v", options)
 	}
+	shot(t, ctx, shotDir(t), "overlay")
 	ink, _ := chromedp.Run(ctx, chromedp.Evaluate[int](countInk))
 	if ink < 2000 {
 		t.Fatalf("overlay painted %d pixels", ink)
@@ -544,6 +531,7 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("crop in the panel [w h red blue wholeW wholeH right fromObjects] = %v, want %v", got, want)
 	}
+	shot(t, ctx, shotDir(t), "object-level")
 }
 
 // BenchmarkBrowserFirstRender1M measures navigation → first frame of one
@@ -890,8 +878,8 @@ func TestBrowserLayout(t *testing.T) {
 			if p, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](toolbarProblems)); len(p) > 0 {
 				t.Fatalf("toolbar after ? at %d px: %v", width, p)
 			}
-			if width == 1400 {
-				shot(t, ctx, dir, "layout-1400")
+			if width == 1024 {
+				shot(t, ctx, dir, "toolbar-1024")
 			}
 		})
 	}

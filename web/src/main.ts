@@ -113,6 +113,7 @@ let negatives: number[] = [];
 let results: number[] = [];
 let legendPick = -1;
 let focus = -1;
+let nbRows: number[] = []; // the focused row's neighbours
 let layoutVersion = 0;
 let pollTimer = 0;
 
@@ -207,6 +208,7 @@ function updateOverlays() {
   if (negatives.length) o.push({ rows: negatives, ring: [239, 68, 68], scale: 1.6 });
   if (positives.length) o.push({ rows: positives, ring: [255, 255, 255], scale: 1.6 });
   if (grid.picked.size) o.push({ rows: [...grid.picked], ring: [251, 146, 60], scale: 2.4 });
+  if (nbRows.length) o.push({ rows: nbRows, ring: [45, 212, 191], scale: 2.2 });
   if (focus >= 0) o.push({ rows: [focus], ring: [255, 255, 255], scale: 3.2 });
   scatter.overlays = o;
   scatter.dimOthers = legendPick >= 0 || positives.length + negatives.length + results.length + grid.picked.size > 0;
@@ -398,6 +400,7 @@ async function loadView(preferColor?: string) {
   clearSelection(false);
   closeGrid();
   columns.clear();
+  nbRows = [];
   focus = -1;
   hoverRow = -1;
   $('detail').innerHTML = '<p class="muted">Click a point to see it and its nearest neighbours.</p>';
@@ -496,12 +499,15 @@ function schedulePoll() {
 // --- details ---
 async function selectRow(row: number) {
   focus = row;
+  nbRows = [];
   grid.reveal(row);
   updateOverlays();
   const el = $('detail');
   el.innerHTML = '<p class="muted">Loading…</p>';
   const res = await api.json<{ query: Hit; hits: Hit[] }>(`${base()}/neighbors`, { ...ref(), row, k: 12 });
   if (focus !== row) return;
+  nbRows = res.hits.map((h) => h.row);
+  updateOverlays();
   el.innerHTML = '';
   el.append(await hitCard(res.query));
   const h = document.createElement('h3');
@@ -1015,6 +1021,7 @@ function setupInteraction() {
     if (e.key === 'Escape') {
       legendPick = -1;
       focus = -1;
+      nbRows = [];
       clearSelection();
       closeGrid();
       renderLegend();
