@@ -272,7 +272,6 @@ func TestBrowserEmbeddingView(t *testing.T) {
 		t.Fatalf("clicking a neighbour did not select it: %v", err)
 	}
 
-
 	// The page side of audio (issue 8): a point whose details carry an
 	// audio_url gets a player, its neighbours a play button. The details
 	// are rewritten in the page here, as no point of this dataset has audio.
