@@ -971,6 +971,8 @@ func TestBrowserLayout(t *testing.T) {
 	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('banner').hidden`)); !hidden {
 		t.Fatal("the banner does not close")
 	}
+
+	checkBoxes(t, ctx, ls)
 }
 
 // repeatsWord says whether a text has a word twice in a row ("UMAP umap").
@@ -1219,5 +1221,68 @@ func TestBrowserWorkbench(t *testing.T) {
 	}
 	if got, msg := similar(10, false, "0"); got != 0 || !strings.Contains(msg, "farther than 0") {
 		t.Fatalf("k=10 within distance 0: %d rows, %q", got, msg)
+	}
+}
+
+// checkBoxes makes dataset "shapes": 6 images of 100×60 (smaller than a
+// thumbnail, so the thumbnail is the original and boxes can be placed)
+// with a label box and an inference box each, and checks that the
+// details draw them on the whole image, at point and at object level.
+func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
+	t.Helper()
+	bctx := context.Background()
+	if _, err := ls.eng.CreateDataset(bctx, "shapes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.eng.CreateSpace(bctx, "shapes", engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
+		t.Fatal(err)
+	}
+	var pts []engine.PointInput
+	var ids []string
+	var imgs [][]byte
+	for i := range 6 {
+		id := fmt.Sprintf("s%d", i)
+		pts = append(pts, engine.PointInput{ID: id, Vectors: map[string][]float32{"emb": {float32(i), float32(i % 2)}}, Objects: []engine.ObjectInput{
+			{ID: "a", Class: "cat", BBox: [4]float32{10, 20, 40, 30}, Vectors: map[string][]float32{"emb": {float32(i), 5}}},
+			{ID: "b", Kind: "inference", Class: "dog", BBox: [4]float32{60, 10, 30, 30}, Vectors: map[string][]float32{"emb": {float32(i), -5}}},
+		}})
+		img := image.NewNRGBA(image.Rect(0, 0, 100, 60))
+		for p := 0; p < len(img.Pix); p += 4 {
+			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = 60, 60, 60, 255
+		}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		ids, imgs = append(ids, id), append(imgs, buf.Bytes())
+	}
+	if _, err := ls.eng.Upsert(bctx, "shapes", pts); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.eng.StoreThumbnails(bctx, "shapes", ids, imgs); err != nil {
+		t.Fatal(err)
+	}
+	// The label box's left edge, 3× enlarged (a 100 px image in 300 px),
+	// is drawn in the label colour (#34d399).
+	const probe = `(() => { const c = document.querySelector('#detail canvas.full'); if (!c) return [-1, 0, 0, 0]; const d = c.getContext('2d').getImageData(30, 105, 1, 1).data; return [Number(c.dataset.boxes), d[0], d[1], d[2]]; })()`
+	for _, level := range []string{"point", "object"} {
+		navigate(t, ctx, ls.base+"/#ds=shapes&space=emb&level="+level)
+		rows := []int{0, 1, 2, 3, 4, 5}
+		if level == "object" {
+			rows = []int{0, 2, 4, 6, 8, 10} // the label boxes ("a" first in each image)
+		}
+		if row := clickRow(t, ctx, rows); row < 0 {
+			t.Fatalf("%s level: nothing could be clicked", level)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[[]int](probe+`.every(Boolean) && `+probe, chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			got, _ = chromedp.Run(ctx, chromedp.Evaluate[[]int](probe))
+		}
+		want := 2
+		if level == "object" {
+			want = 1
+		}
+		if len(got) != 4 || got[0] != want || got[1] != 52 || got[2] != 211 || got[3] != 153 {
+			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML.slice(0, 600)`))
+			t.Fatalf("%s level: [boxes r g b] at the label box's edge = %v, want [%d 52 211 153]\n%s", level, got, want, html)
+		}
 	}
 }
