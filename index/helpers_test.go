@@ -87,3 +87,11 @@ func recallAt(t testing.TB, idx, truth Index, queries [][]float32, k int, opts S
 	}
 	return float64(found) / float64(total)
 }
+
+func randVec(r *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = r.Float32()*2 - 1
+	}
+	return v
+}
