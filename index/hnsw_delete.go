@@ -156,7 +156,6 @@ func (h *HNSW) healLayer0(sc *scratch, lost, ins []uint32, at []float32) (displa
 		}
 		target = gen + 1
 	}
-	w := h.m0 + 1
 	cands := sc.cands[:0]
 	visit := func(s uint32) {
 		if marks[s] == target {
@@ -168,8 +167,7 @@ func (h *HNSW) healLayer0(sc *scratch, lost, ins []uint32, at []float32) (displa
 	drain := func() {
 		for pending > 0 && len(cands) > 0 {
 			c := cands.Pop()
-			o := int(c.ID) * w
-			r := h.links0[o : o+w : o+w]
+			r := h.row(c.ID, 0)
 			for _, v := range r[1 : 1+r[0]] {
 				if marks[v] != gen {
 					visit(v)

@@ -40,6 +40,7 @@ func (h *HNSW) add(id uint64, vec []float32) {
 		h.insert(sc, a.slot, a.level, vec)
 		h.putScratch(sc)
 		h.mu.RUnlock()
+		h.maybeTrain()
 		return
 	}
 }
@@ -85,6 +86,9 @@ func (h *HNSW) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, wor
 func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 	q := h.vec(slot)
 	prepare(q, vec, h.metric)
+	if h.quant && h.sqReady.Load() {
+		h.sq.encode(h.code(slot), q)
+	}
 
 	h.epMu.Lock()
 	ep, top := h.ep, h.maxLevel

@@ -135,19 +135,25 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts SearchOption
 		}
 		accept = func(s uint32) bool { return f(h.slotLabel[s]) }
 	}
-	cur, dcur := ep, h.dist(sc.q, h.vec(ep))
-	for l := top; l > 0; l-- {
-		cur, dcur = h.greedy(sc, sc.q, cur, dcur, l)
+	if h.quant && h.sqReady.Load() {
+		if err := h.searchSQ(ctx, sc, ep, top, ef, accept); err != nil {
+			return nil, err
+		}
+	} else {
+		cur, dcur := ep, h.dist(sc.q, h.vec(ep))
+		for l := top; l > 0; l-- {
+			cur, dcur = h.greedy(sc, sc.q, cur, dcur, l)
+		}
+		if err := h.searchLayer(ctx, sc, sc.q, cur, dcur, ef, 0, accept); err != nil {
+			return nil, err
+		}
+		sc.out = sc.res.SortedAsc(sc.out)
 	}
-	if err := h.searchLayer(ctx, sc, sc.q, cur, dcur, ef, 0, accept); err != nil {
-		return nil, err
-	}
-	if accept != nil && len(sc.res) < k {
+	if accept != nil && len(sc.out) < k {
 		// The filtered walk ran out of reachable accepted nodes; there may
 		// be more elsewhere, and callers are promised up to k.
 		return h.exactScan(ctx, sc, k, opts.Filter)
 	}
-	sc.out = sc.res.SortedAsc(sc.out)
 	n := min(k, len(sc.out))
 	hits := make([]Hit, n)
 	for i, c := range sc.out[:n] {
