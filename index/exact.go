@@ -82,6 +82,13 @@ func (e *Exact) put(id uint64, vec []float32) {
 	prepare(e.vecs[int(slot)*e.dim:int(slot+1)*e.dim], vec, e.metric)
 }
 
+// MemoryBytes implements MemoryReporter.
+func (e *Exact) MemoryBytes() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return 4*cap(e.vecs) + 8*cap(e.slotID) + cap(e.live) + 4*cap(e.free) + mapEntryBytes*len(e.labels)
+}
+
 // Delete implements Index.
 func (e *Exact) Delete(id uint64) bool {
 	e.mu.Lock()

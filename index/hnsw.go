@@ -301,9 +301,9 @@ func (h *HNSW) entry() (uint32, int) {
 	return h.ep, h.maxLevel
 }
 
-// memoryBytes estimates the index's resident size (vectors, links and
-// per-slot metadata), for capacity planning and benchmarks.
-func (h *HNSW) memoryBytes() int {
+// MemoryBytes implements MemoryReporter: vectors, layer-0 records (codes
+// and links), upper links, per-slot metadata and the label map.
+func (h *HNSW) MemoryBytes() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	n := 4*len(h.vecs) + 4*len(h.links0) + 4*len(h.up) + 8*len(h.slotLabel) + len(h.levels) + 4*len(h.ready)
@@ -312,5 +312,5 @@ func (h *HNSW) memoryBytes() int {
 	}
 	n += 4 * len(h.sq.lo)
 	// Label map: ~ 8 key + 4 value + overhead per entry.
-	return n + 24*len(h.labels)
+	return n + mapEntryBytes*len(h.labels)
 }
