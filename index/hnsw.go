@@ -66,11 +66,13 @@ type HNSW struct {
 
 	vecs []float32
 	// links0 holds one layer-0 record per slot, stride0 words apart: the
-	// sq8 code (codeW words, when quantised) then the link row.
+	// sq8 code (codeW words) and its norm (1 word), when quantised, then
+	// the link row.
 	links0  []uint32
 	stride0 int
 	codeW   int
 	codeLen int
+	rowOff  int // words before the link row in a record
 	up      []uint32
 	upper   [][]uint32
 	capUp   int
@@ -118,6 +120,7 @@ func NewHNSW(cfg Config) (*HNSW, error) {
 	if h.quant {
 		h.codeW = codeWords(cfg.Dim)
 		h.codeLen = 4 * h.codeW
+		h.rowOff = h.codeW + 1
 	}
 	return h, nil
 }
@@ -166,7 +169,7 @@ func (h *HNSW) lockFor(slot uint32) *sync.Mutex { return &h.locks[slot&lockMask]
 func (h *HNSW) row(slot uint32, l int) []uint32 {
 	if l == 0 {
 		w := h.m0 + 1
-		o := int(slot)*h.stride0 + h.codeW
+		o := int(slot)*h.stride0 + h.rowOff
 		return h.links0[o : o+w : o+w]
 	}
 	w := h.m + 1

@@ -252,7 +252,7 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 		h.sq.setParams(sq.lo, sq.step)
 		h.sq.trainedAt = sq.trainedAt
 		for s := range h.nSlots {
-			h.sq.encode(h.code(s), h.vec(s))
+			h.setCode(s, h.vec(s))
 		}
 		h.sqTrainedAt.Store(int64(sq.trainedAt))
 		h.sqReady.Store(true)

@@ -87,7 +87,7 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 	q := h.vec(slot)
 	prepare(q, vec, h.metric)
 	if h.quant && h.sqReady.Load() {
-		h.sq.encode(h.code(slot), q)
+		h.setCode(slot, q)
 	}
 
 	h.epMu.Lock()

@@ -17,17 +17,49 @@ import (
 // candidates' distances on full vectors, so callers only ever see exact
 // distances in exact order.
 
+// queryCode is a query prepared for code distances. With VNNI, b holds
+// the unsigned code and c = ‖q‖² − 256·Σq, so that
+// ‖q−x‖² = c + ‖x‖² − 2·DotU8I8(q, x'), x' being x's stored signed code
+// (x' = x − 128 makes q·x = DotU8I8(q, x') + 128·Σq). Without VNNI, b
+// holds the signed code and L2SqI8 gives the same number directly.
+type queryCode struct {
+	b    []byte
+	c    int64
+	vnni bool
+}
+
+func (h *HNSW) prepareQueryCode(sc *scratch) queryCode {
+	if cap(sc.qcode) < h.codeLen {
+		sc.qcode = make([]byte, h.codeLen)
+	}
+	qc := queryCode{b: sc.qcode[:h.codeLen], vnni: vec.HasVNNI}
+	h.sq.encode(qc.b, sc.q)
+	var sum, sq int64
+	for i, c := range qc.b {
+		sum += int64(c)
+		sq += int64(c) * int64(c)
+		if !qc.vnni {
+			qc.b[i] = c ^ 0x80
+		}
+	}
+	qc.c = sq - 256*sum
+	return qc
+}
+
 // codeDist is the code distance as a float32 candidate key; it is exact
 // below 2^24 and rounds (monotonically) above.
-func (h *HNSW) codeDist(qc []byte, slot uint32) float32 {
-	return float32(vec.L2SqU8(qc, h.code(slot)))
+func (h *HNSW) codeDist(qc queryCode, slot uint32) float32 {
+	if qc.vnni {
+		return float32(qc.c + int64(h.codeNorm(slot)) - 2*int64(vec.DotU8I8(qc.b, h.code(slot))))
+	}
+	return float32(vec.L2SqI8(qc.b, h.code(slot)))
 }
 
 func (h *HNSW) prefetchCode(slot uint32) {
 	vec.Prefetch((*byte)(unsafe.Pointer(&h.links0[int(slot)*h.stride0])))
 }
 
-func (h *HNSW) greedySQ(sc *scratch, qc []byte, cur uint32, dcur float32, l int) (uint32, float32) {
+func (h *HNSW) greedySQ(sc *scratch, qc queryCode, cur uint32, dcur float32, l int) (uint32, float32) {
 	for changed := true; changed; {
 		changed = false
 		sc.nbrs = h.links(sc.nbrs, cur, l)
@@ -40,7 +72,7 @@ func (h *HNSW) greedySQ(sc *scratch, qc []byte, cur uint32, dcur float32, l int)
 	return cur, dcur
 }
 
-func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc []byte, ep uint32, dep float32, ef int, accept func(uint32) bool) error {
+func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep uint32, dep float32, ef int, accept func(uint32) bool) error {
 	sc.vis.reset(len(h.levels))
 	marks, gen := sc.vis.marks, sc.vis.gen
 	sc.cands = append(sc.cands[:0], cand{Dist: dep, ID: ep})
@@ -110,11 +142,7 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc []byte, ep uin
 // searchSQ walks the graph on codes and re-ranks exactly; the result is
 // left in sc.out, sorted by exact distance. Caller holds mu shared.
 func (h *HNSW) searchSQ(ctx context.Context, sc *scratch, ep uint32, top, ef int, accept func(uint32) bool) error {
-	if cap(sc.qcode) < h.codeLen {
-		sc.qcode = make([]byte, h.codeLen)
-	}
-	qc := sc.qcode[:h.codeLen]
-	h.sq.encode(qc, sc.q)
+	qc := h.prepareQueryCode(sc)
 	cur, dcur := ep, h.codeDist(qc, ep)
 	for l := top; l > 0; l-- {
 		cur, dcur = h.greedySQ(sc, qc, cur, dcur, l)

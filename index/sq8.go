@@ -97,26 +97,47 @@ func (q *sq8) encode(dst []byte, v []float32) {
 	clear(dst[len(v):])
 }
 
+// store writes v's stored form: the code as signed bytes (code XOR 0x80,
+// padding included, see package vec) into dst and returns the unsigned
+// code's squared norm, which the VNNI distance needs.
+func (q *sq8) store(dst []byte, v []float32) uint32 {
+	q.encode(dst, v)
+	var nb uint32
+	for i, c := range dst {
+		nb += uint32(c) * uint32(c)
+		dst[i] = c ^ 0x80
+	}
+	return nb
+}
+
 // codeWords is the uint32 words a code occupies in a layer-0 record.
 func codeWords(dim int) int { return vec.PadCodeLen(dim) / 4 }
 
-// record0Words is the stride of a layer-0 record: the code (when
-// quantised) followed by the link row [count, 2M links], rounded to a
-// 64-byte cache line so every code starts on a line.
+// record0Words is the stride of a layer-0 record: the code and its norm
+// (when quantised) followed by the link row [count, 2M links], rounded to
+// a 64-byte cache line so every code starts on a line.
 func record0Words(dim, m0 int, quant bool) int {
 	if !quant {
 		return m0 + 1
 	}
-	return (codeWords(dim) + m0 + 1 + 15) &^ 15
+	return (codeWords(dim) + 1 + m0 + 1 + 15) &^ 15
 }
 
-// code returns slot's code bytes inside its layer-0 record. Written before
-// the node becomes reachable (like its vector), read without locks.
+// code returns slot's stored code inside its layer-0 record. Written
+// before the node becomes reachable (like its vector), read without locks.
 func (h *HNSW) code(slot uint32) []byte {
 	o := int(slot) * h.stride0
 	w := h.links0[o : o+h.codeW : o+h.codeW]
 	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), h.codeLen)
 }
+
+// setCode stores v's code and norm in slot's record.
+func (h *HNSW) setCode(slot uint32, v []float32) {
+	h.links0[int(slot)*h.stride0+h.codeW] = h.sq.store(h.code(slot), v)
+}
+
+// codeNorm is the squared norm of slot's unsigned code.
+func (h *HNSW) codeNorm(slot uint32) uint32 { return h.links0[int(slot)*h.stride0+h.codeW] }
 
 // trainCodes (re)fits the quantiser to every stored vector and re-encodes
 // all codes. Caller holds mu exclusively.
@@ -129,7 +150,7 @@ func (h *HNSW) trainCodes() {
 	}
 	h.sq.train(len(slots), h.dim, func(i int) []float32 { return h.vec(slots[i]) })
 	for _, s := range slots {
-		h.sq.encode(h.code(s), h.vec(s))
+		h.setCode(s, h.vec(s))
 	}
 	h.sq.trainedAt = max(len(slots), 1)
 	h.sqReady.Store(true)

@@ -98,7 +98,7 @@ func TestSQ8CodeOrder(t *testing.T) {
 	agree, total := 0, 0
 	for i := 1; i+1 < len(data); i += 2 {
 		fa, fb := vec.L2Sq(data[0], data[i]), vec.L2Sq(data[0], data[i+1])
-		ca, cb := vec.L2SqU8(codes[0], codes[i]), vec.L2SqU8(codes[0], codes[i+1])
+		ca, cb := l2Codes(codes[0], codes[i]), l2Codes(codes[0], codes[i+1])
 		if (fa < fb) == (ca < cb) {
 			agree++
 		}
@@ -137,6 +137,53 @@ func TestSQ8ConfigValidate(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%s: %v does not wrap ErrInvalidConfig", tc.name, err)
+		}
+	}
+}
+
+// l2Codes is the reference squared L2 of two unsigned codes.
+func l2Codes(a, b []byte) uint32 {
+	var s uint32
+	for i := range a {
+		d := int32(a[i]) - int32(b[i])
+		s += uint32(d * d)
+	}
+	return s
+}
+
+// TestSQ8CodeDistPaths: the VNNI formulation (norms and an unsigned·signed
+// dot) and the signed-L2 one give the exact integer L2 of the codes.
+func TestSQ8CodeDistPaths(t *testing.T) {
+	n, dim := 300, 40
+	data := clustered(22, n+5, dim, 6)
+	h := newQuantHNSW(t, dim, L2, QuantSQ8)
+	mustAddAll(t, h, seqIDs(n, 0), data[:n])
+	if !h.sqReady.Load() {
+		t.Fatal("codes not trained")
+	}
+	sc := h.getScratch()
+	defer h.putScratch(sc)
+	sc.q = append(sc.q[:0], data[n]...)
+	want := make([]byte, h.codeLen)
+	h.sq.encode(want, sc.q)
+	qu := append([]byte(nil), want...)
+	for _, vnni := range []bool{true, false} {
+		qc := h.prepareQueryCode(sc)
+		if qc.vnni != vnni { // exercise the other path too
+			qc.vnni = vnni
+			for i := range qc.b {
+				qc.b[i] = qu[i]
+				if !vnni {
+					qc.b[i] ^= 0x80
+				}
+			}
+		}
+		xc := make([]byte, h.codeLen)
+		for s := range uint32(n) {
+			h.sq.encode(xc, h.vec(s))
+			if got, exp := h.codeDist(qc, s), float32(l2Codes(qu, xc)); got != exp {
+				t.Fatalf("vnni=%v slot %d: codeDist %v, want %v", vnni, s, got, exp)
+			}
 		}
 	}
 }

@@ -1,81 +1,48 @@
 #include "textflag.h"
 
-// func l2sqU8AVX2asm(a, b *byte, n int) uint32
-// n must be a positive multiple of 32. Bytes are widened to 16-bit words,
-// subtracted, and VPMADDWD squares and adds adjacent pairs into int32
-// lanes; two accumulators overlap the two halves of each 32-byte block.
-TEXT ·l2sqU8AVX2asm(SB), NOSPLIT, $0-28
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ n+16(FP), CX
-	VPXOR Y2, Y2, Y2
-	VPXOR Y5, Y5, Y5
-
-u8loop2:
-	VPMOVZXBW (SI), Y0
-	VPMOVZXBW (DI), Y1
-	VPSUBW    Y1, Y0, Y0
-	VPMADDWD  Y0, Y0, Y0
-	VPADDD    Y0, Y2, Y2
-	VPMOVZXBW 16(SI), Y3
-	VPMOVZXBW 16(DI), Y4
-	VPSUBW    Y4, Y3, Y3
-	VPMADDWD  Y3, Y3, Y3
-	VPADDD    Y3, Y5, Y5
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $32, CX
-	JNZ  u8loop2
-
-	VPADDD       Y5, Y2, Y2
-	VEXTRACTI128 $1, Y2, X3
-	VPADDD       X3, X2, X2
-	VPSHUFD      $0x4E, X2, X3
-	VPADDD       X3, X2, X2
-	VPSHUFD      $0xB1, X2, X3
-	VPADDD       X3, X2, X2
-	VMOVD        X2, AX
-	VZEROUPPER
-	MOVL AX, ret+24(FP)
+// func Prefetch(p *byte)
+TEXT ·Prefetch(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), AX
+	PREFETCHT0 (AX)
 	RET
 
-// func l2sqU8AVX512asm(a, b *byte, n int) uint32
-// Same contract; 32 bytes widen into one 512-bit register per step.
-TEXT ·l2sqU8AVX512asm(SB), NOSPLIT, $0-28
+// func l2sqI8AVX512asm(a, b *byte, n int) uint32
+// Squared L2 of signed bytes: as the unsigned kernel, sign-extending.
+TEXT ·l2sqI8AVX512asm(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
 	VPXORD Z2, Z2, Z2
 	VPXORD Z5, Z5, Z5
 
-u8loop64:
+i8loop64:
 	CMPQ CX, $64
-	JLT  u8loop32
-	VPMOVZXBW (SI), Z0
-	VPMOVZXBW (DI), Z1
+	JLT  i8loop32
+	VPMOVSXBW (SI), Z0
+	VPMOVSXBW (DI), Z1
 	VPSUBW    Z1, Z0, Z0
 	VPMADDWD  Z0, Z0, Z0
 	VPADDD    Z0, Z2, Z2
-	VPMOVZXBW 32(SI), Z3
-	VPMOVZXBW 32(DI), Z4
+	VPMOVSXBW 32(SI), Z3
+	VPMOVSXBW 32(DI), Z4
 	VPSUBW    Z4, Z3, Z3
 	VPMADDWD  Z3, Z3, Z3
 	VPADDD    Z3, Z5, Z5
 	ADDQ $64, SI
 	ADDQ $64, DI
 	SUBQ $64, CX
-	JMP  u8loop64
+	JMP  i8loop64
 
-u8loop32:
+i8loop32:
 	CMPQ CX, $32
-	JLT  u8done
-	VPMOVZXBW (SI), Z0
-	VPMOVZXBW (DI), Z1
+	JLT  i8done
+	VPMOVSXBW (SI), Z0
+	VPMOVSXBW (DI), Z1
 	VPSUBW    Z1, Z0, Z0
 	VPMADDWD  Z0, Z0, Z0
 	VPADDD    Z0, Z2, Z2
 
-u8done:
+i8done:
 	VPADDD        Z5, Z2, Z2
 	VEXTRACTI64X4 $1, Z2, Y3
 	VPADDD        Y3, Y2, Y2
@@ -90,8 +57,84 @@ u8done:
 	MOVL AX, ret+24(FP)
 	RET
 
-// func Prefetch(p *byte)
-TEXT ·Prefetch(SB), NOSPLIT, $0-8
-	MOVQ p+0(FP), AX
-	PREFETCHT0 (AX)
+// func l2sqI8AVX2asm(a, b *byte, n int) uint32
+// n must be a positive multiple of 32.
+TEXT ·l2sqI8AVX2asm(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXOR Y2, Y2, Y2
+	VPXOR Y5, Y5, Y5
+
+i8loop2:
+	VPMOVSXBW (SI), Y0
+	VPMOVSXBW (DI), Y1
+	VPSUBW    Y1, Y0, Y0
+	VPMADDWD  Y0, Y0, Y0
+	VPADDD    Y0, Y2, Y2
+	VPMOVSXBW 16(SI), Y3
+	VPMOVSXBW 16(DI), Y4
+	VPSUBW    Y4, Y3, Y3
+	VPMADDWD  Y3, Y3, Y3
+	VPADDD    Y3, Y5, Y5
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $32, CX
+	JNZ  i8loop2
+
+	VPADDD       Y5, Y2, Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPADDD       X3, X2, X2
+	VPSHUFD      $0x4E, X2, X3
+	VPADDD       X3, X2, X2
+	VPSHUFD      $0xB1, X2, X3
+	VPADDD       X3, X2, X2
+	VMOVD        X2, AX
+	VZEROUPPER
+	MOVL AX, ret+24(FP)
+	RET
+
+// func dotU8I8VNNIasm(a, b *byte, n int) int32
+// Σ a[i]·b[i] with a unsigned and b signed bytes; n must be a positive
+// multiple of 64. VPDPBUSD multiplies 64 byte pairs and adds groups of four
+// into sixteen int32 lanes in one instruction; two accumulators overlap
+// its latency.
+TEXT ·dotU8I8VNNIasm(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+vnniloop128:
+	CMPQ CX, $128
+	JLT  vnniloop64
+	VMOVDQU8 (SI), Z2
+	VMOVDQU8 64(SI), Z3
+	VPDPBUSD (DI), Z2, Z0
+	VPDPBUSD 64(DI), Z3, Z1
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $128, CX
+	JMP  vnniloop128
+
+vnniloop64:
+	CMPQ CX, $64
+	JLT  vnnidone
+	VMOVDQU8 (SI), Z2
+	VPDPBUSD (DI), Z2, Z0
+
+vnnidone:
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $1, Z0, Y3
+	VPADDD        Y3, Y0, Y0
+	VEXTRACTI128  $1, Y0, X3
+	VPADDD        X3, X0, X0
+	VPSHUFD       $0x4E, X0, X3
+	VPADDD        X3, X0, X0
+	VPSHUFD       $0xB1, X0, X3
+	VPADDD        X3, X0, X0
+	VMOVD         X0, AX
+	VZEROUPPER
+	MOVL AX, ret+24(FP)
 	RET

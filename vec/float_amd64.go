@@ -13,6 +13,7 @@ var (
 	hasAVX512   = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
 	hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 	hasAVX2     = cpu.X86.HasAVX2
+	hasVNNI     = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 )
 
 // l2sq512 and dot512 run the 16-lane kernels on the multiple-of-16 prefix

@@ -6,6 +6,7 @@ const (
 	hasAVX512   = false
 	hasAVX512BW = false
 	hasAVX2     = false
+	hasVNNI     = false
 )
 
 func l2sq512(a, b []float32) float32  { return l2sqGo(a, b) }

@@ -89,55 +89,79 @@ func randCode(r *rand.Rand, n int) []byte {
 
 func TestCodeKernelsAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	kernels := []struct {
+	l2s := []struct {
 		name     string
 		fn       func(a, b []byte) uint32
 		required bool
 	}{
-		{"avx2", l2sqU8AVX2, hasAVX2},
-		{"avx512bw", l2sqU8AVX512, hasAVX512BW},
-		{"selected", L2SqU8, true},
+		{"avx2", l2sqI8AVX2, hasAVX2},
+		{"avx512bw", l2sqI8AVX512, hasAVX512BW},
+		{"selected", L2SqI8, true},
 	}
-	extreme := func(n int) ([]byte, []byte) {
-		a, b := make([]byte, n), make([]byte, n)
-		for i := range a {
-			a[i] = 255
+	dots := []struct {
+		name     string
+		fn       func(a, b []byte) int32
+		required bool
+	}{
+		{"vnni", dotU8I8VNNI, hasVNNI},
+		{"selected", DotU8I8, true},
+	}
+	fill := func(n int, v byte) []byte {
+		c := make([]byte, n)
+		for i := range c {
+			c[i] = v
 		}
-		return a, b
+		return c
 	}
-	for _, n := range append(slices.Clone(dims), 96, 800, 4096) {
-		cases := [][2][]byte{{randCode(r, n), randCode(r, n)}}
-		ea, eb := extreme(n)
-		cases = append(cases, [2][]byte{ea, eb}, [2][]byte{eb, ea})
+	for _, n := range append(slices.Clone(dims), 96, 128, 800, 4096) {
+		cases := [][2][]byte{
+			{randCode(r, n), randCode(r, n)},
+			{fill(n, 0x7f), fill(n, 0x80)}, // +127 vs -128: the largest difference
+			{fill(n, 0xff), fill(n, 0x80)}, // u8 255 · s8 -128: the most negative product
+			{fill(n, 0xff), fill(n, 0x7f)},
+		}
 		for _, c := range cases {
-			var want uint32
+			var wantL2 uint32
+			var wantDot int32
 			for i := range c[0] {
-				d := int(c[0][i]) - int(c[1][i])
-				want += uint32(d * d)
+				d := int(int8(c[0][i])) - int(int8(c[1][i]))
+				wantL2 += uint32(d * d)
+				wantDot += int32(c[0][i]) * int32(int8(c[1][i]))
 			}
-			if got := l2sqU8Go(c[0], c[1]); got != want {
-				t.Fatalf("n %d go = %d, want %d", n, got, want)
+			if got := l2sqI8Go(c[0], c[1]); got != wantL2 {
+				t.Fatalf("n %d go l2 = %d, want %d", n, got, wantL2)
 			}
-			for _, k := range kernels {
-				if k.required {
-					if got := k.fn(c[0], c[1]); got != want {
-						t.Errorf("n %d %s = %d, want %d", n, k.name, got, want)
-					}
+			if got := dotU8I8Go(c[0], c[1]); got != wantDot {
+				t.Fatalf("n %d go dot = %d, want %d", n, got, wantDot)
+			}
+			for _, k := range l2s {
+				if got := k.fn(c[0], c[1]); k.required && got != wantL2 {
+					t.Errorf("n %d %s l2 = %d, want %d", n, k.name, got, wantL2)
+				}
+			}
+			for _, k := range dots {
+				if got := k.fn(c[0], c[1]); k.required && got != wantDot {
+					t.Errorf("n %d %s dot = %d, want %d", n, k.name, got, wantDot)
 				}
 			}
 		}
 	}
-	t.Logf("float kernel %s, code kernel %s", Kernel, CodeKernel)
+	t.Logf("float kernel %s, code kernel %s, vnni %v", Kernel, CodeKernel, HasVNNI)
 }
 
 func TestCodeKernelMaxLen(t *testing.T) {
 	a, b := make([]byte, MaxCodeLen), make([]byte, MaxCodeLen)
 	for i := range a {
-		a[i] = 255
+		a[i], b[i] = 0x7f, 0x80
 	}
-	want := uint32(MaxCodeLen) * 255 * 255
-	if got := L2SqU8(a, b); got != want {
-		t.Errorf("L2SqU8 at MaxCodeLen = %d, want %d", got, want)
+	if got, want := L2SqI8(a, b), uint32(MaxCodeLen)*255*255; got != want {
+		t.Errorf("L2SqI8 at MaxCodeLen = %d, want %d", got, want)
+	}
+	for i := range a {
+		a[i] = 0xff
+	}
+	if got, want := DotU8I8(a, b), int32(-MaxCodeLen*255*128); got != want {
+		t.Errorf("DotU8I8 at MaxCodeLen = %d, want %d", got, want)
 	}
 }
 
@@ -180,7 +204,7 @@ func TestTopK(t *testing.T) {
 
 var (
 	sinkF32 float32
-	sinkU32 uint32
+	sinkInt int
 )
 
 // BenchmarkKernels compares the candidate kernels; init selects the fastest.
@@ -214,22 +238,24 @@ func BenchmarkKernels(b *testing.B) {
 		cx, cy := randCode(r, PadCodeLen(dim)), randCode(r, PadCodeLen(dim))
 		for _, k := range []struct {
 			name string
-			fn   func(a, b []byte) uint32
+			fn   func(a, b []byte) int
 			ok   bool
 		}{
-			{"u8/go", l2sqU8Go, true},
-			{"u8/avx2", l2sqU8AVX2, hasAVX2},
-			{"u8/avx512bw", l2sqU8AVX512, hasAVX512BW},
+			{"i8l2/go", func(a, b []byte) int { return int(l2sqI8Go(a, b)) }, true},
+			{"i8l2/avx2", func(a, b []byte) int { return int(l2sqI8AVX2(a, b)) }, hasAVX2},
+			{"i8l2/avx512bw", func(a, b []byte) int { return int(l2sqI8AVX512(a, b)) }, hasAVX512BW},
+			{"u8i8dot/go", func(a, b []byte) int { return int(dotU8I8Go(a, b)) }, true},
+			{"u8i8dot/vnni", func(a, b []byte) int { return int(dotU8I8VNNI(a, b)) }, hasVNNI},
 		} {
 			if !k.ok {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s/dim=%d", k.name, dim), func(b *testing.B) {
-				var s uint32
+				var s int
 				for b.Loop() {
 					s += k.fn(cx, cy)
 				}
-				sinkU32 = s
+				sinkInt = s
 			})
 		}
 	}
