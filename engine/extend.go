@@ -9,7 +9,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -31,12 +30,6 @@ func CheckName(field, name string) error { return checkName(field, name) }
 
 // CheckID validates a point (or object) id as Upsert does.
 func (e *Engine) CheckID(field, id string) error { return e.checkID(field, id) }
-
-// CheckMetadata validates a metadata blob as Upsert does and returns it in
-// the form Upsert stores.
-func (e *Engine) CheckMetadata(field string, md json.RawMessage) (json.RawMessage, error) {
-	return e.checkMetadata(field, md)
-}
 
 // ValidatePoint checks one point as Upsert would (id, uri, metadata,
 // objects, and vectors if it has any), naming fields under field (e.g.
