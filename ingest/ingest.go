@@ -111,7 +111,7 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 			return IngestResult{}, err
 		}
 	}
-	// Detector models also get inference boxes (engine/ingest_detect.go).
+	// Detector models also get inference boxes (ingest_detect.go).
 	var dets map[string][]engine.ObjectInput
 	if !opts.SkipDetection {
 		if dets, err = e.detectObjects(ctx, dataset, lm, items); err != nil {
