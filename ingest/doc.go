@@ -16,6 +16,8 @@
 // Caveats: thumbnails, crops and playable audio are side data written after
 // the points commit, best effort: a crash or failure in between leaves
 // points without them (logged), never media without points; points,
-// thumbnails and crops are three transactions. Each image is still decoded
-// separately by the detector, the embedder and the crop cutter.
+// thumbnails and crops are three transactions. With a detector model each
+// image is decoded twice (the detector's full-resolution decode, which also
+// cuts the crops, and the embedder's scaled one); without one, images with
+// label boxes are decoded a second time, after the embedder, for crops.
 package ingest

@@ -113,8 +113,9 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 	}
 	// Detector models also get inference boxes (ingest_detect.go).
 	var dets map[string][]engine.ObjectInput
+	var crops map[string]*storage.ObjectThumbs // cut while the detector had the pixels
 	if !opts.SkipDetection {
-		if dets, err = e.detectObjects(ctx, dataset, lm, items); err != nil {
+		if dets, crops, err = e.detectObjects(ctx, dataset, lm, items); err != nil {
 			return IngestResult{}, err
 		}
 	}
@@ -153,14 +154,10 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 		}
 		it := items[byID[r.ID]]
 		p := engine.PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata, Vectors: map[string][]float32{space: r.Embedding}}
-		for j, b := range it.Labels {
-			o := engine.ObjectInput{ID: b.ID, Kind: engine.KindLabel, Class: b.Class, BBox: b.BBox}
-			if j < len(r.Boxes) {
-				o.Vectors = map[string][]float32{boxSpace: r.Boxes[j]}
-			}
-			p.Objects = append(p.Objects, o)
+		p.Objects = itemObjects(it, dets[it.ID], e.eng.Limits().MaxObjects)
+		for j := range min(len(it.Labels), len(r.Boxes)) { // labels come first
+			p.Objects[j].Vectors = map[string][]float32{boxSpace: r.Boxes[j]}
 		}
-		p.Objects = appendDetections(p.Objects, dets[it.ID], e.eng.Limits().MaxObjects)
 		points = append(points, p)
 		if r.Thumbnail != nil {
 			thumbs[it.ID] = r.Thumbnail
@@ -179,7 +176,7 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 	}
 	res.Upserted, res.Seq = wr.Upserted, wr.Seq
 	e.storeIngestThumbnails(ctx, dataset, points, thumbs)
-	e.storeIngestObjectThumbnails(ctx, dataset, items, points)
+	e.storeIngestObjectThumbnails(ctx, dataset, items, points, crops)
 	return res, nil
 }
 
@@ -191,9 +188,7 @@ func (e *Ingester) validItems(dataset string, items []ImageItem) ([]ImageItem, [
 	bad := []IngestError{}
 	for i, it := range items {
 		p := engine.PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata}
-		for _, b := range it.Labels {
-			p.Objects = append(p.Objects, engine.ObjectInput{ID: b.ID, Kind: engine.KindLabel, Class: b.Class, BBox: b.BBox})
-		}
+		p.Objects = itemObjects(it, nil, e.eng.Limits().MaxObjects)
 		if err := e.eng.ValidatePoint(dataset, fmt.Sprintf("images[%d]", i), p); err != nil {
 			bad = append(bad, IngestError{ID: it.ID, Error: err.Error()})
 			continue

@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -87,6 +88,26 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
 		if err != nil || ct != "image/jpeg" || max(cfg.Width, cfg.Height) != 128 {
 			t.Fatalf("thumbnail %s: %s %dx%d %v", it.ID, ct, cfg.Width, cfg.Height, err)
+		}
+	}
+
+	// The crops cut in the detector's pass are the ones a fresh decode
+	// gives (StoreObjectThumbnails), for label and inference boxes alike.
+	for _, it := range items[:4] {
+		before, err := e.DB().AllObjectThumbs("photos", it.ID)
+		if err != nil || len(before.Crops) == 0 {
+			t.Fatalf("%s: no crops stored on ingest: %+v %v", it.ID, before, err)
+		}
+		img, err := extract.DecodeImage(it.Data, extract.DefaultImageLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.StoreObjectThumbnails(ctx, "photos", it.ID, img); err != nil {
+			t.Fatal(err)
+		}
+		after, err := e.DB().AllObjectThumbs("photos", it.ID)
+		if err != nil || !reflect.DeepEqual(before, after) {
+			t.Fatalf("%s: ingest crops differ from a fresh decode's:\n%+v\n%+v %v", it.ID, before, after, err)
 		}
 	}
 
