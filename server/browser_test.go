@@ -530,6 +530,14 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("crop in the panel [w h red blue wholeW wholeH right fromObjects] = %v, want %v", got, want)
 	}
+	// The legend entry "red" lists its objects in the grid, as crops.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`([...document.querySelectorAll('#legend .legend-item')].find(e => e.querySelector('.lv').textContent === 'red').click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const t = [...document.querySelectorAll('#grid-inner .gtile img')]; return window.__reef.grid().rows.length === 40 && t.length >= 10 && t.every(i => i.complete && i.naturalWidth === 40 && i.naturalHeight === 30 && i.src.includes('/objects/')); })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		g, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.__reef.grid()) + document.getElementById('grid-inner').innerHTML.slice(0, 400)`))
+		t.Fatalf("the grid of the red boxes does not show their 40×30 crops: %v\n%s", err, g)
+	}
 	shot(t, ctx, shotDir(t), "object-level")
 }
 
