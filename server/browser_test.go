@@ -849,6 +849,24 @@ const toolbarProblems = `(() => {
   return out;
 })()`
 
+// panelProblems lists the controls of the selection panel and the grid's
+// bar that are hidden, clipped or outside their box.
+const panelProblems = `(() => {
+  const out = [];
+  const panel = document.getElementById('panel'), pane = document.getElementById('gridpane');
+  if (document.getElementById('sel').hidden) out.push('no selection shown');
+  if (pane.hidden) out.push('no grid shown');
+  if (panel.scrollWidth > panel.clientWidth + 1) out.push('panel scrolls sideways: ' + panel.scrollWidth + ' > ' + panel.clientWidth);
+  for (const [box, sel] of [[panel, '#sel button, #sel input'], [pane, '.gridbar button, .gridbar select']]) {
+    const b = box.getBoundingClientRect();
+    for (const el of box.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.left < b.left - 1 || r.right > b.right + 1) out.push((el.id || el.textContent) + ' outside: ' + Math.round(r.left) + '..' + Math.round(r.right) + ' of ' + Math.round(b.left) + '..' + Math.round(b.right));
+    }
+  }
+  return out;
+})()`
+
 func TestBrowserLayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -887,6 +905,12 @@ func TestBrowserLayout(t *testing.T) {
 			}
 			if width == 1024 {
 				shot(t, ctx, dir, "toolbar-1024")
+			}
+			// With a lasso: the selection tools and the grid's bar fit too.
+			c, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+			lasso(t, ctx, c[0], c[1], 250, false)
+			if p, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](panelProblems)); len(p) > 0 {
+				t.Fatalf("selection tools at %d px: %v", width, p)
 			}
 		})
 	}
