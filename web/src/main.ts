@@ -835,7 +835,13 @@ async function exportSelection(kind: 'csv' | 'jsonl') {
   if (!rows.length) return;
   $('sel-msg').textContent = `Reading ${rows.length.toLocaleString()} rows…`;
   try {
-    const got = await pool(rows, 8, (r) => rowHit(r));
+    // One row call each (8 at a time): the view API has no batch read.
+    let done = 0;
+    const got = await pool(rows, 8, async (r) => {
+      const h = await rowHit(r);
+      if (++done % 200 === 0) $('sel-msg').textContent = `Reading rows: ${done.toLocaleString()} of ${rows.length.toLocaleString()}…`;
+      return h;
+    });
     const out = got.map((h) => ({ ...h, distance: gridDist.get(h.row) }));
     const ds = state().ds;
     const text = kind === 'csv' ? idsCSV(out, ds) : jsonl(out, ds);
