@@ -1003,6 +1003,14 @@ func TestBrowserLayout(t *testing.T) {
 	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('banner').hidden`)); !hidden {
 		t.Fatal("the banner does not close")
 	}
+	// Choosing in the menus answers it too.
+	navigate(t, ctx, ls.base+"/#ds=nosuch")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'tiny'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('ds'))`)); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('banner').hidden`)); !hidden {
+		t.Fatal("the banner stays after choosing a dataset")
+	}
 
 	checkBoxes(t, ctx, ls)
 }

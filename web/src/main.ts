@@ -1024,6 +1024,13 @@ async function start() {
       }),
   );
   setupInteraction();
+  // A choice in the menus answers the link's problems.
+  for (const id of ['ds', 'space', 'level', 'with', 'color']) {
+    $(id).addEventListener('change', () => {
+      problems.length = 0;
+      showBanner();
+    });
+  }
   $('ds').onchange = () => {
     fillSpaces();
     loadView().catch(report);
