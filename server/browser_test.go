@@ -1298,7 +1298,7 @@ func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
 	if _, err := ls.eng.Upsert(bctx, "shapes", pts); err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.eng.StoreThumbnails(bctx, "shapes", ids, imgs); err != nil {
+	if err := ls.srv.ing.StoreThumbnails(bctx, "shapes", ids, imgs); err != nil {
 		t.Fatal(err)
 	}
 	// The label box's left edge, 3× enlarged (a 100 px image in 300 px),
