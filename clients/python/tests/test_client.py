@@ -193,3 +193,31 @@ def test_ingest_images(client, ds, tmp_path):
     assert r["upserted"] == 2 and len(r["failed"]) == 1 and r["dim"] > 0
     hit = client.search(ds, r["space"], id=str(paths[0]), k=1).hits[0]
     assert hit.id == str(paths[1]) and hit.metadata == {"colour": "blue"}
+
+
+def test_cli_import_with_metadata_file(server, client, ds, tmp_path):
+    """`reef import x.npy --ids --metadata meta.csv|meta.jsonl`, keyed by id or by row."""
+    import json
+    import subprocess
+
+    from conftest import reef_binary
+
+    vecs = np.random.default_rng(5).standard_normal((4, 3)).astype(np.float32)
+    np.save(tmp_path / "emb.npy", vecs)
+    (tmp_path / "ids.json").write_text(json.dumps(["a", "b", "c", "d"]))
+    (tmp_path / "meta.csv").write_text("id,label,score\nd,dog,0.5\na,cat,1\n")
+    (tmp_path / "meta.jsonl").write_text('{"tags":["x"]}\n{}\n{"n":3}\n{"n":4}\n')
+    want = {"meta.csv": [{"label": "cat", "score": 1}, {}, {}, {"label": "dog", "score": 0.5}],
+            # the same points again: given metadata replaces what is stored, an empty row keeps it
+            "meta.jsonl": [{"tags": ["x"]}, {}, {"n": 3}, {"n": 4}]}
+    for name, space in (("meta.csv", "e"), ("meta.jsonl", "f")):
+        subprocess.run([reef_binary(), "import", str(tmp_path / "emb.npy"), "--ids", str(tmp_path / "ids.json"),
+                        "--metadata", str(tmp_path / name), "--dataset", ds, "--space", space, "--create",
+                        "--server", server.url], check=True, capture_output=True)
+        ids, got, meta = client.export(ds, space)
+        assert ids == ["a", "b", "c", "d"] and np.array_equal(got, vecs)
+        assert meta == want[name], name
+    bad = subprocess.run([reef_binary(), "import", str(tmp_path / "emb.npy"), "--ids", str(tmp_path / "ids.json"),
+                          "--metadata", str(tmp_path / "ids.json"), "--dataset", ds, "--space", "e",
+                          "--server", server.url], capture_output=True, text=True)
+    assert bad.returncode != 0 and "metadata" in bad.stderr
