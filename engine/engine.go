@@ -130,6 +130,10 @@ type spaceState struct {
 	// snapSeq is the sequence of the last snapshot written or loaded,
 	// per level; guarded by Engine.writeMu.
 	snapSeq [2]uint64
+	// vecSeq is the sequence of the last write that changed a vector of
+	// the level (storage's per-level sequence): a level whose snapshot is
+	// not older than it is not rewritten. Guarded by Engine.writeMu.
+	vecSeq [2]uint64
 	// diverged marks a level whose index missed a committed write; it is
 	// never snapshotted, so the next open rebuilds it from storage.
 	// Guarded by Engine.writeMu.

@@ -165,7 +165,8 @@ func (e *Engine) IngestImagesWith(ctx context.Context, dataset string, opts Inge
 	if len(points) == 0 {
 		return res, nil
 	}
-	wr, err := e.Upsert(ctx, dataset, points)
+	// Merge: vectors of other models' spaces on these points are kept.
+	wr, err := e.UpsertMode(ctx, dataset, points, ModeMerge)
 	if err != nil {
 		return res, err
 	}

@@ -124,46 +124,48 @@ func (e *Engine) jointGraph(ctx context.Context, a, b *Rows, idxA, idxB index.In
 	return analysis.BuildGraph(ctx, nA+len(b.IIDs), k, search, analysis.Options{Workers: e.workers()})
 }
 
-// writeMetadataFields merges fields into the metadata of the given rows'
-// points (point level only), in batches.
+// writeMetadataFields sets fields in the metadata of the given rows' points
+// (point level only) in one metadata update: all rows or none, and other
+// keys written meanwhile are kept.
 func (e *Engine) writeMetadataFields(ctx context.Context, rows *Rows, fields func(row int) map[string]any) error {
 	if rows.Level != storage.LevelPoint {
 		return fieldErr(ErrInvalid, "write_metadata", "only point-level results can be written to metadata")
 	}
-	const chunk = 2048
-	for lo := 0; lo < len(rows.IIDs); lo += chunk {
-		hi := min(lo+chunk, len(rows.IIDs))
-		which := make([]int, 0, hi-lo)
-		for r := lo; r < hi; r++ {
-			which = append(which, r)
-		}
-		refs, err := e.refs(rows, which, true)
-		if err != nil {
-			return err
-		}
-		pts := make([]PointInput, 0, len(refs))
-		for i, ref := range refs {
-			if ref.ID == "" {
-				continue
-			}
-			m := map[string]any{}
-			if len(ref.Metadata) > 0 {
-				if err := json.Unmarshal(ref.Metadata, &m); err != nil {
-					return err
-				}
-			}
-			for k, v := range fields(which[i]) {
-				m[k] = v
-			}
-			raw, _ := json.Marshal(m)
-			pts = append(pts, PointInput{ID: ref.ID, Metadata: raw})
-		}
-		if len(pts) == 0 {
+	which := make([]int, len(rows.IIDs))
+	for r := range which {
+		which[r] = r
+	}
+	refs, err := e.refs(rows, which, false)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]map[string]json.RawMessage, len(refs))
+	ids := make([]string, 0, len(refs))
+	for i, ref := range refs {
+		if ref.ID == "" {
 			continue
 		}
-		if _, err := e.write(ctx, rows.Dataset, pts, true); err != nil {
-			return err
+		set := map[string]json.RawMessage{}
+		for k, v := range fields(which[i]) {
+			if set[k], err = json.Marshal(v); err != nil {
+				return fmt.Errorf("write_metadata %q: %w", k, err)
+			}
 		}
+		byID[ref.ID] = set
+		ids = append(ids, ref.ID)
 	}
-	return nil
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = e.UpdateMetadata(ctx, rows.Dataset, MetadataUpdate{IDs: ids, SkipMissing: true,
+		Edit: func(id string, m map[string]json.RawMessage) (bool, error) {
+			changed := false
+			for k, v := range byID[id] {
+				if string(m[k]) != string(v) {
+					m[k], changed = v, true
+				}
+			}
+			return changed, nil
+		}})
+	return err
 }

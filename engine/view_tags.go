@@ -3,12 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/reef-ml/reef/storage"
 )
 
 // ViewTagRequest adds (or removes) a tag on the points of rows (at object
@@ -87,14 +84,16 @@ func (e *Engine) ViewTag(ctx context.Context, dataset string, req ViewTagRequest
 	return out, nil
 }
 
-// tagPoints writes the tag on the points of iids; it returns the dataset's
-// sequence after the last write (0 if nothing was written).
+// tagPoints writes the tag on the points of iids in one metadata update (the
+// tags are read and written inside the write transaction, so concurrent
+// tags and metadata updates are never lost); it returns the dataset's
+// sequence after the write (0 if nothing changed).
 func (e *Engine) tagPoints(ctx context.Context, dataset string, iids []uint64, tag string, remove bool, out *ViewTagResult) (uint64, error) {
 	res, err := e.db.Resolve(dataset, iids)
 	if err != nil {
 		return 0, fromStorage(err)
 	}
-	var ids []string
+	ids := []string{}
 	seen := map[string]bool{}
 	for _, r := range res {
 		if r.PointID != "" && !seen[r.PointID] {
@@ -102,55 +101,29 @@ func (e *Engine) tagPoints(ctx context.Context, dataset string, iids []uint64, t
 			ids = append(ids, r.PointID)
 		}
 	}
-	var seq uint64
-	var batch []PointInput
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		wr, err := e.write(ctx, dataset, batch, true)
-		if err != nil {
-			return err
-		}
-		seq, batch = wr.Seq, batch[:0]
-		return nil
-	}
-	for _, id := range ids {
-		p, err := e.db.Point(dataset, id)
-		if err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				continue // deleted meanwhile
+	var tagErr error
+	mr, err := e.UpdateMetadata(ctx, dataset, MetadataUpdate{IDs: ids, SkipMissing: true,
+		Edit: func(id string, m map[string]json.RawMessage) (bool, error) {
+			changed, err := withTag(m, tag, remove)
+			if err != nil {
+				tagErr = fieldErr(ErrInvalid, "rows", "point %q of %q: %v", id, dataset, err)
 			}
-			return seq, fromStorage(err)
-		}
-		meta, changed, err := withTag(p.Metadata, tag, remove)
-		if err != nil {
-			return seq, fieldErr(ErrInvalid, "rows", "point %q of %q: %v", id, dataset, err)
-		}
-		if !changed {
-			out.Skipped++
-			continue
-		}
-		batch = append(batch, PointInput{ID: id, Metadata: meta})
-		out.Points++
-		if len(batch) == e.opts.Limits.MaxBatch {
-			if err := flush(); err != nil {
-				return seq, err
-			}
-		}
+			return changed, err
+		}})
+	if tagErr != nil {
+		return 0, tagErr
 	}
-	return seq, flush()
+	if err != nil {
+		return 0, err
+	}
+	out.Points += mr.Changed
+	out.Skipped += mr.Matched - mr.Changed
+	return mr.Seq, nil
 }
 
-// withTag adds or removes tag in metadata["tags"], keeping key order of the
-// rest; a non-list "tags" value becomes a list holding it.
-func withTag(raw json.RawMessage, tag string, remove bool) (json.RawMessage, bool, error) {
-	m := map[string]json.RawMessage{}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, false, fmt.Errorf("metadata is not a JSON object: %v", err)
-		}
-	}
+// withTag adds or removes tag in m["tags"]; a non-list "tags" value becomes
+// a list holding it.
+func withTag(m map[string]json.RawMessage, tag string, remove bool) (bool, error) {
 	var tags []string
 	if t, ok := m["tags"]; ok && string(t) != "null" {
 		if err := json.Unmarshal(t, &tags); err != nil {
@@ -162,7 +135,7 @@ func withTag(raw json.RawMessage, tag string, remove bool) (json.RawMessage, boo
 	has := slices.Contains(tags, tag)
 	switch {
 	case remove && !has, !remove && has:
-		return raw, false, nil
+		return false, nil
 	case remove:
 		tags = slices.DeleteFunc(tags, func(s string) bool { return s == tag })
 	default:
@@ -171,9 +144,11 @@ func withTag(raw json.RawMessage, tag string, remove bool) (json.RawMessage, boo
 	if len(tags) == 0 {
 		delete(m, "tags")
 	} else {
-		b, _ := json.Marshal(tags)
+		b, err := json.Marshal(tags)
+		if err != nil {
+			return false, err
+		}
 		m["tags"] = b
 	}
-	b, err := json.Marshal(m)
-	return b, true, err
+	return true, nil
 }

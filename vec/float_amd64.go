@@ -1,4 +1,4 @@
-package index
+package vec
 
 import "golang.org/x/sys/cpu"
 
@@ -8,8 +8,13 @@ func l2sqAVX512(a, b *float32, n int) float32
 //go:noescape
 func dotAVX512(a, b *float32, n int) float32
 
-// hasAVX512 is fixed at start-up (read-only afterwards).
-var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+// CPU features, fixed at start-up (read-only afterwards).
+var (
+	hasAVX512   = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+	hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+	hasAVX2     = cpu.X86.HasAVX2
+	hasVNNI     = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
+)
 
 // l2sq512 and dot512 run the 16-lane kernels on the multiple-of-16 prefix
 // and finish the (at most 15) remaining lanes in Go.
