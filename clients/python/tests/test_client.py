@@ -167,6 +167,15 @@ def test_to_pandas_and_dataframe_metadata(client, ds):
     hits = client.search(ds, "e", id="x", k=2).to_pandas()
     assert list(hits["id"]) and "metadata.n" in hits.columns and "distance" in hits.columns
     assert len(client.outliers(ds, "e", k=1, limit=3).to_pandas()) == 3
+    clusters = client.clusters(ds, "e", k=3, summary_fields=["label"], seed=1).to_pandas()
+    assert sorted(clusters["size"]) == [1, 1, 1] and "summary.label" in clusters.columns
+    client.upsert(ds, "e", ["x2"], np.eye(3)[:1], metadata=[{"label": "a"}])  # a duplicate of x
+    dups = client.duplicates(ds, "e", threshold=1e-6).to_pandas()
+    assert sorted(dups["id"]) == ["x", "x2"] and set(dups["group"]) == {0}
+    other = ds + "-other"
+    client.upsert(other, "e", ["u", "v", "w"], np.eye(3) + 0.01, metadata=[{"label": "a"}, {"label": "b"}, {"label": "b"}])
+    groups = client.compare("e", ds, other, group_by="label", permutations=50, k=1).to_pandas()
+    assert {"group", "count_a", "count_b"} <= set(groups.columns) and set(groups["group"]) >= {"a", "b"}
 
 
 def _png(path, rgb):
