@@ -1,4 +1,5 @@
 import math
+import socket
 import struct
 import zlib
 
@@ -230,3 +231,17 @@ def test_cli_import_with_metadata_file(server, client, ds, tmp_path):
                           "--metadata", str(tmp_path / "ids.json"), "--dataset", ds, "--space", "e",
                           "--server", server.url], capture_output=True, text=True)
     assert bad.returncode != 0 and "metadata" in bad.stderr
+
+
+def test_stale_keepalive_connection_is_retried(client, ds):
+    client.upsert(ds, "e", ["a", "b"], np.eye(2, 3))
+    client._t._conn().sock.shutdown(socket.SHUT_RDWR)  # as if the server had closed the idle connection
+    assert client.upsert(ds, "e", ["c"], np.ones((1, 3)))["upserted"] == 1
+    client._t._conn().sock.shutdown(socket.SHUT_RDWR)
+    assert client.search(ds, "e", id="a", k=2).ids
+
+
+def test_unreachable_server_is_a_reef_error():
+    with pytest.raises(reef.ReefError) as e:
+        reef.Client("http://127.0.0.1:9").datasets()
+    assert e.value.status is None and "cannot reach reef" in e.value.message
