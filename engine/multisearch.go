@@ -175,7 +175,7 @@ func (e *Engine) targetVectors(dataset string, sp *spaceState, level storage.Lev
 		}
 		ds := dataset
 		if t.Dataset != "" && t.Dataset != dataset {
-			if err := e.sameSpace(dataset, t.Dataset, sp.info.Name); err != nil {
+			if err := e.SameSpace(dataset, t.Dataset, sp.info.Name); err != nil {
 				return nil, nil, err
 			}
 			ds = t.Dataset

@@ -25,6 +25,7 @@ import (
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
+	"github.com/reef-ml/reef/view"
 )
 
 // The embedding view in a real browser: Debian's chromium, headless, with
@@ -112,7 +113,7 @@ func loadFashionSplit(t testing.TB, ls *liveServer, dataset, split string, n int
 		png.Encode(&buf, img)
 		ids, thumbs = append(ids, fmt.Sprintf("%s-%05d", split, i)), append(thumbs, buf.Bytes())
 		if len(ids) == 1000 || i == n-1 {
-			if err := ls.eng.StoreThumbnails(ctx, dataset, ids, thumbs); err != nil {
+			if err := ls.srv.ing.StoreThumbnails(ctx, dataset, ids, thumbs); err != nil {
 				t.Fatal(err)
 			}
 			ids, thumbs = nil, nil
@@ -129,7 +130,7 @@ func inkOf(px []float32) float64 {
 	return s / 784 / 255
 }
 
-func waitLayout(t testing.TB, base, method string, timeout time.Duration) engine.ViewSummary {
+func waitLayout(t testing.TB, base, method string, timeout time.Duration) view.ViewSummary {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -137,13 +138,13 @@ func waitLayout(t testing.TB, base, method string, timeout time.Duration) engine
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sum engine.ViewSummary
+		var sum view.ViewSummary
 		json.NewDecoder(resp.Body).Decode(&sum)
 		resp.Body.Close()
-		if sum.Layout.Method == method && sum.Layout.State == engine.LayoutReady {
+		if sum.Layout.Method == method && sum.Layout.State == view.LayoutReady {
 			return sum
 		}
-		if sum.Layout.State == engine.LayoutFailed || time.Now().After(deadline) {
+		if sum.Layout.State == view.LayoutFailed || time.Now().After(deadline) {
 			t.Fatalf("layout %s not ready: %+v", method, sum.Layout)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -452,20 +453,20 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if _, err := ls.eng.Upsert(bctx, "boxes", pts); err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.eng.StoreThumbnails(bctx, "boxes", ids, imgs); err != nil {
+	if err := ls.srv.ing.StoreThumbnails(bctx, "boxes", ids, imgs); err != nil {
 		t.Fatal(err)
 	}
 	// Let the background UMAP land first, so that points do not move
 	// under the mouse.
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		sum, err := ls.eng.View(bctx, "boxes", engine.ViewRef{Space: "emb", Level: "object"})
+		sum, err := ls.srv.view.View(bctx, "boxes", view.ViewRef{Space: "emb", Level: "object"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Layout.State == engine.LayoutReady && sum.Layout.Method == engine.LayoutUMAP {
+		if sum.Layout.State == view.LayoutReady && sum.Layout.Method == view.LayoutUMAP {
 			break
 		}
-		if sum.Layout.State == engine.LayoutFailed || time.Now().After(deadline) {
+		if sum.Layout.State == view.LayoutFailed || time.Now().After(deadline) {
 			t.Fatalf("object layout: %+v", sum.Layout)
 		}
 	}
@@ -562,7 +563,7 @@ func BenchmarkBrowserFirstRender1M(b *testing.B) {
 	defer stop()
 	ready := make(chan string, 1)
 	go srv.Serve(sctx, func(addr string) { ready <- addr })
-	ls := &liveServer{base: "http://" + <-ready, eng: eng}
+	ls := &liveServer{base: "http://" + <-ready, eng: eng, srv: srv}
 	ctx := context.Background()
 	ls.eng.CreateDataset(ctx, "big")
 	if _, err := ls.eng.CreateSpace(ctx, "big", engine.SpaceSpec{Name: "xy", Dim: 2, Metric: "l2", Index: engine.IndexSpec{Backend: "exact"}}); err != nil {
@@ -589,10 +590,10 @@ func BenchmarkBrowserFirstRender1M(b *testing.B) {
 	for i := range coords {
 		coords[i] = data[2*i : 2*i+2]
 	}
-	if _, err := ls.eng.ViewSetCoords(ctx, "big", engine.ViewCoordsInput{ViewRef: engine.ViewRef{Space: "xy"}, IDs: ids, Coords: coords}); err != nil {
+	if _, err := ls.srv.view.ViewSetCoords(ctx, "big", view.ViewCoordsInput{ViewRef: view.ViewRef{Space: "xy"}, IDs: ids, Coords: coords}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := ls.eng.ViewColor(ctx, "big", engine.ViewRef{Space: "xy"}, "label"); err != nil {
+	if _, err := ls.srv.view.ViewColor(ctx, "big", view.ViewRef{Space: "xy"}, "label"); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("view of %d points (coordinates + colour field): %v", n, time.Since(t0).Round(time.Millisecond))
@@ -1257,7 +1258,7 @@ func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
 	if _, err := ls.eng.Upsert(bctx, "shapes", pts); err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.eng.StoreThumbnails(bctx, "shapes", ids, imgs); err != nil {
+	if err := ls.srv.ing.StoreThumbnails(bctx, "shapes", ids, imgs); err != nil {
 		t.Fatal(err)
 	}
 	// The label box's left edge, 3× enlarged (a 100 px image in 300 px),
