@@ -20,6 +20,11 @@ type RegionOptions struct {
 	Alpha float64
 	// MinSize drops smaller regions; 0 means 10.
 	MinSize int
+	// MinCover is how many significant neighbourhoods of a graph-scan
+	// region must contain a point for it to be a member (a significant
+	// point itself is always one); 0 means 3. 1 takes the whole union,
+	// which overshoots the region's boundary by up to K points per seed.
+	MinCover int
 	// Examples is how many medoids each region returns; 0 means 5.
 	Examples int
 	// Metadata maps a field name to one value per point ("" for none); each
@@ -29,7 +34,7 @@ type RegionOptions struct {
 
 // DefaultRegionOptions are the settings used in the tests.
 func DefaultRegionOptions() RegionOptions {
-	return RegionOptions{Alpha: 0.05, MinSize: 10, Examples: 5}
+	return RegionOptions{Alpha: 0.05, MinSize: 10, MinCover: 3, Examples: 5}
 }
 
 // Region is a part of the data set where failures are over-represented.
@@ -78,14 +83,16 @@ type RegionResult struct {
 // neighbours) is tested for a failure rate above the overall rate p0 with a
 // one-sided binomial test; the p-values are adjusted by Benjamini–Hochberg
 // over all n tests and neighbourhoods with q ≤ Alpha are significant.
-// Significant points whose neighbourhoods contain each other are merged, and
-// a region is the union of its neighbourhoods. With Clusters, each cluster
+// Significant points whose neighbourhoods contain each other are merged;
+// a region's members are its significant points and the points at least
+// MinCover of its significant neighbourhoods contain. With Clusters, each cluster
 // is one test and each significant cluster one region.
 //
 // Caveats: overlapping neighbourhoods make the graph-scan tests dependent
 // (positively, as BH tolerates), and the merged region's PValue is
-// post-selection; QValue is the figure that carries the FDR guarantee. A
-// region's members include the non-failing points of its neighbourhoods.
+// post-selection; QValue is the figure that carries the FDR guarantee.
+// Members include non-failing points: a region is a part of the space, not
+// a list of failures.
 func FailureRegions(ctx context.Context, g *Graph, failed []bool, opts RegionOptions) (*RegionResult, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
@@ -141,6 +148,9 @@ func (o RegionOptions) withDefaults(n, nFailed int) (RegionOptions, error) {
 	if o.Examples == 0 {
 		o.Examples = d.Examples
 	}
+	if o.MinCover == 0 {
+		o.MinCover = d.MinCover
+	}
 	var errs []error
 	if nFailed != n {
 		errs = append(errs, invalid("%d outcomes for %d points", nFailed, n))
@@ -148,8 +158,8 @@ func (o RegionOptions) withDefaults(n, nFailed int) (RegionOptions, error) {
 	if o.Clusters != nil && len(o.Clusters) != n {
 		errs = append(errs, invalid("%d clusters for %d points", len(o.Clusters), n))
 	}
-	if !(o.Alpha > 0 && o.Alpha < 1) || o.MinSize < 1 || o.Examples < 0 || o.K < 0 {
-		errs = append(errs, invalid("alpha %v must be in (0, 1), min_size >= 1, examples and k >= 0", o.Alpha))
+	if !(o.Alpha > 0 && o.Alpha < 1) || o.MinSize < 1 || o.MinCover < 1 || o.Examples < 0 || o.K < 0 {
+		errs = append(errs, invalid("alpha %v must be in (0, 1), min_size and min_cover >= 1, examples and k >= 0", o.Alpha))
 	}
 	for f, vs := range o.Metadata {
 		if len(vs) != n {
@@ -235,7 +245,7 @@ func scanTests(ctx context.Context, g *Graph, failed []bool, p0 float64, o Regio
 		}
 	}
 	root := map[int32]int{}
-	var groups []map[int]bool
+	var groups []map[int]int
 	var qs []float64
 	for i := range n {
 		if !sig(i) {
@@ -246,18 +256,20 @@ func scanTests(ctx context.Context, g *Graph, failed []bool, p0 float64, o Regio
 		if !ok {
 			gi = len(groups)
 			root[r] = gi
-			groups, qs = append(groups, map[int]bool{}), append(qs, 1)
+			groups, qs = append(groups, map[int]int{}), append(qs, 1)
 		}
-		groups[gi][i] = true
+		groups[gi][i] += o.MinCover
 		for _, j := range hood(i) {
-			groups[gi][int(j)] = true
+			groups[gi][int(j)]++
 		}
 		qs[gi] = min(qs[gi], q[i])
 	}
 	out := make([][]int, len(groups))
 	for gi, m := range groups {
-		for i := range m {
-			out[gi] = append(out[gi], i)
+		for i, c := range m {
+			if c >= o.MinCover {
+				out[gi] = append(out[gi], i)
+			}
 		}
 		slices.Sort(out[gi])
 	}
