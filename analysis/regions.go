@@ -56,7 +56,7 @@ type Region struct {
 	PValue float64 `json:"p_value"`
 	// Medoids are the members with the most neighbours inside the region.
 	Medoids []int `json:"medoids"`
-	// Dominant holds, per metadata field, the most frequent value.
+	// Dominant holds, per metadata field, its three most frequent values.
 	Dominant []DominantValue `json:"dominant"`
 }
 
@@ -307,8 +307,9 @@ func describeRegion(g *Graph, members []int, q float64, failed []bool, p0 float6
 	return r
 }
 
-// dominantValues gives, per field (sorted by name), the commonest non-empty
-// value among members; ties go to the lexically smaller value.
+// dominantValues gives, per field (sorted by name), the three commonest
+// non-empty values among members, commonest first (ties: lexically
+// smaller value first).
 func dominantValues(members []int, meta map[string][]string) []DominantValue {
 	fields := make([]string, 0, len(meta))
 	for f := range meta {
@@ -324,23 +325,26 @@ func dominantValues(members []int, meta map[string][]string) []DominantValue {
 				cnt[vs[i]]++
 			}
 		}
-		best, bc := "", 0
-		for v, c := range cnt {
-			if c > bc || (c == bc && v < best) {
-				best, bc = v, c
+		vals := make([]string, 0, len(cnt))
+		for v := range cnt {
+			vals = append(vals, v)
+		}
+		slices.SortFunc(vals, func(a, b string) int {
+			if c := cmp.Compare(cnt[b], cnt[a]); c != 0 {
+				return c
 			}
-		}
-		if bc == 0 {
-			continue
-		}
-		all := 0
-		for _, v := range vs {
-			if v == best {
-				all++
+			return cmp.Compare(a, b)
+		})
+		for _, v := range vals[:min(3, len(vals))] {
+			all := 0
+			for _, x := range vs {
+				if x == v {
+					all++
+				}
 			}
+			out = append(out, DominantValue{Field: f, Value: v, Share: float64(cnt[v]) / float64(len(members)),
+				OverallShare: float64(all) / float64(len(vs))})
 		}
-		out = append(out, DominantValue{Field: f, Value: best, Share: float64(bc) / float64(len(members)),
-			OverallShare: float64(all) / float64(len(vs))})
 	}
 	return out
 }

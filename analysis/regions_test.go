@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -179,8 +180,8 @@ func TestFailureRegionsFashion(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, reg := range rr.Regions[:min(4, len(rr.Regions))] {
-		t.Logf("model failures (overall %.3f): region %d: %d members, rate %.2f, lift %.2f, q %.2g, dominant %s %.0f%% (%.0f%% overall)",
-			rr.OverallRate, i, len(reg.Members), reg.Rate, reg.Lift, reg.QValue, reg.Dominant[0].Value, 100*reg.Dominant[0].Share, 100*reg.Dominant[0].OverallShare)
+		t.Logf("model failures (overall %.3f): region %d: %d members, rate %.2f, lift %.2f, q %.2g, dominant %s",
+			rr.OverallRate, i, len(reg.Members), reg.Rate, reg.Lift, reg.QValue, dominantString(reg.Dominant))
 	}
 	if len(rr.Regions) == 0 {
 		t.Error("no region for the k-NN model's failures")
@@ -188,3 +189,11 @@ func TestFailureRegionsFashion(t *testing.T) {
 }
 
 func fashionClass(y int) string { return fashionmnist.ClassNames[y] }
+
+func dominantString(ds []DominantValue) string {
+	out := ""
+	for _, d := range ds {
+		out += fmt.Sprintf("%s %.0f%% (%.0f%% overall) ", d.Value, 100*d.Share, 100*d.OverallShare)
+	}
+	return out
+}
