@@ -10,7 +10,8 @@
 #
 # Node I (1-based) listens on HTTP 8080+10·(I-1)... see ports() below. Every
 # node is started from a clean environment (env -i) so nothing inherited
-# changes it. Weaviate 1.35.2 binds its gRPC and internal data ports on all
+# changes it. Auto-schema is off: reef declares every property it writes
+# (typed, filterable), so nothing undeclared slips in. Weaviate 1.35.2 binds its gRPC and internal data ports on all
 # interfaces (no setting changes it): send traffic only to 127.0.0.1.
 #
 # Environment: WEAVIATE_BIN (default third_party/weaviate/weaviate-server,
@@ -46,7 +47,7 @@ start_node() {
     RAFT_PORT=$raft RAFT_INTERNAL_RPC_PORT=$raftrpc RAFT_JOIN="$rjoin" RAFT_BOOTSTRAP_EXPECT="$n" \
     GRPC_PORT=$grpc AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true \
     DEFAULT_VECTORIZER_MODULE=none ENABLE_MODULES= DISABLE_TELEMETRY=true \
-    GO_PROFILING_DISABLE=true QUERY_DEFAULTS_LIMIT=100 \
+    GO_PROFILING_DISABLE=true QUERY_DEFAULTS_LIMIT=100 AUTOSCHEMA_ENABLED=false \
     "$bin" --scheme http --host 127.0.0.1 --port "$http" \
     --read-timeout=600s --write-timeout=600s >>"$dir/node$i.log" 2>&1 &
   echo $! >"$dir/node$i.pid"
