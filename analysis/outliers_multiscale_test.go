@@ -57,7 +57,7 @@ func TestMultiScaleOutliersSyntheticGroup(t *testing.T) {
 	sg, mg := without(single, isGroup, isLone), without(ms.Scores, isGroup, isLone)
 	sl, ml := without(single, isLone, isGroup), without(ms.Scores, isLone, isGroup)
 	t.Logf("group AUROC single %.4f multi %.4f; scattered single %.4f multi %.4f; components %+v", sg, mg, sl, ml, ms.Components)
-	if mg < 0.97 || ml < 0.99 || mg <= sg+0.5 {
+	if mg < 0.98 || ml < 0.99 || mg <= sg+0.5 {
 		t.Errorf("multi-scale does not unmask the group while keeping scattered outliers")
 	}
 	if c := ms.Components; len(c) != 3 || c[1].K != 21 || c[2].K != 52 || c[2].Method != LOF {
@@ -75,7 +75,7 @@ func TestMultiScaleOutliersCaltechInFashion(t *testing.T) {
 	for _, tc := range []struct {
 		m         int
 		wantMulti float64
-	}{{20, 0.93}, {60, 0.93}} {
+	}{{20, 0.945}, {60, 0.945}} {
 		g, isOut := contaminated(t, 2000, caltech28(t, tc.m, 1), "caltech", 110, false)
 		single, _ := Outliers(bgCtx, g, OutlierOptions{K: 10})
 		ms, err := MultiScaleOutliers(bgCtx, g, MultiScaleOptions{})
@@ -98,15 +98,18 @@ func TestHeavyMultiScaleOutliers(t *testing.T) {
 		name    string
 		foreign func() [][]float32
 		tag     string
+		want    float64 // issue 15's target; the blends are held to the single-scale score
 	}{
-		{"Caltech 0.1% (10)", func() [][]float32 { return caltech28(t, 10, 1) }, "caltech"},
-		{"Caltech 1% (100)", func() [][]float32 { return caltech28(t, 100, 1) }, "caltech"},
-		{"Caltech 3% (300)", func() [][]float32 { return caltech28(t, 300, 1) }, "caltech"},
-		{"noise blends 1% (100)", func() [][]float32 { return scattered(t, 100, 1) }, "scattered"},
+		{"Caltech 0.1% (10)", func() [][]float32 { return caltech28(t, 10, 1) }, "caltech", 0.95},
+		{"Caltech 1% (100)", func() [][]float32 { return caltech28(t, 100, 1) }, "caltech", 0.95},
+		{"Caltech 3% (300)", func() [][]float32 { return caltech28(t, 300, 1) }, "caltech", 0.95},
+		{"noise blends 1% (100)", func() [][]float32 { return scattered(t, 100, 1) }, "scattered", 0},
 	}
 	for _, tc := range cases {
 		g, isOut := contaminated(t, 10000, tc.foreign(), tc.tag, 1024, false)
 		line := ""
+		base, _ := Outliers(bgCtx, g, OutlierOptions{K: 10})
+		want := max(tc.want, scoreAUROC(base, isOut))
 		for _, k := range []int{10, 200} {
 			for _, m := range []OutlierMethod{MeanDistance, KthDistance, LOF} {
 				sc, _ := Outliers(bgCtx, g, OutlierOptions{K: k, Method: m})
@@ -119,6 +122,9 @@ func TestHeavyMultiScaleOutliers(t *testing.T) {
 		}
 		t.Logf("%s: foreign share of 10-NN %.3f; multi-scale AUROC %.4f; single-scale k/method:%s",
 			tc.name, foreignShare(g, isOut, 10), scoreAUROC(ms.Scores, isOut), line)
+		if a := scoreAUROC(ms.Scores, isOut); a < want {
+			t.Errorf("%s: multi-scale AUROC %.4f < %.4f", tc.name, a, want)
+		}
 	}
 }
 
