@@ -188,4 +188,3 @@ func dominantValues(members []int, meta map[string][]string) []DominantValue {
 	}
 	return out
 }
-
