@@ -531,6 +531,14 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("crop in the panel [w h red blue wholeW wholeH right fromObjects] = %v, want %v", got, want)
 	}
+	// The legend entry "red" lists its objects in the grid, as crops.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`([...document.querySelectorAll('#legend .legend-item')].find(e => e.querySelector('.lv').textContent === 'red').click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const t = [...document.querySelectorAll('#grid-inner .gtile img')]; return window.__reef.grid().rows.length === 40 && t.length >= 10 && t.every(i => i.complete && i.naturalWidth === 40 && i.naturalHeight === 30 && i.src.includes('/objects/')); })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		g, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.__reef.grid()) + document.getElementById('grid-inner').innerHTML.slice(0, 400)`))
+		t.Fatalf("the grid of the red boxes does not show their 40×30 crops: %v\n%s", err, g)
+	}
 	shot(t, ctx, shotDir(t), "object-level")
 }
 
@@ -842,6 +850,24 @@ const toolbarProblems = `(() => {
   return out;
 })()`
 
+// panelProblems lists the controls of the selection panel and the grid's
+// bar that are hidden, clipped or outside their box.
+const panelProblems = `(() => {
+  const out = [];
+  const panel = document.getElementById('panel'), pane = document.getElementById('gridpane');
+  if (document.getElementById('sel').hidden) out.push('no selection shown');
+  if (pane.hidden) out.push('no grid shown');
+  if (panel.scrollWidth > panel.clientWidth + 1) out.push('panel scrolls sideways: ' + panel.scrollWidth + ' > ' + panel.clientWidth);
+  for (const [box, sel] of [[panel, '#sel button, #sel input'], [pane, '.gridbar button, .gridbar select']]) {
+    const b = box.getBoundingClientRect();
+    for (const el of box.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.left < b.left - 1 || r.right > b.right + 1) out.push((el.id || el.textContent) + ' outside: ' + Math.round(r.left) + '..' + Math.round(r.right) + ' of ' + Math.round(b.left) + '..' + Math.round(b.right));
+    }
+  }
+  return out;
+})()`
+
 func TestBrowserLayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -880,6 +906,12 @@ func TestBrowserLayout(t *testing.T) {
 			}
 			if width == 1024 {
 				shot(t, ctx, dir, "toolbar-1024")
+			}
+			// With a lasso: the selection tools and the grid's bar fit too.
+			c, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+			lasso(t, ctx, c[0], c[1], 250, false)
+			if p, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](panelProblems)); len(p) > 0 {
+				t.Fatalf("selection tools at %d px: %v", width, p)
 			}
 		})
 	}
@@ -971,6 +1003,14 @@ func TestBrowserLayout(t *testing.T) {
 	}
 	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('banner').hidden`)); !hidden {
 		t.Fatal("the banner does not close")
+	}
+	// Choosing in the menus answers it too.
+	navigate(t, ctx, ls.base+"/#ds=nosuch")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'tiny'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('ds'))`)); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('banner').hidden`)); !hidden {
+		t.Fatal("the banner stays after choosing a dataset")
 	}
 
 	checkBoxes(t, ctx, ls)

@@ -63,7 +63,9 @@ func TestOpenAPISnakeCase(t *testing.T) {
 }
 
 // TestJSONTagsSnakeCase checks the json tags of every Go struct in the
-// module. Only extract/tfjs is exempt: it decodes TF.js's own camelCase files.
+// module. Exempt are the packages that speak another program's camelCase
+// wire format: extract/tfjs (TF.js model files) and weaviate (Weaviate's
+// REST schema).
 func TestJSONTagsSnakeCase(t *testing.T) {
 	tagRE := regexp.MustCompile("json:\"([^\",]*)")
 	var bad []string
@@ -74,7 +76,7 @@ func TestJSONTagsSnakeCase(t *testing.T) {
 		}
 		if d.IsDir() {
 			switch d.Name() {
-			case "node_modules", "third_party", "tfjs", ".git":
+			case "node_modules", "third_party", "tfjs", "weaviate", ".git":
 				return filepath.SkipDir
 			}
 			return nil

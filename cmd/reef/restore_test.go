@@ -40,10 +40,17 @@ func openRestoreEngine(t *testing.T, dir string) *engine.Engine {
 type slowWriter struct {
 	*httptest.ResponseRecorder
 	writes atomic.Int64
+	// first, when set, runs before the first write: the backup is then
+	// under way and holds its read transaction.
+	first func()
 }
 
 func (w *slowWriter) Write(p []byte) (int, error) {
-	if w.writes.Add(1)%4 == 0 {
+	n := w.writes.Add(1)
+	if n == 1 && w.first != nil {
+		w.first()
+	}
+	if n%4 == 0 {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return w.ResponseRecorder.Write(p)
@@ -119,7 +126,13 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	})
 	time.Sleep(20 * time.Millisecond)
 	before := acked.Load()
-	w := &slowWriter{ResponseRecorder: httptest.NewRecorder()}
+	// Mid-backup, wait (boundedly) for a write to complete: on a loaded
+	// machine the backup could otherwise finish before any write is tried.
+	w := &slowWriter{ResponseRecorder: httptest.NewRecorder(), first: func() {
+		for deadline := time.Now().Add(10 * time.Second); acked.Load() <= before && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}}
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/backup", nil))
 	after := acked.Load()
 	close(stop)

@@ -4,70 +4,8 @@ import { api, ApiError, imgSrc, setKeyPrompt } from './api';
 import { Grid } from './grid';
 import { idsCSV, jsonl, download, pool } from './export';
 import { figure, Box } from './figure';
-
-interface Field {
-  name: string;
-  kind: 'category' | 'number';
-  count: number;
-  categories?: { value: string; count: number }[];
-  other?: boolean;
-  min?: number;
-  max?: number;
-}
-interface Layout {
-  method: string;
-  state: string;
-  computing?: string;
-  phase?: string;
-  progress?: number;
-  error?: string;
-  placed: number;
-  version: number;
-}
-interface Summary {
-  dataset: string;
-  space: string;
-  level: string;
-  metric: string;
-  count: number;
-  generation: number;
-  layout: Layout;
-  fields: Field[];
-  thumbnails: number;
-  urls: Record<string, string>;
-  overlay?: { dataset: string; offset: number; count: number; thumbnails: number; placement: string; k: number };
-}
-interface Hit {
-  row: number;
-  dataset?: string; // set when a dataset is overlaid
-  id: string;
-  object_id?: string;
-  distance?: number;
-  uri?: string;
-  metadata?: Record<string, unknown>;
-  kind?: string;
-  class?: string;
-  bbox?: number[];
-  thumbnail?: string; // at object level: the crop of the box
-  image_thumbnail?: string; // at object level: the whole image
-  audio_url?: string;
-  x: number;
-  y: number;
-}
-interface SpaceInfo {
-  name: string;
-  dim: number;
-  metric: string;
-  provenance?: string;
-  model_version?: string;
-  point_vectors: number;
-  object_vectors: number;
-}
-interface DatasetInfo {
-  name: string;
-  points: number;
-  spaces: SpaceInfo[];
-}
+import { PALETTE, MAXCAT, OTHER, MISSING, DEFAULT, RAMP, catColor, rampColor } from './colors';
+import type { Field, Summary, Hit, DatasetInfo } from './types';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -151,29 +89,6 @@ function status(msg: string, isError = false) {
 }
 
 // --- colours ---
-// Tableau 10, then ten colours chosen to be as far as possible (CIELAB)
-// from those, the background and the missing grey: every pair of the 20
-// differs by ΔE76 ≥ 25. Categories past the 20th share OTHER.
-const PALETTE = [
-  [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
-  [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172],
-  [162, 0, 252], [0, 252, 0], [252, 18, 180], [0, 108, 252], [252, 0, 0],
-  [198, 243, 0], [0, 252, 207], [216, 135, 252], [108, 252, 126], [126, 108, 0],
-];
-const MAXCAT = PALETTE.length;
-const OTHER = [70, 78, 92];
-function catColor(i: number): number[] {
-  return i < MAXCAT ? PALETTE[i] : OTHER;
-}
-const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
-function rampColor(t: number): number[] {
-  t = Math.min(1, Math.max(0, t)) * (RAMP.length - 1);
-  const i = Math.min(RAMP.length - 2, Math.floor(t));
-  const f = t - i;
-  return [0, 1, 2].map((c) => Math.round(RAMP[i][c] + f * (RAMP[i + 1][c] - RAMP[i][c])));
-}
-const MISSING = [120, 120, 130];
-const DEFAULT = [96, 165, 250];
 
 function paint() {
   const n = scatter.n;
@@ -920,7 +835,13 @@ async function exportSelection(kind: 'csv' | 'jsonl') {
   if (!rows.length) return;
   $('sel-msg').textContent = `Reading ${rows.length.toLocaleString()} rows…`;
   try {
-    const got = await pool(rows, 8, (r) => rowHit(r));
+    // One row call each (8 at a time): the view API has no batch read.
+    let done = 0;
+    const got = await pool(rows, 8, async (r) => {
+      const h = await rowHit(r);
+      if (++done % 200 === 0) $('sel-msg').textContent = `Reading rows: ${done.toLocaleString()} of ${rows.length.toLocaleString()}…`;
+      return h;
+    });
     const out = got.map((h) => ({ ...h, distance: gridDist.get(h.row) }));
     const ds = state().ds;
     const text = kind === 'csv' ? idsCSV(out, ds) : jsonl(out, ds);
@@ -1103,6 +1024,13 @@ async function start() {
       }),
   );
   setupInteraction();
+  // A choice in the menus answers the link's problems.
+  for (const id of ['ds', 'space', 'level', 'with', 'color']) {
+    $(id).addEventListener('change', () => {
+      problems.length = 0;
+      showBanner();
+    });
+  }
   $('ds').onchange = () => {
     fillSpaces();
     loadView().catch(report);
