@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
 	"google.golang.org/grpc"
@@ -159,6 +160,25 @@ func writeErr(op string, err error) error {
 		return fmt.Errorf("%w: %s: %s", ErrRejected, op, st.Message())
 	}
 	return fmt.Errorf("%w: %s: %s: %s", ErrUnknownOutcome, op, st.Code(), st.Message())
+}
+
+// A property declared through one node reaches the others' applied schema
+// a moment later (Raft); until then they refuse it with "no such prop".
+// Such refusals are retried schemaLagTries times, schemaLagWait apart.
+const (
+	schemaLagTries = 15
+	schemaLagWait  = 200 * time.Millisecond
+)
+
+func schemaLag(msg string) bool { return strings.Contains(strings.ToLower(msg), "no such prop") }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 func notFoundMessage(m string) bool {

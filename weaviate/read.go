@@ -84,13 +84,20 @@ func (c *Client) Count(ctx context.Context, name string, f Filter) (int64, error
 	if err != nil {
 		return 0, err
 	}
-	cctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	reply, err := c.rpc.Aggregate(cctx, &pb.AggregateRequest{Collection: name, ObjectsCount: true, Filters: filters})
-	if err != nil {
-		return 0, readErr("count", err)
+	for try := 1; ; try++ {
+		cctx, cancel := c.callCtx(ctx)
+		reply, err := c.rpc.Aggregate(cctx, &pb.AggregateRequest{Collection: name, ObjectsCount: true, Filters: filters})
+		cancel()
+		if err == nil {
+			return reply.GetSingleResult().GetObjectsCount(), nil
+		}
+		if !schemaLag(err.Error()) || try == schemaLagTries {
+			return 0, readErr("count", err)
+		}
+		if err := sleepCtx(ctx, schemaLagWait); err != nil {
+			return 0, err
+		}
 	}
-	return reply.GetSingleResult().GetObjectsCount(), nil
 }
 
 // ScanOptions choose what Scan returns.
@@ -149,13 +156,20 @@ func (c *Client) searchRequest(name string) *pb.SearchRequest {
 }
 
 func (c *Client) search(ctx context.Context, req *pb.SearchRequest) (*pb.SearchReply, error) {
-	cctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	reply, err := c.rpc.Search(cctx, req)
-	if err != nil {
-		return nil, readErr("search", err)
+	for try := 1; ; try++ {
+		cctx, cancel := c.callCtx(ctx)
+		reply, err := c.rpc.Search(cctx, req)
+		cancel()
+		if err == nil {
+			return reply, nil
+		}
+		if !schemaLag(err.Error()) || try == schemaLagTries {
+			return nil, readErr("search", err)
+		}
+		if err := sleepCtx(ctx, schemaLagWait); err != nil {
+			return nil, err
+		}
 	}
-	return reply, nil
 }
 
 // object converts a search result; reef_id becomes ID.
