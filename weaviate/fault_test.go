@@ -29,7 +29,7 @@ func TestClusterKillOneNode(t *testing.T) {
 	defer cancel()
 	const name = "Reef_fault"
 	spec := CollectionSpec{Name: name, Vectors: []VectorSpec{{Name: "v", Dim: 16, Metric: "l2"}}, Shards: 3, Replicas: 3}
-	w := cl.client(1, "QUORUM", "QUORUM", 10*time.Second)
+	w := cl.client(1, "QUORUM", "QUORUM", 5*time.Second)
 	if err := w.EnsureCollection(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,9 @@ func TestClusterKillOneNode(t *testing.T) {
 	cl.kill(3)
 	down.Store(true)
 	killed := time.Now()
-	time.Sleep(10 * time.Second)
+	// Long enough to outlast the 5–10 s the cluster takes to notice the
+	// loss, during which writes stall and time out as unknown outcomes.
+	time.Sleep(20 * time.Second)
 	down.Store(false)
 	if err := cl.revive(3); err != nil {
 		close(stop)
@@ -95,7 +97,36 @@ func TestClusterKillOneNode(t *testing.T) {
 			t.Fatalf("retrying %d unknown writes: %v", len(log.unknown), err)
 		}
 	}
+	catchUp(ctx, t, cl, name, log.acked)
 	verifyAcked(ctx, t, cl, name, log.acked)
+}
+
+// catchUp measures how long searches through the revived node miss
+// acknowledged writes (async replication filling its replicas), and fails
+// if it has not caught up within two minutes.
+func catchUp(ctx context.Context, t *testing.T, cl *testCluster, name string, acked []Object) {
+	t.Helper()
+	c := cl.client(3, "ONE", "ONE", 30*time.Second)
+	ids := make([]string, len(acked))
+	for i, o := range acked {
+		ids[i] = o.ID
+	}
+	start := time.Now()
+	for try := 0; try < 240; try++ {
+		got, err := c.GetMany(ctx, name, ids, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := len(ids) - len(got)
+		if try == 0 || missing == 0 {
+			t.Logf("%.1fs after revive: searches through node 3 miss %d of %d acknowledged objects", time.Since(start).Seconds(), missing, len(ids))
+		}
+		if missing == 0 {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("searches through node 3 still miss acknowledged objects %s after revive", time.Since(start).Round(time.Second))
 }
 
 func randomVector(r *rand.Rand, dim int) []float32 {
@@ -106,10 +137,10 @@ func randomVector(r *rand.Rand, dim int) []float32 {
 	return v
 }
 
-// writeUntil upserts batches of 20 until stop, at most 2000 batches.
+// writeUntil upserts batches of 20 until stop, at most 3000 batches.
 func writeUntil(ctx context.Context, t *testing.T, c *Client, name string, wi int, stop chan struct{}, down *atomic.Bool, log *faultLog) {
 	rng := rand.New(rand.NewPCG(uint64(wi), 3))
-	for b := 0; b < 2000; b++ {
+	for b := 0; b < 3000; b++ {
 		select {
 		case <-stop:
 			return
@@ -144,8 +175,8 @@ func writeUntil(ctx context.Context, t *testing.T, c *Client, name string, wi in
 	}
 }
 
-// verifyAcked reads back every acknowledged object at ALL (every replica,
-// the revived one included, must answer) and checks its vector.
+// verifyAcked reads back every acknowledged object by id at ALL (every
+// replica, the revived one included, must answer) and checks its vector.
 func verifyAcked(ctx context.Context, t *testing.T, cl *testCluster, name string, acked []Object) {
 	t.Helper()
 	if len(acked) == 0 {
