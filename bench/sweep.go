@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,14 +107,15 @@ func Run(ctx context.Context, w *Workload, g Grid, obs Observer) (*Report, error
 	rep := &Report{Workload: describe(w, g.K), Machine: CurrentMachine()}
 	for _, be := range g.Backends {
 		ms, efcs, efs := g.M, g.EfConstruction, g.Ef
-		if be == index.BackendExact {
+		if b, _ := ParseBackend(be); b == index.BackendExact {
 			ms, efcs, efs = []int{0}, []int{0}, []int{0}
 		}
 		for _, m := range ms {
 			for _, efc := range efcs {
 				cfg := index.DefaultConfig(w.Dim(), w.Metric)
-				cfg.Backend, cfg.M, cfg.EfConstruction, cfg.Seed = be, m, efc, g.Seed
-				rows, err := runConfig(ctx, w, g, cfg, efs, obs)
+				cfg.Backend, cfg.Quantization = ParseBackend(be)
+				cfg.M, cfg.EfConstruction, cfg.Seed = m, efc, g.Seed
+				rows, err := runConfig(ctx, w, g, cfg, be, efs, obs)
 				rep.Rows = append(rep.Rows, rows...)
 				if err != nil {
 					return rep, err
@@ -124,8 +126,15 @@ func Run(ctx context.Context, w *Workload, g Grid, obs Observer) (*Report, error
 	return rep, nil
 }
 
-func runConfig(ctx context.Context, w *Workload, g Grid, cfg index.Config, efs []int, obs Observer) ([]Row, error) {
-	name := fmt.Sprintf("%s M=%d efC=%d", cfg.Backend, cfg.M, cfg.EfConstruction)
+// ParseBackend splits a bench backend name into an index backend and a
+// quantization: "hnsw+sq8" is the HNSW backend with sq8 codes.
+func ParseBackend(name string) (backend, quantization string) {
+	backend, quantization, _ = strings.Cut(name, "+")
+	return backend, quantization
+}
+
+func runConfig(ctx context.Context, w *Workload, g Grid, cfg index.Config, label string, efs []int, obs Observer) ([]Row, error) {
+	name := fmt.Sprintf("%s M=%d efC=%d", label, cfg.M, cfg.EfConstruction)
 	var serial time.Duration
 	if g.SerialBuild && cfg.Backend != index.BackendExact {
 		obs.Stage("build 1 thread "+name, len(w.Train))
@@ -167,7 +176,7 @@ func runConfig(ctx context.Context, w *Workload, g Grid, cfg index.Config, efs [
 			}
 			p := percentiles(lat, 0.50, 0.95, 0.99)
 			r := Row{
-				Source: "reef", Backend: cfg.Backend, M: cfg.M, EfConstruction: cfg.EfConstruction,
+				Source: "reef", Backend: label, M: cfg.M, EfConstruction: cfg.EfConstruction,
 				Ef: ef, K: g.K, Threads: t, Recall: recall,
 				QPS:       float64(len(w.Queries)) / wall.Seconds(),
 				P50Micros: micros(p[0]), P95Micros: micros(p[1]), P99Micros: micros(p[2]),
@@ -183,7 +192,11 @@ func runConfig(ctx context.Context, w *Workload, g Grid, cfg index.Config, efs [
 }
 
 // build inserts every train vector with the given parallelism and returns
-// the index, the wall time and the Go-heap growth per vector.
+// the index, the wall time and its bytes per vector: what the index reports
+// (index.MemoryReporter) when it can, else the Go-heap growth. Heap growth
+// goes negative when garbage from earlier work is collected during the
+// build (the exact backend showed that), so it is only the fallback and is
+// clamped at zero ("not measured").
 func build(ctx context.Context, w *Workload, g Grid, cfg index.Config, threads int, obs Observer) (index.Index, time.Duration, float64, error) {
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -217,10 +230,14 @@ func build(ctx context.Context, w *Workload, g Grid, cfg index.Config, threads i
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	if mr, ok := idx.(index.MemoryReporter); ok && idx.Len() > 0 {
+		return idx, elapsed, float64(mr.MemoryBytes()) / float64(idx.Len()), nil
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(idx)
-	return idx, elapsed, (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n), nil
+	grew := max(float64(after.HeapAlloc)-float64(before.HeapAlloc), 0)
+	return idx, elapsed, grew / float64(n), nil
 }
 
 // parallel calls fn(0..n-1) from threads goroutines, stopping at the first

@@ -118,3 +118,53 @@ func BenchmarkSearchPass(b *testing.B) {
 		}
 	}
 }
+
+// churnObserver holds 32 MB from the start of every stage until the next
+// index is created, like a server whose other garbage is collected while
+// an index builds.
+type churnObserver struct {
+	countObserver
+	held []byte
+}
+
+func (c *churnObserver) Stage(string, int) { c.held = make([]byte, 32<<20) }
+
+// TestRunBytesPerVector: every reef backend reports a positive size of at
+// least its stored vector. Heap growth around the build went negative when
+// other memory was freed meanwhile (the exact backend's negative bytes per
+// vector); index-reported sizes do not depend on what else runs.
+func TestRunBytesPerVector(t *testing.T) {
+	const dim = 16
+	w, _ := Synthetic(2000, dim, 10, 3)
+	obs := &churnObserver{}
+	g := Grid{Backends: []string{index.BackendExact, index.BackendHNSW, "hnsw+sq8"}, M: []int{8},
+		EfConstruction: []int{40}, Ef: []int{20}, K: 5, Threads: []int{1}, Seed: 1}
+	g.New = func(c index.Config) (index.Index, error) {
+		obs.held = nil
+		return index.New(c)
+	}
+	rep, err := Run(context.Background(), w, g, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rep.Rows {
+		seen[r.Backend] = true
+		if r.BytesPerVector < 4*dim || r.BytesPerVector > 40*dim {
+			t.Errorf("%s: %.0f bytes per vector, want in [%d, %d]", r.Backend, r.BytesPerVector, 4*dim, 40*dim)
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("backends measured: %v", seen)
+	}
+}
+
+func TestParseBackend(t *testing.T) {
+	for _, tc := range []struct{ in, backend, quant string }{
+		{"hnsw", "hnsw", ""}, {"hnsw+sq8", "hnsw", "sq8"}, {"exact", "exact", ""},
+	} {
+		if b, q := ParseBackend(tc.in); b != tc.backend || q != tc.quant {
+			t.Errorf("ParseBackend(%q) = %q, %q", tc.in, b, q)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reef-ml/reef/fashionmnist"
 	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/vec"
 )
 
 // Workload is a data set to index, held-out queries and their exact nearest
@@ -163,13 +164,13 @@ func groundTruth(ctx context.Context, metric index.Metric, train, queries [][]fl
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h := make(topK, 0, k+1)
+			h := vec.NewTopK(k)
 			for ctx.Err() == nil {
 				q := int(next.Add(1) - 1)
 				if q >= len(queries) {
 					return
 				}
-				h = h[:0]
+				h.Reset()
 				skip := int64(-1)
 				if self != nil {
 					skip = int64(self[q])
@@ -177,10 +178,10 @@ func groundTruth(ctx context.Context, metric index.Metric, train, queries [][]fl
 				qd := dist(queries[q])
 				for i := range train {
 					if int64(i) != skip {
-						h.push(k, uint64(i), qd(i))
+						h.Push(uint64(i), qd(i))
 					}
 				}
-				out[q] = h.sorted()
+				out[q] = sortedIDs(h)
 				if d := done.Add(1); progress != nil {
 					mu.Lock()
 					progress(int(d), len(queries))

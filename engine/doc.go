@@ -1,5 +1,8 @@
-// Package engine is reef's domain layer: datasets, embedding spaces,
-// datapoints and objects, ingest, and queries over them.
+// Package engine is reef's core: datasets, embedding spaces, datapoints
+// and objects, validation, metadata updates, indexes, search and the
+// consistency check. The feature packages (ingest, understand, view) build
+// on it through the extension API in extend.go; the engine owns no models,
+// graph cache or view cache.
 //
 // Guarantees:
 //   - Storage (package storage, bbolt) is the source of truth. Every write is

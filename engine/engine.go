@@ -41,29 +41,15 @@ type Options struct {
 	SnapshotInterval time.Duration
 	// BuildWorkers parallelises index rebuilds and bulk inserts.
 	BuildWorkers int
-	// ModelDir holds built-in model manifests (*.json) and their files.
-	ModelDir string
-	// DefaultModel names the model ingest uses when a request names none.
-	DefaultModel string
-	// AudioModelDir holds the built-in audio model's ONNX files
-	// (melspectrogram.onnx, embedding_model.onnx).
-	AudioModelDir string
-	// ORTLibrary is the ONNX Runtime library; "" searches the usual places.
-	ORTLibrary string
-	NoSync     bool // tests only: see storage.Options.NoSync
-	MaxDBSize  int  // bytes; 0 = unlimited
-	// ViewAutoUMAPMax is the largest row count whose view starts a UMAP
-	// layout by itself on first use; bigger ones show PCA until a
-	// re-layout asks for UMAP. 0 = never automatic.
-	ViewAutoUMAPMax int
-	Limits          Limits
-	Logger          *slog.Logger
+	NoSync       bool // tests only: see storage.Options.NoSync
+	MaxDBSize    int  // bytes; 0 = unlimited
+	Limits       Limits
+	Logger       *slog.Logger
 }
 
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{DataDir: "reef-data", IndexBackend: index.BackendHNSW, SnapshotInterval: 5 * time.Minute,
-		ModelDir: filepath.Join("models", "builtin"), AudioModelDir: filepath.Join("models", "audio"), DefaultModel: "reef-centernet-v1", ViewAutoUMAPMax: 100_000,
 		Limits: DefaultLimits()}
 }
 
@@ -106,9 +92,9 @@ type Engine struct {
 	closed   bool                     // guarded by mu
 
 	filters filterCache
-	models  modelSet
-	graphs  graphCache
-	views   *viewCache
+
+	hooksMu    sync.Mutex
+	closeHooks []func() error // guarded by hooksMu; see OnClose
 
 	stop      chan struct{}
 	bg        sync.WaitGroup
@@ -130,6 +116,10 @@ type spaceState struct {
 	// snapSeq is the sequence of the last snapshot written or loaded,
 	// per level; guarded by Engine.writeMu.
 	snapSeq [2]uint64
+	// vecSeq is the sequence of the last write that changed a vector of
+	// the level (storage's per-level sequence): a level whose snapshot is
+	// not older than it is not rewritten. Guarded by Engine.writeMu.
+	vecSeq [2]uint64
 	// diverged marks a level whose index missed a committed write; it is
 	// never snapshotted, so the next open rebuilds it from storage.
 	// Guarded by Engine.writeMu.
@@ -159,16 +149,12 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, db: db, log: opts.Logger, datasets: make(map[string]*datasetState),
-		stop: make(chan struct{}), filters: newFilterCache(64), views: newViewCache()}
+		stop: make(chan struct{}), filters: newFilterCache(64)}
 	if e.appliedSeq, err = db.Seq(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	if err := e.loadAll(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := e.loadModelDefs(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -183,13 +169,13 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.stop)
-		e.views.close() // background layouts read the store
+		hookErr := e.runCloseHooks() // features stop their background work, which reads the store
 		e.bg.Wait()
 		snapErr := e.Snapshot(context.Background())
 		e.mu.Lock()
 		e.closed = true
 		e.mu.Unlock()
-		e.closeErr = errors.Join(snapErr, e.closeModels(), e.db.Close())
+		e.closeErr = errors.Join(hookErr, snapErr, e.db.Close())
 	})
 	return e.closeErr
 }

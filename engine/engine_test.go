@@ -15,7 +15,6 @@ import (
 func testOptions(dir string) Options {
 	o := DefaultOptions()
 	o.DataDir, o.NoSync, o.SnapshotInterval = dir, true, 0
-	o.ViewAutoUMAPMax = 0 // tests start UMAP explicitly
 	return o
 }
 

@@ -124,7 +124,7 @@ func (e *Engine) openSpace(ctx context.Context, ds storage.Dataset, sp storage.S
 		if err != nil {
 			return nil, err
 		}
-		ss.snapSeq[i] = snapSeq
+		ss.snapSeq[i], ss.vecSeq[i] = snapSeq, ds.VectorSeq(sp.Name, l)
 		if l == storage.LevelPoint {
 			ss.points = idx
 		} else {
@@ -155,6 +155,13 @@ func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.S
 		// A snapshot from the future: storage was restored from an older
 		// backup (or lost its tail). Storage wins.
 		reason = fmt.Sprintf("snapshot holds sequence %d but storage ends at %d", hdr.Seq, e.appliedSeq)
+	}
+	if reason == "" && ds.VectorSeq(sp.Name, l) <= hdr.Seq {
+		// Nothing changed this level since the snapshot: no replay, which
+		// also needs no log (it may be trimmed past hdr.Seq, as other
+		// levels were snapshotted later).
+		log.Info("index loaded from snapshot", "vectors", idx.Len(), "replayed", 0, "took", time.Since(start).Round(time.Millisecond))
+		return idx, hdr.Seq, nil
 	}
 	if reason == "" {
 		n := 0
@@ -263,6 +270,7 @@ func (e *Engine) applyLocked(ctx context.Context, ds *datasetState, seq uint64, 
 			continue
 		}
 		k := key{c.Space, c.Level}
+		sp.vecSeq[levelIndex(c.Level)] = seq
 		if c.Op == storage.OpDelete {
 			// A delete must not overtake a pending put of the same batch.
 			if p := puts[k]; p != nil {
@@ -320,7 +328,9 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 	for _, ds := range e.datasets {
 		for name, sp := range ds.spaces {
 			for i, l := range levels {
-				if sp.snapSeq[i] >= e.appliedSeq || sp.diverged[i] || ctx.Err() != nil {
+				// Only levels whose vectors changed since their snapshot:
+				// a write to one dataset rewrites no other's snapshots.
+				if sp.snapSeq[i] >= sp.vecSeq[i] || sp.diverged[i] || ctx.Err() != nil {
 					continue
 				}
 				hdr := index.SnapshotHeader{Seq: e.appliedSeq, Tag: snapshotTag(ds.info, name, l)}

@@ -60,8 +60,10 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 	}
 	q := analysis.MultiQuery{Positives: pos, Negatives: neg, PosWeights: posW, NegWeights: negW, Metric: sp.metric}
 	opts := index.SearchOptions{Ef: max(req.Ef, candidatesPerTarget(req.K))}
+	var warnings []string
 	if len(req.Filter) > 0 {
-		allowed, err := e.filterSet(e.mustDataset(dataset), level, req.Filter)
+		allowed, w, err := e.filterSet(e.mustDataset(dataset), level, req.Filter)
+		warnings = w
 		if err != nil {
 			return SearchResult{}, err
 		}
@@ -137,7 +139,7 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 			out[i].Matched = &m
 		}
 	}
-	return SearchResult{Hits: out, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
+	return SearchResult{Hits: out, Warnings: warnings, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
 }
 
 func (e *Engine) mustDataset(name string) *datasetState {
@@ -173,7 +175,7 @@ func (e *Engine) targetVectors(dataset string, sp *spaceState, level storage.Lev
 		}
 		ds := dataset
 		if t.Dataset != "" && t.Dataset != dataset {
-			if err := e.sameSpace(dataset, t.Dataset, sp.info.Name); err != nil {
+			if err := e.SameSpace(dataset, t.Dataset, sp.info.Name); err != nil {
 				return nil, nil, err
 			}
 			ds = t.Dataset

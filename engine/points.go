@@ -51,10 +51,33 @@ type WriteResult struct {
 	Seq      uint64 `json:"seq"`
 }
 
+// Write modes of an upsert.
+const (
+	// ModeReplace replaces an existing point whole, but refuses to drop a
+	// vector the request does not name: a point sent without the vector of a
+	// space (or without objects) that it has stored is a 400.
+	ModeReplace = "replace"
+	// ModeMerge replaces only what the request sends: uri, metadata and
+	// objects when given, and the vectors of the spaces given; the rest of
+	// the stored point is kept.
+	ModeMerge = "merge"
+)
+
 // Upsert validates a batch whole and writes it in one transaction. Existing
-// points are replaced.
+// points are replaced (ModeReplace).
 func (e *Engine) Upsert(ctx context.Context, dataset string, points []PointInput) (WriteResult, error) {
 	return e.write(ctx, dataset, points, false)
+}
+
+// UpsertMode is Upsert with a write mode: "" or ModeReplace, or ModeMerge.
+func (e *Engine) UpsertMode(ctx context.Context, dataset string, points []PointInput, mode string) (WriteResult, error) {
+	switch mode {
+	case "", ModeReplace:
+		return e.write(ctx, dataset, points, false)
+	case ModeMerge:
+		return e.write(ctx, dataset, points, true)
+	}
+	return WriteResult{}, fieldErr(ErrInvalid, "mode", "must be %q or %q, got %q", ModeReplace, ModeMerge, mode)
 }
 
 func (e *Engine) write(ctx context.Context, dataset string, points []PointInput, merge bool) (WriteResult, error) {
@@ -75,12 +98,52 @@ func (e *Engine) write(ctx context.Context, dataset string, points []PointInput,
 	if cur, err := e.dataset(dataset); err != nil || cur != st {
 		return WriteResult{}, fieldErr(ErrNotFound, "dataset", "dataset %q was deleted", dataset)
 	}
+	if !merge {
+		// Safe to read before the transaction: every write holds writeMu.
+		if err := e.checkNoDroppedVectorsLocked(dataset, batch); err != nil {
+			return WriteResult{}, err
+		}
+	}
 	seq, changes, err := e.db.Upsert(dataset, batch, merge)
 	if err != nil {
 		return WriteResult{}, fromStorage(err)
 	}
 	e.applyLocked(ctx, st, seq, changes)
 	return WriteResult{Upserted: len(batch), Seq: seq}, nil
+}
+
+// checkNoDroppedVectorsLocked refuses a replace that would delete a stored
+// vector the request did not name: a vector of a space the new point lacks,
+// or objects with vectors when the new point sends none. Runs under writeMu.
+func (e *Engine) checkNoDroppedVectorsLocked(dataset string, batch []storage.Point) error {
+	ids := make([]string, len(batch))
+	for i := range batch {
+		ids[i] = batch[i].ID
+	}
+	stored, err := e.db.StoredVectors(dataset, ids)
+	if err != nil {
+		return fromStorage(err)
+	}
+	for i := range batch {
+		p := &batch[i]
+		old, ok := stored[p.ID]
+		if !ok {
+			continue
+		}
+		for _, name := range old.Spaces {
+			if _, ok := p.Vectors[name]; !ok {
+				return fieldErr(ErrInvalid, fmt.Sprintf("points[%d].vectors.%s", i, name),
+					"point %q has a vector in space %q that this replace would delete; send it, "+
+						"send \"mode\": \"merge\" to keep it, or delete the point first", p.ID, name)
+			}
+		}
+		if p.Objects == nil && old.ObjectVectors {
+			return fieldErr(ErrInvalid, fmt.Sprintf("points[%d].objects", i),
+				"point %q has objects with vectors that this replace would delete; send them, "+
+					"send \"mode\": \"merge\" to keep them, or delete the point first", p.ID)
+		}
+	}
+	return nil
 }
 
 func (e *Engine) validateBatch(st *datasetState, points []PointInput) ([]storage.Point, error) {

@@ -59,9 +59,12 @@ type Hit struct {
 
 // SearchResult holds hits, nearest first.
 type SearchResult struct {
-	Hits   []Hit   `json:"hits"`
-	Count  *int    `json:"count,omitempty"` // radius queries
-	TookMs float64 `json:"took_ms"`
+	Hits  []Hit `json:"hits"`
+	Count *int  `json:"count,omitempty"` // radius queries
+	// Warnings say why an answer may be emptier than expected, e.g. a
+	// filter field that no point has.
+	Warnings []string `json:"warnings,omitempty"`
+	TookMs   float64  `json:"took_ms"`
 }
 
 // selectiveFilter is the matching-set size below which a filtered search
@@ -109,9 +112,12 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 	if self != 0 {
 		k++ // the query point finds itself; drop it below
 	}
-	var allowed map[uint64]struct{}
+	var (
+		allowed  map[uint64]struct{}
+		warnings []string
+	)
 	if len(req.Filter) > 0 {
-		if allowed, err = e.filterSet(st, level, req.Filter); err != nil {
+		if allowed, warnings, err = e.filterSet(st, level, req.Filter); err != nil {
 			return SearchResult{}, err
 		}
 	}
@@ -145,14 +151,14 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 					n--
 				}
 			}
-			return SearchResult{Hits: []Hit{}, Count: &n, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
+			return SearchResult{Hits: []Hit{}, Count: &n, Warnings: warnings, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
 		}
 	}
 	out, err := e.resolveHits(dataset, hits, self, req.K)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	return SearchResult{Hits: out, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
+	return SearchResult{Hits: out, Warnings: warnings, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
 }
 
 func (e *Engine) checkKEf(k *int, ef int) error {

@@ -22,6 +22,7 @@ func hnswBytes(n, m, lv, cnt int, link func(s, i int) int) []byte {
 	u32(uint32(m))
 	u32(8)
 	b = binary.LittleEndian.AppendUint64(b, 1)
+	b = append(b, 0) // no quantization
 	u32(uint32(n))
 	u32(0)
 	u32(uint32(lv))

@@ -201,12 +201,12 @@ func (c *Coder) scanLocked(q []float32, k int, f Filter) []Hit {
 			continue
 		}
 		ids = append(ids, id)
-		pushBounded(&res, cand{c.g.Distance(q, v), uint32(len(ids) - 1)}, k)
+		pushBounded(&res, cand{Dist: c.g.Distance(q, v), ID: uint32(len(ids) - 1)}, k)
 	}
-	out := res.sortedAsc(nil)
+	out := res.SortedAsc(nil)
 	hits := make([]Hit, len(out))
 	for i, x := range out {
-		hits[i] = Hit{ID: ids[x.slot], Distance: x.d}
+		hits[i] = Hit{ID: ids[x.ID], Distance: x.Dist}
 	}
 	return hits
 }

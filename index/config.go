@@ -21,7 +21,19 @@ type Config struct {
 	EfConstruction int   // candidate list size while inserting
 	EfSearch       int   // default ef for searches that do not set one
 	Seed           int64 // level-generation seed, for reproducible graphs
+	// Quantization selects how the HNSW graph walk computes distances:
+	// QuantNone (or "") on full float32 vectors, QuantSQ8 on 8-bit codes
+	// kept next to each node's links, with an exact re-rank of the ef best
+	// candidates so results and distances stay full precision. SQ8 needs
+	// the L2 or cosine metric.
+	Quantization string
 }
+
+// Quantization names accepted by Config.Quantization.
+const (
+	QuantNone = "none"
+	QuantSQ8  = "sq8"
+)
 
 // DefaultConfig returns the settings reef uses when a space does not choose.
 func DefaultConfig(dim int, metric Metric) Config {
@@ -69,6 +81,18 @@ func (c Config) Validate() error {
 		if c.EfSearch < 1 || c.EfSearch > maxEf {
 			bad("efSearch %d out of range [1, %d]", c.EfSearch, maxEf)
 		}
+	}
+	switch c.Quantization {
+	case "", QuantNone:
+	case QuantSQ8:
+		if c.Backend != "" && c.Backend != BackendHNSW {
+			bad("quantization %q needs backend %s, not %q", c.Quantization, BackendHNSW, c.Backend)
+		}
+		if c.Metric == Dot {
+			bad("quantization %q needs metric l2 or cosine, not dot", c.Quantization)
+		}
+	default:
+		bad("quantization %q (want %s or %s)", c.Quantization, QuantNone, QuantSQ8)
 	}
 	return errors.Join(errs...)
 }

@@ -15,5 +15,9 @@ var (
 	ErrInvalidArgument = errors.New("index: invalid argument")
 	ErrNotSerializable = errors.New("index: backend is not serializable")
 	ErrCorruptSnapshot = errors.New("index: corrupt snapshot")
+	// ErrSnapshotVersion reports a snapshot in a format this build does
+	// not read (always wrapped together with ErrCorruptSnapshot): rebuild
+	// the index from storage.
+	ErrSnapshotVersion = errors.New("index: snapshot format from another reef version")
 	ErrIndexFull       = errors.New("index: capacity exhausted")
 )

@@ -82,6 +82,13 @@ func (e *Exact) put(id uint64, vec []float32) {
 	prepare(e.vecs[int(slot)*e.dim:int(slot+1)*e.dim], vec, e.metric)
 }
 
+// MemoryBytes implements MemoryReporter.
+func (e *Exact) MemoryBytes() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return 4*cap(e.vecs) + 8*cap(e.slotID) + cap(e.live) + 4*cap(e.free) + mapEntryBytes*len(e.labels)
+}
+
 // Delete implements Index.
 func (e *Exact) Delete(id uint64) bool {
 	e.mu.Lock()
@@ -153,20 +160,20 @@ func (e *Exact) Search(ctx context.Context, q []float32, k int, opts SearchOptio
 			pushBounded(&res, c, k)
 		}
 	}
-	out := res.sortedAsc(nil)
+	out := res.SortedAsc(nil)
 	hits := make([]Hit, len(out))
 	for i, c := range out {
-		hits[i] = Hit{ID: e.slotID[c.slot], Distance: reportDist(e.metric, c.d)}
+		hits[i] = Hit{ID: e.slotID[c.ID], Distance: reportDist(e.metric, c.Dist)}
 	}
 	return hits, nil
 }
 
 func pushBounded(h *maxHeap, c cand, k int) {
 	if len(*h) < k {
-		h.push(c)
-	} else if c.d < (*h)[0].d {
-		h.pop()
-		h.push(c)
+		h.Push(c)
+	} else if c.Dist < (*h)[0].Dist {
+		h.Pop()
+		h.Push(c)
 	}
 }
 
@@ -184,7 +191,7 @@ func (e *Exact) scan(ctx context.Context, q []float32, k, lo, hi int, f Filter) 
 		if !e.live[s] || (f != nil && !f(e.slotID[s])) {
 			continue
 		}
-		pushBounded(&res, cand{e.dist(q, e.vecs[s*e.dim:(s+1)*e.dim]), uint32(s)}, k)
+		pushBounded(&res, cand{Dist: e.dist(q, e.vecs[s*e.dim:(s+1)*e.dim]), ID: uint32(s)}, k)
 	}
 	return res, nil
 }

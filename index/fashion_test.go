@@ -99,6 +99,11 @@ func BenchmarkFashionMNIST(b *testing.B) {
 	benchFashion(b, BackendHNSW, fashionEfs)
 }
 
+// BenchmarkFashionMNISTSQ8 is the same with the sq8 quantised walk.
+func BenchmarkFashionMNISTSQ8(b *testing.B) {
+	benchFashion(b, "hnsw+sq8", fashionEfs)
+}
+
 // BenchmarkFashionMNISTCoder is the same for the coder/hnsw v0.6.1 wrapper
 // (built serially: it is not safe for concurrent use).
 func BenchmarkFashionMNISTCoder(b *testing.B) {
@@ -109,9 +114,7 @@ func benchFashion(b *testing.B, backend string, efs []int) {
 	train, test := loadFashion(b)
 	const nq = 1000
 	queries := test.Images[:nq]
-	cfg := DefaultConfig(784, L2)
-	cfg.Backend = backend
-	idx, err := New(cfg)
+	idx, err := New(backendConfig(backend, 784, L2))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,7 +123,7 @@ func benchFashion(b *testing.B, backend string, efs []int) {
 	build := time.Since(start)
 	bpv := 0.0
 	if h, ok := idx.(*HNSW); ok {
-		bpv = float64(h.memoryBytes()) / float64(h.Len())
+		bpv = float64(h.MemoryBytes()) / float64(h.Len())
 	}
 	b.Logf("%s: built %d vectors in %v (GOMAXPROCS=%d), %.0f bytes/vector", backend, idx.Len(), build, runtime.GOMAXPROCS(0), bpv)
 	truth := groundTruth(b, train.Images, queries, 10)

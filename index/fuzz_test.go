@@ -17,6 +17,19 @@ func hnswSeed(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
+// sq8Seed is an encoded sq8 index large enough to have trained codes.
+func sq8Seed(t testing.TB) []byte {
+	h, _ := NewHNSW(Config{Dim: 3, Metric: L2, M: 4, EfConstruction: 8, EfSearch: 8, Seed: 1, Quantization: QuantSQ8})
+	n := sq8TrainMin + 10
+	mustAddAll(t, h, seqIDs(n, 0), clustered(14, n, 3, 3))
+	if !h.sqReady.Load() {
+		t.Fatal("sq8 seed index did not train")
+	}
+	var buf bytes.Buffer
+	h.WriteTo(&buf)
+	return buf.Bytes()
+}
+
 // FuzzReadHNSW: any input decodes to a working index or fails with an
 // error; never a panic, hang or huge allocation.
 func FuzzReadHNSW(f *testing.F) {
@@ -24,6 +37,7 @@ func FuzzReadHNSW(f *testing.F) {
 	f.Add(seed)
 	f.Add(seed[:len(seed)/2])
 	f.Add([]byte("REEFHNSW"))
+	f.Add(sq8Seed(f))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := ReadHNSW(bytes.NewReader(b))
 		if err != nil {

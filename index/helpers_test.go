@@ -87,3 +87,40 @@ func recallAt(t testing.TB, idx, truth Index, queries [][]float32, k int, opts S
 	}
 	return float64(found) / float64(total)
 }
+
+func randVec(r *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = r.Float32()*2 - 1
+	}
+	return v
+}
+
+// Tests use small indexes; train codes early so sq8 walks are exercised.
+func init() { sq8TrainMin = 100 }
+
+// quantModes are the HNSW variants every graph test runs on.
+var quantModes = []string{QuantNone, QuantSQ8}
+
+// newQuantHNSW is newTestHNSW with a quantization.
+func newQuantHNSW(t testing.TB, dim int, m Metric, quant string) *HNSW {
+	t.Helper()
+	cfg := DefaultConfig(dim, m)
+	cfg.Quantization = quant
+	h, err := NewHNSW(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// backendConfig maps a test backend name ("hnsw+sq8" is the quantised
+// HNSW) to a config.
+func backendConfig(backend string, dim int, m Metric) Config {
+	cfg := DefaultConfig(dim, m)
+	cfg.Backend = backend
+	if backend == "hnsw+sq8" {
+		cfg.Backend, cfg.Quantization = BackendHNSW, QuantSQ8
+	}
+	return cfg
+}

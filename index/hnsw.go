@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 )
 
 // Storage layout.
@@ -63,16 +64,31 @@ type HNSW struct {
 	// sync/atomic so exact scans can walk slots while inserts run.
 	ready []uint32
 
-	vecs   []float32
-	links0 []uint32
-	up     []uint32
-	upper  [][]uint32
-	capUp  int
+	vecs []float32
+	// links0 holds one layer-0 record per slot, stride0 words apart: the
+	// sq8 code (codeW words) and its norm (1 word), when quantised, then
+	// the link row.
+	links0  []uint32
+	stride0 int
+	codeW   int
+	codeLen int
+	rowOff  int // words before the link row in a record
+	up      []uint32
+	upper   [][]uint32
+	capUp   int
 
 	epMu     sync.Mutex
 	ep       uint32
 	maxLevel int // -1 when empty
 	topMu    sync.Mutex
+
+	// SQ8 state: quant is fixed at construction; sq is written only under
+	// mu held exclusively; sqReady/sqTrainedAt mirror it for lock-free
+	// checks on the insert path.
+	quant       bool
+	sq          sq8
+	sqReady     atomic.Bool
+	sqTrainedAt atomic.Int64
 
 	pool sync.Pool
 }
@@ -98,6 +114,13 @@ func NewHNSW(cfg Config) (*HNSW, error) {
 		labels:   make(map[uint64]uint32),
 		rng:      rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
 		maxLevel: -1,
+		quant:    cfg.Quantization == QuantSQ8,
+	}
+	h.stride0 = record0Words(cfg.Dim, h.m0, h.quant)
+	if h.quant {
+		h.codeW = codeWords(cfg.Dim)
+		h.codeLen = 4 * h.codeW
+		h.rowOff = h.codeW + 1
 	}
 	return h, nil
 }
@@ -146,7 +169,7 @@ func (h *HNSW) lockFor(slot uint32) *sync.Mutex { return &h.locks[slot&lockMask]
 func (h *HNSW) row(slot uint32, l int) []uint32 {
 	if l == 0 {
 		w := h.m0 + 1
-		o := int(slot) * w
+		o := int(slot)*h.stride0 + h.rowOff
 		return h.links0[o : o+w : o+w]
 	}
 	w := h.m + 1
@@ -219,7 +242,7 @@ func (h *HNSW) tryAlloc(id uint64, level int) allocation {
 			h.row(a.slot, l)[0] = 0
 		}
 	}
-	h.links0[int(a.slot)*(h.m0+1)] = 0
+	h.row(a.slot, 0)[0] = 0
 	h.levels[a.slot] = int8(level)
 	h.slotLabel[a.slot] = id
 	h.labels[id] = a.slot
@@ -244,7 +267,7 @@ func (h *HNSW) growTo(slots, upRows, level int) {
 	if c := len(h.levels); slots > c {
 		nc := max(slots, 2*c, 1024)
 		h.vecs = growSlice(h.vecs, nc*h.dim)
-		h.links0 = growSlice(h.links0, nc*(h.m0+1))
+		h.links0 = growSlice(h.links0, nc*h.stride0)
 		h.up = growSlice(h.up, nc)
 		h.slotLabel = growSlice(h.slotLabel, nc)
 		h.ready = growSlice(h.ready, nc)
@@ -281,15 +304,16 @@ func (h *HNSW) entry() (uint32, int) {
 	return h.ep, h.maxLevel
 }
 
-// memoryBytes estimates the index's resident size (vectors, links and
-// per-slot metadata), for capacity planning and benchmarks.
-func (h *HNSW) memoryBytes() int {
+// MemoryBytes implements MemoryReporter: vectors, layer-0 records (codes
+// and links), upper links, per-slot metadata and the label map.
+func (h *HNSW) MemoryBytes() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	n := 4*len(h.vecs) + 4*len(h.links0) + 4*len(h.up) + 8*len(h.slotLabel) + len(h.levels) + 4*len(h.ready)
 	for _, u := range h.upper {
 		n += 4 * len(u)
 	}
+	n += 4 * len(h.sq.lo)
 	// Label map: ~ 8 key + 4 value + overhead per entry.
-	return n + 24*len(h.labels)
+	return n + mapEntryBytes*len(h.labels)
 }

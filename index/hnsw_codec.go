@@ -10,6 +10,8 @@ import (
 //
 //	magic "REEFHNSW", version u32
 //	dim u32, metric u8, M u32, efC u32, efS u32, seed u64
+//	quantization u8 (0 none, 1 sq8); for sq8: trainedAt u32 (0: codes
+//	not trained yet), then if trained step f32 and dim×f32 lo
 //	nodes u32, entry u32, maxLevel u32
 //	per node: level u8, label u64, dim×f32, then per level 0..level:
 //	          count u32, count×u32 node links
@@ -17,11 +19,16 @@ import (
 // Nodes are renumbered densely on write (free slots are dropped), so every
 // node costs at least 13+4·dim input bytes: a decoder's memory stays
 // proportional to its input. Vectors are stored as held (normalised under
-// Cosine), so a round trip is bit-exact.
+// Cosine), so a round trip is bit-exact. Codes are not stored: the decoder
+// re-encodes them from the vectors and the stored quantiser parameters,
+// which gives the same bytes.
+//
+// Version 1 (before quantisation) is rejected with ErrSnapshotVersion, so
+// callers rebuild from storage instead of misreading it.
 
 const (
 	hnswMagic   = "REEFHNSW"
-	hnswVersion = 1
+	hnswVersion = 2
 	maxNodes    = 1 << 31
 )
 
@@ -48,6 +55,18 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 	e.u32(uint32(c.EfConstruction))
 	e.u32(uint32(c.EfSearch))
 	e.u64(uint64(c.Seed))
+	if h.quant {
+		e.u8(1)
+		if h.sqReady.Load() {
+			e.u32(uint32(h.sq.trainedAt))
+			e.f32s([]float32{h.sq.step})
+			e.f32s(h.sq.lo)
+		} else {
+			e.u32(0)
+		}
+	} else {
+		e.u8(0)
+	}
 	e.u32(n)
 	if n > 0 {
 		e.u32(dense[h.ep])
@@ -103,7 +122,7 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 		d.fail("bad HNSW magic %q", magic[:])
 	}
 	if v := d.u32(); d.err == nil && v != hnswVersion {
-		d.fail("unsupported HNSW version %d", v)
+		d.err = fmt.Errorf("%w: %w: HNSW format %d, this build reads %d", ErrCorruptSnapshot, ErrSnapshotVersion, v, hnswVersion)
 	}
 	cfg := Config{Backend: BackendHNSW}
 	cfg.Dim = int(d.bounded("dim", 1, MaxDim))
@@ -112,6 +131,25 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 	cfg.EfConstruction = int(d.bounded("efConstruction", 1, maxEf))
 	cfg.EfSearch = int(d.bounded("efSearch", 1, maxEf))
 	cfg.Seed = int64(d.u64())
+	var sq sq8
+	switch qm := d.u8(); {
+	case d.err != nil:
+	case qm == 1:
+		cfg.Quantization = QuantSQ8
+		sq.trainedAt = int(d.bounded("sq8 trained size", 0, maxNodes))
+		if sq.trainedAt > 0 && d.err == nil && cfg.Dim > 0 {
+			var step [1]float32
+			d.f32s(step[:])
+			lo := make([]float32, cfg.Dim) // dim already bounded by MaxDim
+			d.f32s(lo)
+			if d.err == nil && !validSQ8(step[0], lo) {
+				d.fail("sq8 parameters not finite or step not positive")
+			}
+			sq.lo, sq.step = lo, step[0]
+		}
+	case qm != 0:
+		d.fail("unknown quantization %d", qm)
+	}
 	n := d.bounded("node count", 0, maxNodes)
 	ep := d.u32()
 	top := int(d.bounded("max level", 0, maxLevels-1))
@@ -132,7 +170,7 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 	// Pre-size only while the link rows stay proportional to the input:
 	// a node needs as few as 13+4·dim input bytes but owns a 4·(2M+1)-byte
 	// layer-0 row. Otherwise storage grows (geometrically) as nodes arrive.
-	if limit >= 0 && int64(n)*int64(4*(h.m0+1)) <= decodeBudget(limit) {
+	if limit >= 0 && int64(n)*int64(4*h.stride0) <= decodeBudget(limit) {
 		h.growTo(int(n), 0, 0) // count verified against the input size
 	}
 	var row []uint32
@@ -209,6 +247,15 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 			}
 		}
 		h.ready[s] = 1
+	}
+	if sq.trainedAt > 0 {
+		h.sq.setParams(sq.lo, sq.step)
+		h.sq.trainedAt = sq.trainedAt
+		for s := range h.nSlots {
+			h.setCode(s, h.vec(s))
+		}
+		h.sqTrainedAt.Store(int64(sq.trainedAt))
+		h.sqReady.Store(true)
 	}
 	if n == 0 {
 		if ep != 0 || top != 0 {

@@ -156,20 +156,18 @@ func (h *HNSW) healLayer0(sc *scratch, lost, ins []uint32, at []float32) (displa
 		}
 		target = gen + 1
 	}
-	w := h.m0 + 1
 	cands := sc.cands[:0]
 	visit := func(s uint32) {
 		if marks[s] == target {
 			pending--
 		}
 		marks[s] = gen
-		cands.push(cand{h.dist(at, h.vec(s)), s})
+		cands.Push(cand{Dist: h.dist(at, h.vec(s)), ID: s})
 	}
 	drain := func() {
 		for pending > 0 && len(cands) > 0 {
-			c := cands.pop()
-			o := int(c.slot) * w
-			r := h.links0[o : o+w : o+w]
+			c := cands.Pop()
+			r := h.row(c.ID, 0)
 			for _, v := range r[1 : 1+r[0]] {
 				if marks[v] != gen {
 					visit(v)
@@ -221,11 +219,11 @@ func (h *HNSW) repair(sc *scratch, u, x uint32, xs []uint32, l int) {
 			return
 		}
 		for _, c := range cs {
-			if c.slot == v {
+			if c.ID == v {
 				return
 			}
 		}
-		cs = append(cs, cand{h.dist(vu, h.vec(v)), v})
+		cs = append(cs, cand{Dist: h.dist(vu, h.vec(v)), ID: v})
 	}
 	for _, v := range h.linksOf(u, l) {
 		addCand(v)
@@ -239,7 +237,7 @@ func (h *HNSW) repair(sc *scratch, u, x uint32, xs []uint32, l int) {
 	r := h.row(u, l)
 	r[0] = uint32(len(sc.pruneOut))
 	for i, c := range sc.pruneOut {
-		r[1+i] = c.slot
+		r[1+i] = c.ID
 	}
 }
 
@@ -259,11 +257,11 @@ func (h *HNSW) reconnect(sc *scratch, v, x uint32, l int, ins []uint32, ok func(
 			return
 		}
 		for _, c := range cs {
-			if c.slot == u {
+			if c.ID == u {
 				return
 			}
 		}
-		cs = append(cs, cand{h.dist(vv, h.vec(u)), u})
+		cs = append(cs, cand{Dist: h.dist(vv, h.vec(u)), ID: u})
 	}
 	for _, u := range h.linksOf(v, l) {
 		add(u)
@@ -275,15 +273,15 @@ func (h *HNSW) reconnect(sc *scratch, v, x uint32, l int, ins []uint32, ok func(
 	}
 	if len(cs) == 0 && ok != nil {
 		// Rare: nothing nearby is reachable; take the nearest node that is.
-		best := cand{float32(math.Inf(1)), noUp}
+		best := cand{Dist: float32(math.Inf(1)), ID: noUp}
 		for u := range h.nSlots {
 			if u != v && u != x && int(h.levels[u]) >= l && ok(u) {
-				if d := h.dist(vv, h.vec(u)); d < best.d || best.slot == noUp {
-					best = cand{d, u}
+				if d := h.dist(vv, h.vec(u)); d < best.Dist || best.ID == noUp {
+					best = cand{Dist: d, ID: u}
 				}
 			}
 		}
-		if best.slot != noUp {
+		if best.ID != noUp {
 			cs = append(cs, best)
 		}
 	}
@@ -293,14 +291,14 @@ func (h *HNSW) reconnect(sc *scratch, v, x uint32, l int, ins []uint32, ok func(
 		return noUp // v is alone on this level
 	}
 	for _, c := range cs {
-		r := h.row(c.slot, l)
+		r := h.row(c.ID, l)
 		if n := int(r[0]); n < h.maxLinks(l) {
 			r[1+n] = v
 			r[0]++
 			return noUp
 		}
 	}
-	u := cs[0].slot
+	u := cs[0].ID
 	r := h.row(u, l)
 	ls := r[1 : 1+r[0]]
 	victim, far := -1, float32(-1)

@@ -40,6 +40,7 @@ func (h *HNSW) add(id uint64, vec []float32) {
 		h.insert(sc, a.slot, a.level, vec)
 		h.putScratch(sc)
 		h.mu.RUnlock()
+		h.maybeTrain()
 		return
 	}
 }
@@ -85,6 +86,9 @@ func (h *HNSW) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, wor
 func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 	q := h.vec(slot)
 	prepare(q, vec, h.metric)
+	if h.quant && h.sqReady.Load() {
+		h.setCode(slot, q)
+	}
 
 	h.epMu.Lock()
 	ep, top := h.ep, h.maxLevel
@@ -116,14 +120,14 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 	for l := lmax; l >= 0; l-- {
 		// No cancellation: an insert is never abandoned half-linked.
 		_ = h.searchLayer(context.Background(), sc, q, cur, dcur, h.cfg.EfConstruction, l, nil)
-		sc.out = sc.res.sortedAsc(sc.out)
+		sc.out = sc.res.SortedAsc(sc.out)
 		w := sc.out
-		if len(w) > 0 && w[0].slot == slot { // defensive: never self-link
+		if len(w) > 0 && w[0].ID == slot { // defensive: never self-link
 			w = w[1:]
 		}
 		sc.plan[l] = h.selectNeighbors(sc.plan[l], w, h.m)
 		if len(w) > 0 {
-			cur, dcur = w[0].slot, w[0].d
+			cur, dcur = w[0].ID, w[0].Dist
 		}
 	}
 	// Phase 2, bottom-up: write the node's own row on a level before any
@@ -140,11 +144,11 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 		r := h.row(slot, l)
 		r[0] = uint32(len(sel))
 		for i, c := range sel {
-			r[1+i] = c.slot
+			r[1+i] = c.ID
 		}
 		mu.Unlock()
 		for _, c := range sel {
-			h.addLink(sc, c.slot, slot, c.d, l)
+			h.addLink(sc, c.ID, slot, c.Dist, l)
 		}
 	}
 	if raises {
@@ -168,10 +172,10 @@ func (h *HNSW) selectNeighbors(dst, cands []cand, m int) []cand {
 		if len(dst) >= m {
 			break
 		}
-		vc := h.vec(c.slot)
+		vc := h.vec(c.ID)
 		good := true
 		for _, s := range dst {
-			if h.dist(vc, h.vec(s.slot)) < c.d {
+			if h.dist(vc, h.vec(s.ID)) < c.Dist {
 				good = false
 				break
 			}
@@ -202,16 +206,16 @@ func (h *HNSW) addLink(sc *scratch, n, from uint32, d float32, l int) {
 		return
 	}
 	vn := h.vec(n)
-	cs := append(sc.pruneIn[:0], cand{d, from})
+	cs := append(sc.pruneIn[:0], cand{Dist: d, ID: from})
 	for _, x := range r[1 : 1+c] {
-		cs = append(cs, cand{h.dist(vn, h.vec(x)), x})
+		cs = append(cs, cand{Dist: h.dist(vn, h.vec(x)), ID: x})
 	}
 	sortCands(cs)
 	sc.pruneIn = cs
 	sc.pruneOut = h.selectNeighbors(sc.pruneOut, cs, h.maxLinks(l))
 	r[0] = uint32(len(sc.pruneOut))
 	for i, s := range sc.pruneOut {
-		r[1+i] = s.slot
+		r[1+i] = s.ID
 	}
 }
 
@@ -220,7 +224,7 @@ func sortCands(cs []cand) {
 	for i := 1; i < len(cs); i++ {
 		c := cs[i]
 		j := i
-		for j > 0 && cs[j-1].d > c.d {
+		for j > 0 && cs[j-1].Dist > c.Dist {
 			cs[j] = cs[j-1]
 			j--
 		}

@@ -45,23 +45,23 @@ func (h *HNSW) greedy(sc *scratch, q []float32, cur uint32, dcur float32, l int)
 func (h *HNSW) searchLayer(ctx context.Context, sc *scratch, q []float32, ep uint32, dep float32, ef, l int, accept func(uint32) bool) error {
 	sc.vis.reset(len(h.levels))
 	marks, gen := sc.vis.marks, sc.vis.gen
-	sc.cands = append(sc.cands[:0], cand{dep, ep})
+	sc.cands = append(sc.cands[:0], cand{Dist: dep, ID: ep})
 	sc.res = sc.res[:0]
 	marks[ep] = gen
 	if accept == nil || accept(ep) {
-		sc.res.push(cand{dep, ep})
+		sc.res.Push(cand{Dist: dep, ID: ep})
 	}
 	done := ctx.Done()
 	worst := float32(math.Inf(1))
 	if len(sc.res) >= ef {
-		worst = sc.res[0].d
+		worst = sc.res[0].Dist
 	}
 	for steps := 1; len(sc.cands) > 0; steps++ {
 		c := sc.cands[0]
-		if c.d > worst {
+		if c.Dist > worst {
 			break
 		}
-		sc.cands.pop()
+		sc.cands.Pop()
 		if done != nil && steps%ctxCheckEvery == 0 {
 			select {
 			case <-done:
@@ -69,7 +69,7 @@ func (h *HNSW) searchLayer(ctx context.Context, sc *scratch, q []float32, ep uin
 			default:
 			}
 		}
-		sc.nbrs = h.links(sc.nbrs, c.slot, l)
+		sc.nbrs = h.links(sc.nbrs, c.ID, l)
 		for _, n := range sc.nbrs {
 			if marks[n] == gen {
 				continue
@@ -79,16 +79,16 @@ func (h *HNSW) searchLayer(ctx context.Context, sc *scratch, q []float32, ep uin
 			if d >= worst {
 				continue
 			}
-			sc.cands.push(cand{d, n})
+			sc.cands.Push(cand{Dist: d, ID: n})
 			if accept != nil && !accept(n) {
 				continue
 			}
-			sc.res.push(cand{d, n})
+			sc.res.Push(cand{Dist: d, ID: n})
 			if len(sc.res) > ef {
-				sc.res.pop()
+				sc.res.Pop()
 			}
 			if len(sc.res) >= ef {
-				worst = sc.res[0].d
+				worst = sc.res[0].Dist
 			}
 		}
 	}
@@ -135,23 +135,29 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts SearchOption
 		}
 		accept = func(s uint32) bool { return f(h.slotLabel[s]) }
 	}
-	cur, dcur := ep, h.dist(sc.q, h.vec(ep))
-	for l := top; l > 0; l-- {
-		cur, dcur = h.greedy(sc, sc.q, cur, dcur, l)
+	if h.quant && h.sqReady.Load() {
+		if err := h.searchSQ(ctx, sc, ep, top, ef, accept); err != nil {
+			return nil, err
+		}
+	} else {
+		cur, dcur := ep, h.dist(sc.q, h.vec(ep))
+		for l := top; l > 0; l-- {
+			cur, dcur = h.greedy(sc, sc.q, cur, dcur, l)
+		}
+		if err := h.searchLayer(ctx, sc, sc.q, cur, dcur, ef, 0, accept); err != nil {
+			return nil, err
+		}
+		sc.out = sc.res.SortedAsc(sc.out)
 	}
-	if err := h.searchLayer(ctx, sc, sc.q, cur, dcur, ef, 0, accept); err != nil {
-		return nil, err
-	}
-	if accept != nil && len(sc.res) < k {
+	if accept != nil && len(sc.out) < k {
 		// The filtered walk ran out of reachable accepted nodes; there may
 		// be more elsewhere, and callers are promised up to k.
 		return h.exactScan(ctx, sc, k, opts.Filter)
 	}
-	sc.out = sc.res.sortedAsc(sc.out)
 	n := min(k, len(sc.out))
 	hits := make([]Hit, n)
 	for i, c := range sc.out[:n] {
-		hits[i] = Hit{ID: h.slotLabel[c.slot], Distance: reportDist(h.metric, c.d)}
+		hits[i] = Hit{ID: h.slotLabel[c.ID], Distance: reportDist(h.metric, c.Dist)}
 	}
 	return hits, nil
 }
@@ -206,16 +212,16 @@ func (h *HNSW) exactScan(ctx context.Context, sc *scratch, k int, f Filter) ([]H
 		}
 		d := h.dist(sc.q, h.vec(slot))
 		if len(sc.res) < k {
-			sc.res.push(cand{d, slot})
-		} else if d < sc.res[0].d {
-			sc.res.pop()
-			sc.res.push(cand{d, slot})
+			sc.res.Push(cand{Dist: d, ID: slot})
+		} else if d < sc.res[0].Dist {
+			sc.res.Pop()
+			sc.res.Push(cand{Dist: d, ID: slot})
 		}
 	}
-	sc.out = sc.res.sortedAsc(sc.out)
+	sc.out = sc.res.SortedAsc(sc.out)
 	hits := make([]Hit, len(sc.out))
 	for i, c := range sc.out {
-		hits[i] = Hit{ID: h.slotLabel[c.slot], Distance: reportDist(h.metric, c.d)}
+		hits[i] = Hit{ID: h.slotLabel[c.ID], Distance: reportDist(h.metric, c.Dist)}
 	}
 	return hits, nil
 }

@@ -23,9 +23,13 @@ func TestHNSWRecall(t *testing.T) {
 	data := clustered(1, n+100, dim, 40)
 	vecs, queries := data[:n], data[n:]
 	ids := seqIDs(n, 1000)
-	for _, m := range []Metric{Cosine, L2, Dot} {
-		t.Run(m.String(), func(t *testing.T) {
-			h := newTestHNSW(t, dim, m)
+	for _, tc := range []struct {
+		m     Metric
+		quant string
+	}{{Cosine, QuantNone}, {L2, QuantNone}, {Dot, QuantNone}, {Cosine, QuantSQ8}, {L2, QuantSQ8}} {
+		m := tc.m
+		t.Run(m.String()+"/"+tc.quant, func(t *testing.T) {
+			h := newQuantHNSW(t, dim, m, tc.quant)
 			ex, _ := NewExact(dim, m)
 			mustAddAll(t, h, ids, vecs)
 			mustAddAll(t, ex, ids, vecs)
@@ -37,16 +41,25 @@ func TestHNSWRecall(t *testing.T) {
 			if r < 0.95 {
 				t.Errorf("recall@10 = %.3f < 0.95", r)
 			}
+			if tc.quant == QuantSQ8 && !h.sqReady.Load() {
+				t.Error("sq8 index never trained its codes")
+			}
 		})
 	}
 }
 
 func TestHNSWDeleteRepair(t *testing.T) {
+	for _, q := range quantModes {
+		t.Run(q, func(t *testing.T) { testDeleteRepair(t, q) })
+	}
+}
+
+func testDeleteRepair(t *testing.T, quant string) {
 	n, dim := testSize(4000), 16
 	data := clustered(2, n+100, dim, 30)
 	vecs, queries := data[:n], data[n:]
 	ids := seqIDs(n, 1)
-	h := newTestHNSW(t, dim, L2)
+	h := newQuantHNSW(t, dim, L2, quant)
 	ex, _ := NewExact(dim, L2)
 	mustAddAll(t, h, ids, vecs)
 	mustAddAll(t, ex, ids, vecs)
@@ -109,9 +122,15 @@ func TestHNSWDeleteRepair(t *testing.T) {
 }
 
 func TestHNSWDeleteAll(t *testing.T) {
-	h := newTestHNSW(t, 4, L2)
-	data := clustered(3, 50, 4, 3)
-	ids := seqIDs(50, 0)
+	for _, q := range quantModes {
+		t.Run(q, func(t *testing.T) { testDeleteAll(t, q) })
+	}
+}
+
+func testDeleteAll(t *testing.T, quant string) {
+	h := newQuantHNSW(t, 4, L2, quant)
+	data := clustered(3, 300, 4, 3)
+	ids := seqIDs(300, 0)
 	mustAddAll(t, h, ids, data)
 	for _, id := range ids {
 		h.Delete(id)
@@ -133,11 +152,9 @@ func TestHNSWDeleteAll(t *testing.T) {
 }
 
 func TestReplace(t *testing.T) {
-	for _, backend := range []string{BackendHNSW, BackendExact, BackendCoder} {
+	for _, backend := range []string{BackendHNSW, "hnsw+sq8", BackendExact, BackendCoder} {
 		t.Run(backend, func(t *testing.T) {
-			cfg := DefaultConfig(8, L2)
-			cfg.Backend = backend
-			idx, err := New(cfg)
+			idx, err := New(backendConfig(backend, 8, L2))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,10 +198,8 @@ func TestFilter(t *testing.T) {
 	data := clustered(5, n+20, dim, 20)
 	vecs, queries := data[:n], data[n:]
 	ids := seqIDs(n, 0)
-	for _, backend := range []string{BackendHNSW, BackendExact, BackendCoder} {
-		cfg := DefaultConfig(dim, Cosine)
-		cfg.Backend = backend
-		idx, err := New(cfg)
+	for _, backend := range []string{BackendHNSW, "hnsw+sq8", BackendExact, BackendCoder} {
+		idx, err := New(backendConfig(backend, dim, Cosine))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +233,7 @@ func TestFilter(t *testing.T) {
 						}
 					}
 				}
-				if backend == BackendHNSW {
+				if backend == BackendHNSW || backend == "hnsw+sq8" {
 					r := recallAt(t, idx, ex, queries, 10, SearchOptions{Filter: c.f})
 					if r < 0.9 {
 						t.Errorf("filtered recall %.3f", r)
@@ -230,9 +245,15 @@ func TestFilter(t *testing.T) {
 }
 
 func TestConcurrent(t *testing.T) {
+	for _, q := range quantModes {
+		t.Run(q, func(t *testing.T) { testConcurrent(t, q) })
+	}
+}
+
+func testConcurrent(t *testing.T, quant string) {
 	n, dim := testSize(3000), 16
 	data := clustered(6, 2*n, dim, 20)
-	h := newTestHNSW(t, dim, L2)
+	h := newQuantHNSW(t, dim, L2, quant)
 	mustAddAll(t, h, seqIDs(n, 0), data[:n])
 	ctx := context.Background()
 	var wg sync.WaitGroup

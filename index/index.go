@@ -94,3 +94,14 @@ type Index interface {
 	// returns false.
 	IDs(fn func(id uint64) bool)
 }
+
+// MemoryReporter is implemented by backends that can count the bytes they
+// hold (allocated capacity, not just what is in use), which is steadier
+// than measuring heap growth around a build.
+type MemoryReporter interface {
+	MemoryBytes() int
+}
+
+// mapEntryBytes approximates a Go map[uint64]uint32 entry with its share
+// of bucket overhead.
+const mapEntryBytes = 24

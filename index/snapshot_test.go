@@ -14,9 +14,7 @@ import (
 
 func buildSnapshotFixture(t testing.TB, backend string, n int) (Index, [][]float32) {
 	t.Helper()
-	cfg := DefaultConfig(12, Cosine)
-	cfg.Backend = backend
-	idx, err := New(cfg)
+	idx, err := New(backendConfig(backend, 12, Cosine))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +41,10 @@ func searchAll(t testing.TB, idx Index, qs [][]float32) [][]Hit {
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {
-	for _, backend := range []string{BackendHNSW, BackendExact} {
+	for _, backend := range []string{BackendHNSW, "hnsw+sq8", BackendExact} {
 		t.Run(backend, func(t *testing.T) {
 			idx, qs := buildSnapshotFixture(t, backend, 600)
+			want := backendConfig(backend, 12, Cosine)
 			path := filepath.Join(t.TempDir(), "idx.snap")
 			hdr := SnapshotHeader{Seq: 42, Tag: "dataset-uid/space"}
 			if err := WriteSnapshotFile(path, idx, hdr); err != nil {
@@ -55,7 +54,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if gh.Seq != 42 || gh.Tag != hdr.Tag || gh.Backend != backend || gh.Version != SnapshotVersion {
+			if gh.Seq != 42 || gh.Tag != hdr.Tag || gh.Backend != want.Backend || gh.Version != SnapshotVersion {
 				t.Fatalf("header = %+v", gh)
 			}
 			if got.Len() != idx.Len() || got.Dim() != idx.Dim() || got.Metric() != idx.Metric() {
@@ -63,6 +62,22 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			}
 			if a, b := searchAll(t, idx, qs), searchAll(t, got, qs); !reflect.DeepEqual(a, b) {
 				t.Fatal("search results differ after round trip")
+			}
+			if h, ok := got.(*HNSW); ok {
+				if h.Config().Quantization != want.Quantization {
+					t.Fatalf("quantization %q, want %q", h.Config().Quantization, want.Quantization)
+				}
+				if want.Quantization == QuantSQ8 {
+					orig := idx.(*HNSW)
+					if !h.sqReady.Load() || !reflect.DeepEqual(h.sq, orig.sq) {
+						t.Fatal("sq8 parameters differ after round trip")
+					}
+					for s := range h.nSlots {
+						if !bytes.Equal(h.code(s), orig.code(orig.labels[h.slotLabel[s]])) {
+							t.Fatalf("slot %d code differs after round trip", s)
+						}
+					}
+				}
 			}
 			// The decoded index keeps working.
 			if err := got.Add(1, qs[0]); err != nil {
@@ -151,5 +166,16 @@ func TestReadHNSWCorrupt(t *testing.T) {
 	}
 	if _, err := ReadHNSW(bytes.NewReader(good)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadHNSWOldVersion: a format-1 payload (before quantisation) is
+// refused as another version, never decoded with the new layout.
+func TestReadHNSWOldVersion(t *testing.T) {
+	b := hnswSeed(t)
+	binary.LittleEndian.PutUint32(b[len(hnswMagic):], 1)
+	_, err := ReadHNSW(bytes.NewReader(b))
+	if !errors.Is(err, ErrSnapshotVersion) || !errors.Is(err, ErrCorruptSnapshot) {
+		t.Fatalf("old version: %v, want ErrSnapshotVersion and ErrCorruptSnapshot", err)
 	}
 }

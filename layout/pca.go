@@ -15,13 +15,55 @@ import (
 // (at most 100 iterations). Signs are fixed so that each axis's largest-
 // magnitude loading is positive.
 func PCA(ctx context.Context, vectors [][]float32, opts Options) ([][2]float32, error) {
+	if len(vectors) == 0 {
+		return [][2]float32{}, nil
+	}
+	p, err := FitPCA(ctx, vectors, opts)
+	if err != nil {
+		return nil, err
+	}
+	o, _ := opts.resolved()
+	n := len(vectors)
+	out := make([][2]float32, n)
+	const chunks = 64
+	sz := (n + chunks - 1) / chunks
+	parallel(o.Workers, chunks, func(c int) {
+		lo, hi := chunkRange(c, sz, n)
+		for i := lo; i < hi; i++ {
+			out[i] = p.Project(vectors[i])
+		}
+	})
+	return out, nil
+}
+
+// Projection is a fitted PCA: the sample's mean and its two leading
+// principal axes (zero axes when the vectors have dimension 0).
+type Projection struct {
+	mean []float64
+	top  [2][]float64
+}
+
+// Project maps a vector (of the fitted dimension) onto the two axes.
+func (p *Projection) Project(v []float32) [2]float32 {
+	var s0, s1 float64
+	for j, x := range v {
+		xc := float64(x) - p.mean[j]
+		s0 += xc * p.top[0][j]
+		s1 += xc * p.top[1][j]
+	}
+	return [2]float32{float32(s0), float32(s1)}
+}
+
+// FitPCA finds the axes PCA projects on, so that a caller can fit them on a
+// sample and project more vectors than it holds in memory.
+func FitPCA(ctx context.Context, vectors [][]float32, opts Options) (*Projection, error) {
 	o, err := opts.resolved()
 	if err != nil {
 		return nil, err
 	}
 	n := len(vectors)
 	if n == 0 {
-		return [][2]float32{}, nil
+		return nil, fmt.Errorf("%w: no vectors to fit", ErrInvalidInput)
 	}
 	d := len(vectors[0])
 	for i, v := range vectors {
@@ -35,7 +77,7 @@ func PCA(ctx context.Context, vectors [][]float32, opts Options) ([][2]float32, 
 		}
 	}
 	if d == 0 {
-		return make([][2]float32, n), nil
+		return &Projection{top: [2][]float64{{}, {}}}, nil
 	}
 	mean := make([]float64, d)
 	for _, v := range vectors {
@@ -165,20 +207,7 @@ func PCA(ctx context.Context, vectors [][]float32, opts Options) ([][2]float32, 
 			}
 		}
 	}
-	out := make([][2]float32, n)
-	parallel(o.Workers, chunks, func(c int) {
-		lo, hi := chunkRange(c, sz, n)
-		for i := lo; i < hi; i++ {
-			var s0, s1 float64
-			for j, x := range vectors[i] {
-				xc := float64(x) - mean[j]
-				s0 += xc * top[0][j]
-				s1 += xc * top[1][j]
-			}
-			out[i] = [2]float32{float32(s0), float32(s1)}
-		}
-	})
-	return out, nil
+	return &Projection{mean: mean, top: top}, nil
 }
 
 func dot(a, b []float64) float64 {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract/audio"
+	"github.com/reef-ml/reef/ingest"
 )
 
 // maxAudioFiles bounds the files of one audio ingest request.
@@ -27,11 +27,11 @@ func (s *Server) ingestAudio(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	items := make([]engine.AudioItem, 0, len(files))
+	items := make([]ingest.AudioItem, 0, len(files))
 	for _, f := range files {
-		items = append(items, engine.AudioItem{ID: f.id, Data: f.data, URI: uris[f.name], Metadata: meta[f.name]})
+		items = append(items, ingest.AudioItem{ID: f.id, Data: f.data, URI: uris[f.name], Metadata: meta[f.name]})
 	}
-	res, err := s.eng.IngestAudioWith(c.Request.Context(), c.Param("ds"), engine.AudioOptions{Model: c.PostForm("model")}, items)
+	res, err := s.ing.IngestAudioWith(c.Request.Context(), c.Param("ds"), ingest.AudioOptions{Model: c.PostForm("model")}, items)
 	if err != nil {
 		fail(c, err)
 		return
@@ -41,7 +41,7 @@ func (s *Server) ingestAudio(c *gin.Context) {
 
 // getAudio serves a point's playable copy (16 kHz mono 16-bit WAV).
 func (s *Server) getAudio(c *gin.Context) {
-	data, err := s.eng.Audio(c.Request.Context(), c.Param("ds"), c.Param("id"))
+	data, err := s.ing.Audio(c.Request.Context(), c.Param("ds"), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
 )
 
 // TestAudioRoutes uploads spoken words over REST, searches them and plays
@@ -31,13 +32,14 @@ func TestAudioRoutes(t *testing.T) {
 	}
 	eo := engine.DefaultOptions()
 	eo.DataDir, eo.NoSync, eo.SnapshotInterval = t.TempDir(), true, 0
-	eo.ORTLibrary, eo.ModelDir, eo.AudioModelDir = lib, "", models
 	eng, err := engine.Open(context.Background(), eo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	srv, err := New(eng, DefaultOptions())
+	so := DefaultOptions()
+	so.Ingest.ORTLibrary, so.Ingest.ModelDir, so.Ingest.AudioModelDir = lib, "", models
+	srv, err := New(eng, so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,17 +72,17 @@ func TestAudioRoutes(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("ingest: %d %s", rec.Code, rec.Body)
 	}
-	var res engine.IngestResult
+	var res ingest.IngestResult
 	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Upserted != 3 || len(res.Failed) != 1 || res.Failed[0].ID != "broken.mp3" || res.Space != engine.AudioModel {
+	if res.Upserted != 3 || len(res.Failed) != 1 || res.Failed[0].ID != "broken.mp3" || res.Space != ingest.AudioModel {
 		t.Fatalf("ingest result %+v", res)
 	}
 
 	var sr engine.SearchResult
 	if code := ts.call(http.MethodPost, "/v1/datasets/speech/search",
-		map[string]any{"space": engine.AudioModel, "id": "yes-1", "k": 2, "exact": true}, &sr); code != http.StatusOK {
+		map[string]any{"space": ingest.AudioModel, "id": "yes-1", "k": 2, "exact": true}, &sr); code != http.StatusOK {
 		t.Fatalf("search: %d", code)
 	}
 	// A search by id leaves the point itself out.

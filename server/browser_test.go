@@ -8,19 +8,24 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
+	"github.com/reef-ml/reef/view"
 )
 
 // The embedding view in a real browser: Debian's chromium, headless, with
@@ -108,7 +113,7 @@ func loadFashionSplit(t testing.TB, ls *liveServer, dataset, split string, n int
 		png.Encode(&buf, img)
 		ids, thumbs = append(ids, fmt.Sprintf("%s-%05d", split, i)), append(thumbs, buf.Bytes())
 		if len(ids) == 1000 || i == n-1 {
-			if err := ls.eng.StoreThumbnails(ctx, dataset, ids, thumbs); err != nil {
+			if err := ls.srv.ing.StoreThumbnails(ctx, dataset, ids, thumbs); err != nil {
 				t.Fatal(err)
 			}
 			ids, thumbs = nil, nil
@@ -125,7 +130,7 @@ func inkOf(px []float32) float64 {
 	return s / 784 / 255
 }
 
-func waitLayout(t testing.TB, base, method string, timeout time.Duration) engine.ViewSummary {
+func waitLayout(t testing.TB, base, method string, timeout time.Duration) view.ViewSummary {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -133,13 +138,13 @@ func waitLayout(t testing.TB, base, method string, timeout time.Duration) engine
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sum engine.ViewSummary
+		var sum view.ViewSummary
 		json.NewDecoder(resp.Body).Decode(&sum)
 		resp.Body.Close()
-		if sum.Layout.Method == method && sum.Layout.State == engine.LayoutReady {
+		if sum.Layout.Method == method && sum.Layout.State == view.LayoutReady {
 			return sum
 		}
-		if sum.Layout.State == engine.LayoutFailed || time.Now().After(deadline) {
+		if sum.Layout.State == view.LayoutFailed || time.Now().After(deadline) {
 			t.Fatalf("layout %s not ready: %+v", method, sum.Layout)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -255,7 +260,7 @@ func TestBrowserEmbeddingView(t *testing.T) {
 		t.Fatalf("neighbour thumbnails did not appear after clicking row %d: %v\n%s", clicked, err, html)
 	}
 	title, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#detail .hit-id').textContent`))
-	big, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('#detail img.big'); return !!i && i.complete && i.naturalWidth === 28; })()`))
+	big, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const c = document.querySelector('#detail canvas.full'); return !!c && c.dataset.natural === '28x28' && c.width >= 280; })()`))
 	focus, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.focus()`))
 	if title != fmt.Sprintf("t10k-%05d", focus) || !big || focus < 0 {
 		t.Fatalf("panel shows %q (thumbnail %v), want the clicked row %d (near row %d)", title, big, focus, clicked)
@@ -267,21 +272,6 @@ func TestBrowserEmbeddingView(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector('#detail .hit-id')?.textContent !== %q && document.querySelectorAll('#detail .nb img').length >= 10`, title), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("clicking a neighbour did not select it: %v", err)
 	}
-
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The committed screenshot is refreshed on request only, so test runs
-	// leave the tree clean: REEF_SCREENSHOT=1 go test -run Browser ./server/
-	path := filepath.Join(t.TempDir(), "embedding-view.png")
-	if os.Getenv("REEF_SCREENSHOT") != "" {
-		path = "../docs/embedding-view.png"
-	}
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
 
 	// The page side of audio (issue 8): a point whose details carry an
 	// audio_url gets a player, its neighbours a play button. The details
@@ -388,6 +378,7 @@ func checkOverlay(t *testing.T, ctx context.Context, ls *liveServer, n, m int) {
 	if !slices.Contains(options, "label") {
 		t.Fatalf("colour menu of the overlay: %v", options)
 	}
+	shot(t, ctx, shotDir(t), "overlay")
 	ink, _ := chromedp.Run(ctx, chromedp.Evaluate[int](countInk))
 	if ink < 2000 {
 		t.Fatalf("overlay painted %d pixels", ink)
@@ -402,7 +393,7 @@ func checkOverlay(t *testing.T, ctx context.Context, ls *liveServer, n, m int) {
 	if row < 0 {
 		t.Fatal("no train point could be clicked")
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; const big = document.querySelector('#detail img.big'); return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28) && big && big.complete && big.naturalWidth === 28; })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; const big = document.querySelector('#detail canvas.full'); return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28) && big && big.dataset.natural === '28x28'; })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
 		t.Fatalf("train point %d: no details: %v\n%s", row, err, html)
 	}
@@ -462,20 +453,20 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if _, err := ls.eng.Upsert(bctx, "boxes", pts); err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.eng.StoreThumbnails(bctx, "boxes", ids, imgs); err != nil {
+	if err := ls.srv.ing.StoreThumbnails(bctx, "boxes", ids, imgs); err != nil {
 		t.Fatal(err)
 	}
 	// Let the background UMAP land first, so that points do not move
 	// under the mouse.
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		sum, err := ls.eng.View(bctx, "boxes", engine.ViewRef{Space: "emb", Level: "object"})
+		sum, err := ls.srv.view.View(bctx, "boxes", view.ViewRef{Space: "emb", Level: "object"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Layout.State == engine.LayoutReady && sum.Layout.Method == engine.LayoutUMAP {
+		if sum.Layout.State == view.LayoutReady && sum.Layout.Method == view.LayoutUMAP {
 			break
 		}
-		if sum.Layout.State == engine.LayoutFailed || time.Now().After(deadline) {
+		if sum.Layout.State == view.LayoutFailed || time.Now().After(deadline) {
 			t.Fatalf("object layout: %+v", sum.Layout)
 		}
 	}
@@ -512,7 +503,7 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if row < 0 {
 		t.Fatal("no object could be clicked")
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const b = document.querySelector('#detail img.big.crop'); const w = document.querySelector('#detail .whole img'); return !!b && b.complete && b.naturalWidth > 0 && !!w && w.complete && w.naturalWidth > 0; })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const b = document.querySelector('#detail img.big.crop'); const w = document.querySelector('#detail canvas.full'); return !!b && b.complete && b.naturalWidth > 0 && !!w; })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
 		t.Fatalf("clicked object %d: no crop: %v\n%s", row, err, html)
 	}
@@ -526,8 +517,8 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
   let red = 0, blue = 0;
   for (let i = 0; i < d.length; i += 4) { if (d[i] > 2 * d[i + 2]) red++; else if (d[i + 2] > 2 * d[i]) blue++; }
   const title = document.querySelector('#detail .hit-id').textContent;
-  const whole = document.querySelector('#detail .whole img');
-  return [b.naturalWidth, b.naturalHeight, red, blue, whole.naturalWidth, whole.naturalHeight, title.endsWith('left') ? 0 : 1, b.src.includes('/objects/') ? 1 : 0];
+  const whole = document.querySelector('#detail canvas.full').dataset.natural.split('x').map(Number);
+  return [b.naturalWidth, b.naturalHeight, red, blue, whole[0], whole[1], title.endsWith('left') ? 0 : 1, b.src.includes('/objects/') ? 1 : 0];
 })()`
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](probeCrop))
 	if err != nil {
@@ -540,6 +531,7 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("crop in the panel [w h red blue wholeW wholeH right fromObjects] = %v, want %v", got, want)
 	}
+	shot(t, ctx, shotDir(t), "object-level")
 }
 
 // BenchmarkBrowserFirstRender1M measures navigation → first frame of one
@@ -571,7 +563,7 @@ func BenchmarkBrowserFirstRender1M(b *testing.B) {
 	defer stop()
 	ready := make(chan string, 1)
 	go srv.Serve(sctx, func(addr string) { ready <- addr })
-	ls := &liveServer{base: "http://" + <-ready, eng: eng}
+	ls := &liveServer{base: "http://" + <-ready, eng: eng, srv: srv}
 	ctx := context.Background()
 	ls.eng.CreateDataset(ctx, "big")
 	if _, err := ls.eng.CreateSpace(ctx, "big", engine.SpaceSpec{Name: "xy", Dim: 2, Metric: "l2", Index: engine.IndexSpec{Backend: "exact"}}); err != nil {
@@ -598,10 +590,10 @@ func BenchmarkBrowserFirstRender1M(b *testing.B) {
 	for i := range coords {
 		coords[i] = data[2*i : 2*i+2]
 	}
-	if _, err := ls.eng.ViewSetCoords(ctx, "big", engine.ViewCoordsInput{ViewRef: engine.ViewRef{Space: "xy"}, IDs: ids, Coords: coords}); err != nil {
+	if _, err := ls.srv.view.ViewSetCoords(ctx, "big", view.ViewCoordsInput{ViewRef: view.ViewRef{Space: "xy"}, IDs: ids, Coords: coords}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := ls.eng.ViewColor(ctx, "big", engine.ViewRef{Space: "xy"}, "label"); err != nil {
+	if _, err := ls.srv.view.ViewColor(ctx, "big", view.ViewRef{Space: "xy"}, "label"); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("view of %d points (coordinates + colour field): %v", n, time.Since(t0).Round(time.Millisecond))
@@ -633,4 +625,665 @@ func BenchmarkBrowserFirstRender1M(b *testing.B) {
 		sum += m
 	}
 	b.ReportMetric(sum/float64(len(ms)), "ms/first-render")
+}
+
+// TestBrowserViewAfterRestart loads a dataset, restarts the server on the
+// same data directory (the layout then comes from its file) and checks on
+// the reopened page that colours, neighbours and Find similar still work.
+func TestBrowserViewAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	if chromiumPath() == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	dir := t.TempDir()
+	ls := startLive(t, dir)
+	n := 800
+	loadFashion(t, ls, n)
+	waitLayout(t, ls.base, "umap", 3*time.Minute)
+	ls.stop(t)
+	ls = startLive(t, dir)
+	defer ls.stop(t)
+
+	ctx, cancel := newBrowser(t, 1400, 900)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelT()
+	navigate(t, ctx, ls.base+"/#ds=fmnist&space=pixels&level=point")
+	colour, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('color').value`))
+	items, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#legend .legend-item:not(.missing)').length`))
+	if colour != "label" || items != 10 {
+		t.Fatalf("after restart: colour %q with %d legend entries, want label with 10", colour, items)
+	}
+	layout, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('layout-info').textContent`))
+	if !strings.Contains(layout, "UMAP") {
+		t.Fatalf("after restart the layout reads %q, want the saved UMAP", layout)
+	}
+	rows := make([]int, 60)
+	for i := range rows {
+		rows[i] = i * 13 % n
+	}
+	row := clickRow(t, ctx, rows)
+	if row < 0 {
+		t.Fatal("no point could be clicked")
+	}
+	waitNeighbours(t, ctx, row)
+	// A lasso round the clicked point, then Find similar.
+	pos := screenPos(t, ctx, row)
+	lasso(t, ctx, pos[0], pos[1], 60, false)
+	sel, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.selection().length`))
+	if sel < 2 {
+		t.Fatalf("lasso of radius 60 px round row %d selected %d points", row, sel)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-similar`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__reef.results().length > 0`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-msg').textContent`))
+		t.Fatalf("Find similar after restart found nothing: %v (%q)", err, msg)
+	}
+}
+
+// screenPos is a row's position in page coordinates.
+func screenPos(t *testing.T, ctx context.Context, row int) []float64 {
+	t.Helper()
+	pos, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const p = window.__reef.screenOf(%d); const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [p[0] + r.left, p[1] + r.top]; })()`, row)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pos
+}
+
+// waitNeighbours waits for the panel to show a clicked row and its
+// neighbours' thumbnails.
+func waitNeighbours(t *testing.T, ctx context.Context, row int) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#detail .nb img')]; return imgs.length >= 10 && imgs.every(i => i.complete && i.naturalWidth === 28); })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML`))
+		t.Fatalf("no neighbours after clicking row %d: %v\n%s", row, err, html)
+	}
+}
+
+// lasso drags a shift-lasso (alt+shift for negatives) as a 16-gon of
+// radius r round (cx, cy), with real mouse events.
+func lasso(t *testing.T, ctx context.Context, cx, cy, r float64, neg bool) {
+	t.Helper()
+	mods := []chromedp.Modifier{chromedp.ModifierShift}
+	if neg {
+		mods = append(mods, chromedp.ModifierAlt)
+	}
+	at := func(i int) (float64, float64) {
+		a := 2 * math.Pi * float64(i) / 16
+		return cx + r*math.Cos(a), cy + r*math.Sin(a)
+	}
+	x, y := at(0)
+	steps := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft, chromedp.ButtonModifiers(mods...), chromedp.ClickCount(1))}
+	for i := 1; i <= 16; i++ {
+		x, y = at(i)
+		steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft, chromedp.ButtonModifiers(mods...)))
+	}
+	steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft, chromedp.ButtonModifiers(mods...), chromedp.ClickCount(1)))
+	for _, s := range steps {
+		if err := chromedp.Do(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// shotDir is where the browser tests save their screenshots:
+// $REEF_SCREENSHOTS when set (docs/screenshots is refreshed from there),
+// else a temporary folder of the test.
+func shotDir(t *testing.T) string {
+	if d := os.Getenv("REEF_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// shot saves a screenshot of the page as dir/name.png.
+func shot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s (%d bytes)", path, len(png))
+}
+
+// loadCategories makes dataset "many": n 2-d points in 30 clusters, each
+// with its category in a metadata field with a long name, and dataset
+// "tiny": 5 points of which one has no vector in the space.
+func loadCategories(t *testing.T, ls *liveServer, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ds := range []string{"many", "tiny"} {
+		if _, err := ls.eng.CreateDataset(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ls.eng.CreateSpace(ctx, ds, engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	var pts []engine.PointInput
+	for i := range n {
+		k := i % 30
+		a := 2 * math.Pi * float64(k) / 30
+		meta, _ := json.Marshal(map[string]any{"a_rather_long_field_name_for_the_colour_menu": fmt.Sprintf("category-%02d", k)})
+		pts = append(pts, engine.PointInput{ID: fmt.Sprintf("m%04d", i), Metadata: meta, Vectors: map[string][]float32{
+			"emb": {float32(10*math.Cos(a) + r.NormFloat64()), float32(10*math.Sin(a) + r.NormFloat64())}}})
+	}
+	if _, err := ls.eng.Upsert(ctx, "many", pts); err != nil {
+		t.Fatal(err)
+	}
+	pts = nil
+	for i := range 5 {
+		p := engine.PointInput{ID: fmt.Sprintf("t%d", i), Metadata: json.RawMessage(`{"label":"x"}`)}
+		if i < 4 {
+			p.Vectors = map[string][]float32{"emb": {float32(i), float32(i * i)}}
+		}
+		pts = append(pts, p)
+	}
+	if _, err := ls.eng.Upsert(ctx, "tiny", pts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deltaE76 is the CIELAB distance of two sRGB colours.
+func deltaE76(a, b []float64) float64 {
+	lab := func(c []float64) [3]float64 {
+		var v [3]float64
+		for i := range 3 {
+			x := c[i] / 255
+			if x > 0.04045 {
+				x = math.Pow((x+0.055)/1.055, 2.4)
+			} else {
+				x /= 12.92
+			}
+			v[i] = x
+		}
+		X := (0.4124*v[0] + 0.3576*v[1] + 0.1805*v[2]) / 0.95047
+		Y := 0.2126*v[0] + 0.7152*v[1] + 0.0722*v[2]
+		Z := (0.0193*v[0] + 0.1192*v[1] + 0.9505*v[2]) / 1.08883
+		f := func(t float64) float64 {
+			if t > 0.008856 {
+				return math.Cbrt(t)
+			}
+			return 7.787*t + 16.0/116
+		}
+		return [3]float64{116*f(Y) - 16, 500 * (f(X) - f(Y)), 200 * (f(Y) - f(Z))}
+	}
+	p, q := lab(a), lab(b)
+	return math.Sqrt((p[0]-q[0])*(p[0]-q[0]) + (p[1]-q[1])*(p[1]-q[1]) + (p[2]-q[2])*(p[2]-q[2]))
+}
+
+// toolbarProblems lists the toolbar controls that are hidden, clipped or
+// outside the viewport.
+const toolbarProblems = `(() => {
+  const out = [];
+  const bar = document.getElementById('bar');
+  if (bar.scrollWidth > bar.clientWidth + 1 || bar.scrollLeft !== 0) out.push('bar scrolls: ' + bar.scrollWidth + ' > ' + bar.clientWidth);
+  for (const el of bar.querySelectorAll('select, button')) {
+    if (el.closest('[hidden]')) continue;
+    const r = el.getBoundingClientRect();
+    const name = el.id || el.textContent;
+    if (r.width === 0 || r.left < 0 || r.right > innerWidth || r.top < 0 || r.bottom > bar.getBoundingClientRect().bottom) { out.push(name + ' outside: ' + JSON.stringify(r)); continue; }
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (hit !== el && !el.contains(hit)) out.push(name + ' covered by ' + (hit && (hit.id || hit.tagName)));
+  }
+  return out;
+})()`
+
+func TestBrowserLayout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	if chromiumPath() == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	ls := startLive(t, t.TempDir())
+	defer ls.stop(t)
+	loadCategories(t, ls, 600)
+	dir := shotDir(t)
+	for _, width := range []int{1024, 1400} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			ctx, cancel := newBrowser(t, width, 800)
+			defer cancel()
+			ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+			defer cancelT()
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), 800)); err != nil {
+				t.Fatal(err)
+			}
+			navigate(t, ctx, ls.base+"/#ds=many&space=emb&color=a_rather_long_field_name_for_the_colour_menu")
+			if p, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](toolbarProblems)); len(p) > 0 {
+				t.Fatalf("toolbar at %d px: %v", width, p)
+			}
+			// The help button: clicking it shows the help, the header stays put.
+			before, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#bar .brand').getBoundingClientRect(); return [r.left, r.top]; })()`))
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-help`))); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#bar .brand').getBoundingClientRect(); return [r.left, r.top, document.getElementById('help').hidden ? 0 : 1, document.getElementById('bar').scrollLeft]; })()`))
+			if !slices.Equal(before, after[:2]) || after[2] != 1 || after[3] != 0 {
+				t.Fatalf("clicking ? moved the header from %v to %v (help shown %v, scrollLeft %v)", before, after[:2], after[2], after[3])
+			}
+			if p, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](toolbarProblems)); len(p) > 0 {
+				t.Fatalf("toolbar after ? at %d px: %v", width, p)
+			}
+			if width == 1024 {
+				shot(t, ctx, dir, "toolbar-1024")
+			}
+		})
+	}
+
+	ctx, cancel := newBrowser(t, 1400, 800)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelT()
+	navigate(t, ctx, ls.base+"/#ds=many&space=emb&color=a_rather_long_field_name_for_the_colour_menu")
+	// 30 categories: 20 distinct colours, then "other".
+	legend, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#legend .legend-item .lv')].map(e => e.textContent)`))
+	if len(legend) != 21 || legend[20] != "other (10 values)" {
+		t.Fatalf("legend of 30 categories: %v", legend)
+	}
+	sw, _ := chromedp.Run(ctx, chromedp.Evaluate[[][]float64](`[...document.querySelectorAll('#legend .legend-item:not(.other) .swatch')].map(e => getComputedStyle(e).backgroundColor.match(/\d+/g).map(Number))`))
+	if len(sw) != 20 {
+		t.Fatalf("%d swatches", len(sw))
+	}
+	worst := math.Inf(1)
+	for i := range sw {
+		for j := range i {
+			worst = min(worst, deltaE76(sw[i], sw[j]))
+		}
+	}
+	if worst < 20 {
+		t.Fatalf("two of the 20 category colours are only ΔE %.1f apart", worst)
+	}
+	// Fit leaves room for the legend: no point under it.
+	const under = `(() => { const l = document.getElementById('legend').getBoundingClientRect(); const c = document.querySelector('#stage canvas').getBoundingClientRect(); let k = 0; for (let i = 0; i < window.__reef.count(); i++) { const p = window.__reef.screenOf(i); const x = p[0] + c.left, y = p[1] + c.top; if (x >= l.left && x <= l.right && y >= l.top && y <= l.bottom) k++; } return [k, l.width]; })()`
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](under)); got[0] > 0 {
+		t.Fatalf("%v points under the legend after fit", got[0])
+	}
+	open, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](under))
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#legend-fold`))); err != nil {
+		t.Fatal(err)
+	}
+	folded, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](under))
+	items, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#legend .legend-list').offsetParent === null`))
+	if folded[0] > 0 || folded[1] >= open[1] || !items {
+		t.Fatalf("folded legend: %v points under it, width %v (open %v), list hidden %v", folded[0], folded[1], open[1], items)
+	}
+	// The tooltip goes when a point is clicked.
+	row := -1
+	for i := 0; i < 600 && row < 0; i += 7 {
+		pos := screenPos(t, ctx, i)
+		if picked, _ := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`window.__reef.pick(%f - document.querySelector('#stage canvas').getBoundingClientRect().left, %f - document.querySelector('#stage canvas').getBoundingClientRect().top)`, pos[0], pos[1]))); picked != i {
+			continue
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pos[0], pos[1])); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById('tooltip').hidden`, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+			t.Fatal("hover shows no tooltip")
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(pos[0], pos[1])); err != nil {
+			t.Fatal(err)
+		}
+		row = i
+	}
+	time.Sleep(300 * time.Millisecond) // past the tooltip's 120 ms fill-in
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('tooltip').hidden`)); !hidden || row < 0 {
+		t.Fatalf("tooltip still shown after clicking row %d", row)
+	}
+	info, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('layout-info').textContent`))
+	if !regexp.MustCompile(`^(UMAP|PCA) layout`).MatchString(info) || repeatsWord(info) {
+		t.Fatalf("layout text %q", info)
+	}
+
+	// Points without a vector are counted apart.
+	navigate(t, ctx, ls.base+"/#ds=tiny&space=emb")
+	status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('status').textContent`))
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.rendered`)); n != 4 || !strings.HasPrefix(status, "5 points, 1 without a vector in this space") {
+		t.Fatalf("tiny: %d drawn, status %q", n, status)
+	}
+	// A link to a dataset or space that is not there says so.
+	for _, c := range []struct{ hash, want string }{
+		{"#ds=nosuch&space=emb", "No dataset “nosuch”"},
+		{"#ds=many&space=nosuch", "has no space “nosuch”"},
+		{"#ds=many&space=emb&level=object", "no object vectors"},
+	} {
+		navigate(t, ctx, ls.base+"/"+c.hash)
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('banner').hidden ? '' : document.getElementById('banner-msg').textContent`))
+		if !strings.Contains(msg, c.want) {
+			t.Fatalf("%s: banner %q, want %q", c.hash, msg, c.want)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#banner-close`))); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('banner').hidden`)); !hidden {
+		t.Fatal("the banner does not close")
+	}
+
+	checkBoxes(t, ctx, ls)
+}
+
+// repeatsWord says whether a text has a word twice in a row ("UMAP umap").
+func repeatsWord(s string) bool {
+	w := strings.Fields(strings.ToLower(s))
+	for i := 1; i < len(w); i++ {
+		if w[i] == w[i-1] {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBrowserWorkbench drives the grid and the selection tools on
+// Fashion-MNIST: a lasso lists its images in the grid with their labels,
+// the grid sorts and is linked both ways with the map, picked tiles are
+// tagged, the tag is offered as a colour at once and its legend entry lists
+// exactly the tagged rows, which export as CSV and JSONL; Find similar says
+// whether the selection is included.
+func TestBrowserWorkbench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	if chromiumPath() == "" {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	ls := startLive(t, t.TempDir())
+	defer ls.stop(t)
+	n := 1500
+	labels := loadFashion(t, ls, n)
+	waitLayout(t, ls.base, "umap", 3*time.Minute)
+	dir := shotDir(t)
+
+	ctx, cancel := newBrowser(t, 1400, 900)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelT()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1400, 900)); err != nil {
+		t.Fatal(err)
+	}
+	navigate(t, ctx, ls.base+"/#ds=fmnist&space=pixels&level=point")
+	shot(t, ctx, dir, "map-by-label")
+
+	// Click: the whole image drawn large, captioned with its label.
+	rows := make([]int, 80)
+	for i := range rows {
+		rows[i] = i * 17 % n
+	}
+	row := clickRow(t, ctx, rows)
+	if row < 0 {
+		t.Fatal("no point could be clicked")
+	}
+	waitNeighbours(t, ctx, row)
+	focus, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.focus()`))
+	caption, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#detail canvas.full')?.title ?? ''`))
+	if want := "label: " + fashionmnist.ClassNames[labels[focus]]; caption != want {
+		t.Fatalf("the clicked row %d's figure is captioned %q, want %q", focus, caption, want)
+	}
+	shot(t, ctx, dir, "click-neighbours")
+
+	// A lasso round the middle of the map: its rows in the grid.
+	c, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('#stage canvas').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+	lasso(t, ctx, c[0], c[1], 220, false)
+	sel, _ := chromedp.Run(ctx, chromedp.Evaluate[[]int](`window.__reef.selection()`))
+	if len(sel) < 100 {
+		t.Fatalf("a lasso of radius 220 px selected %d points", len(sel))
+	}
+	const tiles = `(() => [...document.querySelectorAll('#grid-inner .gtile')].filter(e => e.querySelector('img')).sort((a, b) => a.offsetTop - b.offsetTop || a.offsetLeft - b.offsetLeft).map(e => [Number(e.dataset.row), e.querySelector('img').complete && e.querySelector('img').naturalWidth === 28 ? 1 : 0, e.querySelector('.cap').textContent]))()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const t = [...document.querySelectorAll('#grid-inner .gtile img')]; return t.length >= 20 && t.every(i => i.complete && i.naturalWidth === 28); })()`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the lasso's grid shows no images: %v", err)
+	}
+	var g struct {
+		Rows  []int  `json:"rows"`
+		Live  int    `json:"live"`
+		Focus int    `json:"focus"`
+		Title string `json:"title"`
+	}
+	gridState := func() {
+		t.Helper()
+		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.__reef.grid())`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(js), &g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gridState()
+	if !slices.Equal(slices.Sorted(slices.Values(g.Rows)), slices.Sorted(slices.Values(sel))) || g.Live >= len(sel) {
+		t.Fatalf("grid of %d rows with %d live tiles, for a lasso of %d", len(g.Rows), g.Live, len(sel))
+	}
+	checkTiles := func(sorted bool) [][]any {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[][]any](tiles))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := ""
+		for _, tl := range got {
+			r, cap := int(tl[0].(float64)), tl[2].(string)
+			if want := fashionmnist.ClassNames[labels[r]]; cap != want {
+				t.Fatalf("grid tile of row %d captioned %q, want %q", r, cap, want)
+			}
+			if sorted && cap < prev {
+				t.Fatalf("grid sorted by label has %q after %q", cap, prev)
+			}
+			prev = cap
+		}
+		return got
+	}
+	checkTiles(false)
+	shot(t, ctx, dir, "lasso-grid")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'field:label'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('grid-sort'))`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('#grid-inner .gtile img')].length >= 20`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	sorted := checkTiles(true)
+
+	// Grid → map: clicking a tile focuses its row on the map.
+	tileAt := func(r int) []float64 {
+		t.Helper()
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const e = document.querySelector('#grid-inner .gtile[data-row="%d"]'); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`, r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	third := int(sorted[2][0].(float64))
+	p := tileAt(third)
+	if err := chromedp.Do(ctx, chromedp.MouseClickXY(p[0], p[1])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`window.__reef.focus() === %d && document.querySelector('#detail .hit-id')?.textContent === 't10k-%05d'`, third, third), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("clicking the grid tile of row %d does not focus it: %v", third, err)
+	}
+	// Map → grid: clicking a lassoed point on the map marks its tile.
+	back := clickRow(t, ctx, g.Rows[len(g.Rows)/2:])
+	if back < 0 {
+		t.Fatal("no lassoed point could be clicked on the map")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`window.__reef.grid().focus === %d && document.querySelector('#grid-inner .gtile.focus')?.dataset.row === '%d'`, back, back), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("clicking row %d on the map does not mark its grid tile: %v", back, err)
+	}
+
+	// Pick two tiles (ctrl+click), tag them, colour by the tag at once.
+	picked := []int{int(sorted[0][0].(float64)), int(sorted[1][0].(float64))}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById('grid-scroll').scrollTop = 0, true)`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, r := range picked {
+		p := tileAt(r)
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(p[0], p[1], chromedp.ButtonModifiers(chromedp.ModifierCtrl))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-counts').textContent`))
+	if counts != "2 picked in the grid" {
+		t.Fatalf("after picking two tiles the selection reads %q", counts)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#tag-name`), "mine")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-tag`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('sel-msg').textContent.startsWith('Tagged 2 points') && [...document.getElementById('color').options].some(o => o.value === 'tags')`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-msg').textContent`))
+		t.Fatalf("tagging: %v (%q)", err, msg)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'tags'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('color'))`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('#legend .legend-item .lv')].some(e => e.textContent === 'mine')`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatal("the tag is not in the legend")
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`([...document.querySelectorAll('#legend .legend-item')].find(e => e.querySelector('.lv').textContent === 'mine').click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	// The grid sorts (by label, still chosen) asynchronously.
+	chromedp.Run(ctx, chromedp.Poll[bool](`window.__reef.grid().rows.length < 10`, chromedp.WithPollingTimeout(10*time.Second)))
+	gridState()
+	if g.Title != "tags = mine" || !slices.Equal(slices.Sorted(slices.Values(g.Rows)), slices.Sorted(slices.Values(picked))) {
+		t.Fatalf("the tag's legend entry lists %q %v, want the tagged rows %v", g.Title, g.Rows, picked)
+	}
+
+	// Export what the grid holds: ids CSV and JSONL with metadata.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-csv`))); err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := chromedp.Run(ctx, chromedp.Poll[string](`window.__reef.lastExport.startsWith('dataset,id') && window.__reef.lastExport`, chromedp.WithPollingTimeout(20*time.Second)))
+	wantCSV := "dataset,id,object_id,row\n"
+	for _, r := range g.Rows {
+		wantCSV += fmt.Sprintf("fmnist,t10k-%05d,,%d\n", r, r)
+	}
+	if csv != wantCSV {
+		t.Fatalf("CSV export:\n%s\nwant:\n%s", csv, wantCSV)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#btn-jsonl`))); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := chromedp.Run(ctx, chromedp.Poll[string](`window.__reef.lastExport.startsWith('{') && window.__reef.lastExport`, chromedp.WithPollingTimeout(20*time.Second)))
+	lines := strings.Split(strings.TrimSpace(js), "\n")
+	if len(lines) != len(g.Rows) {
+		t.Fatalf("JSONL export of %d rows has %d lines", len(g.Rows), len(lines))
+	}
+	for i, l := range lines {
+		var rec struct {
+			ID       string `json:"id"`
+			Row      int    `json:"row"`
+			Metadata struct {
+				Label string   `json:"label"`
+				Tags  []string `json:"tags"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.ID != fmt.Sprintf("t10k-%05d", g.Rows[i]) || rec.Metadata.Label != fashionmnist.ClassNames[labels[g.Rows[i]]] || !slices.Contains(rec.Metadata.Tags, "mine") {
+			t.Fatalf("JSONL line %d: %s", i, l)
+		}
+	}
+
+	// Find similar from the two: k results, the selection left out or in.
+	similar := func(k int, self bool, max string) (int, string) {
+		t.Helper()
+		js := fmt.Sprintf(`(() => { document.getElementById('sim-k').value = '%d'; document.getElementById('sim-self').checked = %v; document.getElementById('sim-max').value = '%s'; document.getElementById('sel-msg').textContent = ''; document.getElementById('btn-similar').click(); return true; })()`, k, self, max)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := chromedp.Run(ctx, chromedp.Poll[string](`(m => m.includes(' similar in ') && m)(document.getElementById('sel-msg').textContent)`, chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gridState()
+		return len(g.Rows), msg
+	}
+	if got, msg := similar(10, false, ""); got != 10 || !strings.Contains(msg, "the 2 selected are left out") {
+		t.Fatalf("k=10 without the selection: %d rows, %q", got, msg)
+	}
+	if got, msg := similar(10, true, ""); got != 12 || !strings.Contains(msg, "the 2 selected are included") || !slices.Contains(g.Rows, picked[0]) {
+		t.Fatalf("k=10 with the selection: %d rows, %q", got, msg)
+	}
+	if got, msg := similar(10, false, "0"); got != 0 || !strings.Contains(msg, "farther than 0") {
+		t.Fatalf("k=10 within distance 0: %d rows, %q", got, msg)
+	}
+}
+
+// checkBoxes makes dataset "shapes": 6 images of 100×60 (smaller than a
+// thumbnail, so the thumbnail is the original and boxes can be placed)
+// with a label box and an inference box each, and checks that the
+// details draw them on the whole image, at point and at object level.
+func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
+	t.Helper()
+	bctx := context.Background()
+	if _, err := ls.eng.CreateDataset(bctx, "shapes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.eng.CreateSpace(bctx, "shapes", engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
+		t.Fatal(err)
+	}
+	var pts []engine.PointInput
+	var ids []string
+	var imgs [][]byte
+	for i := range 6 {
+		id := fmt.Sprintf("s%d", i)
+		pts = append(pts, engine.PointInput{ID: id, Vectors: map[string][]float32{"emb": {float32(i), float32(i % 2)}}, Objects: []engine.ObjectInput{
+			{ID: "a", Class: "cat", BBox: [4]float32{10, 20, 40, 30}, Vectors: map[string][]float32{"emb": {float32(i), 5}}},
+			{ID: "b", Kind: "inference", Class: "dog", BBox: [4]float32{60, 10, 30, 30}, Vectors: map[string][]float32{"emb": {float32(i), -5}}},
+		}})
+		img := image.NewNRGBA(image.Rect(0, 0, 100, 60))
+		for p := 0; p < len(img.Pix); p += 4 {
+			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = 60, 60, 60, 255
+		}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		ids, imgs = append(ids, id), append(imgs, buf.Bytes())
+	}
+	if _, err := ls.eng.Upsert(bctx, "shapes", pts); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.srv.ing.StoreThumbnails(bctx, "shapes", ids, imgs); err != nil {
+		t.Fatal(err)
+	}
+	// The label box's left edge, 3× enlarged (a 100 px image in 300 px),
+	// is drawn in the label colour (#34d399).
+	const probe = `(() => { const c = document.querySelector('#detail canvas.full'); if (!c) return [-1, 0, 0, 0]; const d = c.getContext('2d').getImageData(30, 105, 1, 1).data; return [Number(c.dataset.boxes), d[0], d[1], d[2]]; })()`
+	for _, level := range []string{"point", "object"} {
+		navigate(t, ctx, ls.base+"/#ds=shapes&space=emb&level="+level)
+		rows := []int{0, 1, 2, 3, 4, 5}
+		if level == "object" {
+			rows = []int{0, 2, 4, 6, 8, 10} // the label boxes ("a" first in each image)
+		}
+		if row := clickRow(t, ctx, rows); row < 0 {
+			t.Fatalf("%s level: nothing could be clicked", level)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[[]int](probe+`.every(Boolean) && `+probe, chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			got, _ = chromedp.Run(ctx, chromedp.Evaluate[[]int](probe))
+		}
+		want := 2
+		if level == "object" {
+			want = 1
+		}
+		if len(got) != 4 || got[0] != want || got[1] != 52 || got[2] != 211 || got[3] != 153 {
+			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML.slice(0, 600)`))
+			t.Fatalf("%s level: [boxes r g b] at the label box's edge = %v, want [%d 52 211 153]\n%s", level, got, want, html)
+		}
+	}
 }

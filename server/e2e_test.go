@@ -19,6 +19,7 @@ import (
 type liveServer struct {
 	base   string
 	eng    *engine.Engine
+	srv    *Server // its ingest and view, for tests that call them directly
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -38,7 +39,7 @@ func startLive(t *testing.T, dir string) *liveServer {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ls := &liveServer{eng: eng, cancel: cancel, done: make(chan error, 1)}
+	ls := &liveServer{eng: eng, srv: srv, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
 	go func() { ls.done <- srv.Serve(ctx, func(addr string) { ready <- addr }) }()
 	select {

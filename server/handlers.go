@@ -99,12 +99,13 @@ func (s *Server) createSpace(c *gin.Context) {
 func (s *Server) upsertPoints(c *gin.Context) {
 	var req struct {
 		Points []engine.PointInput `json:"points"`
+		Mode   string              `json:"mode"`
 	}
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	res, err := s.eng.Upsert(c.Request.Context(), c.Param("ds"), req.Points)
+	res, err := s.eng.UpsertMode(c.Request.Context(), c.Param("ds"), req.Points, req.Mode)
 	if err != nil {
 		fail(c, err)
 		return

@@ -6,8 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
+	"github.com/reef-ml/reef/ingest"
 )
 
 // maxImageFiles bounds the files of one ingest request.
@@ -20,7 +20,7 @@ const maxImageFiles = 1024
 // "false" skips the inference boxes of detector models.
 func (s *Server) ingestImages(c *gin.Context) {
 	var meta map[string]json.RawMessage
-	var labels map[string][]engine.LabelBox
+	var labels map[string][]ingest.LabelBox
 	var uris map[string]string
 	files, err := readUploads(c, "images", maxImageFiles, extract.DefaultImageLimits().MaxBytes, "one or more files",
 		map[string]any{"metadata": &meta, "labels": &labels, "uris": &uris})
@@ -28,12 +28,12 @@ func (s *Server) ingestImages(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	items := make([]engine.ImageItem, 0, len(files))
+	items := make([]ingest.ImageItem, 0, len(files))
 	for _, f := range files {
-		items = append(items, engine.ImageItem{ID: f.id, Data: f.data, URI: uris[f.name], Metadata: meta[f.name], Labels: labels[f.name]})
+		items = append(items, ingest.ImageItem{ID: f.id, Data: f.data, URI: uris[f.name], Metadata: meta[f.name], Labels: labels[f.name]})
 	}
-	opts := engine.IngestOptions{Model: c.PostForm("model"), SkipDetection: c.PostForm("detect") == "false"}
-	res, err := s.eng.IngestImagesWith(c.Request.Context(), c.Param("ds"), opts, items)
+	opts := ingest.IngestOptions{Model: c.PostForm("model"), SkipDetection: c.PostForm("detect") == "false"}
+	res, err := s.ing.IngestImagesWith(c.Request.Context(), c.Param("ds"), opts, items)
 	if err != nil {
 		fail(c, err)
 		return
@@ -49,7 +49,7 @@ func (s *Server) missingPoints(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	missing, err := s.eng.MissingPoints(c.Request.Context(), c.Param("ds"), req.IDs)
+	missing, err := s.ing.MissingPoints(c.Request.Context(), c.Param("ds"), req.IDs)
 	if err != nil {
 		fail(c, err)
 		return
@@ -61,7 +61,7 @@ func (s *Server) missingPoints(c *gin.Context) {
 }
 
 func (s *Server) listModels(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"models": s.eng.Models(c.Request.Context()), "default": s.eng.DefaultModel()})
+	c.JSON(http.StatusOK, gin.H{"models": s.ing.Models(c.Request.Context()), "default": s.ing.DefaultModel()})
 }
 
 // registerModel installs a user's ONNX model: multipart "manifest" (JSON,
@@ -83,7 +83,7 @@ func (s *Server) registerModel(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	info, err := s.eng.RegisterModel(c.Request.Context(), *m, f)
+	info, err := s.ing.RegisterModel(c.Request.Context(), *m, f)
 	if err != nil {
 		fail(c, err)
 		return

@@ -34,6 +34,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodDelete, path: "/v1/datasets/:ds/points/:id", access: admin, handler: s.deletePoint},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points/delete", access: admin, handler: s.deletePoints},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points/missing", access: readOnly, handler: s.missingPoints},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/points/metadata", access: admin, handler: s.updateMetadata},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/search", access: readOnly, handler: s.search},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/images", access: admin, upload: true, long: true, handler: s.ingestImages},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/audio", access: admin, upload: true, long: true, handler: s.ingestAudio},

@@ -17,13 +17,15 @@ import (
 // 784-d vectors, from parallel goroutines: the server's share of REST latency.
 func BenchmarkSearchHandler(b *testing.B) {
 	eo := engine.DefaultOptions()
-	eo.DataDir, eo.NoSync, eo.SnapshotInterval, eo.ModelDir = b.TempDir(), true, 0, ""
+	eo.DataDir, eo.NoSync, eo.SnapshotInterval = b.TempDir(), true, 0
 	eng, err := engine.Open(context.Background(), eo)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer eng.Close()
-	srv, err := New(eng, DefaultOptions())
+	so := DefaultOptions()
+	so.Ingest.ModelDir = ""
+	srv, err := New(eng, so)
 	if err != nil {
 		b.Fatal(err)
 	}

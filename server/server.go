@@ -13,6 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
+	"github.com/reef-ml/reef/understand"
+	"github.com/reef-ml/reef/view"
 )
 
 // Options configure a Server.
@@ -31,13 +34,18 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Version is reported by /v1/health.
 	Version string
+	// Ingest configures the image and audio ingest (models) that New
+	// builds over the engine.
+	Ingest ingest.Options
+	// View configures the embedding view; New wires its Graphs and Media.
+	View view.Options
 }
 
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{Addr: "127.0.0.1:7370", MaxBodyBytes: 64 << 20, MaxUploadBytes: 2 << 30,
 		RequestTimeout: 60 * time.Second, MaxConcurrent: 256, ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: 120 * time.Second, Version: "dev"}
+		IdleTimeout: 120 * time.Second, Version: "dev", Ingest: ingest.DefaultOptions(), View: view.DefaultOptions()}
 }
 
 func (o *Options) validate() error {
@@ -66,6 +74,9 @@ func (o *Options) validate() error {
 // Server serves the REST API.
 type Server struct {
 	eng     *engine.Engine
+	ing     *ingest.Ingester
+	und     *understand.Analyzer
+	view    *view.Viewer
 	opts    Options
 	log     *slog.Logger
 	router  *gin.Engine
@@ -82,8 +93,15 @@ func New(eng *engine.Engine, opts Options) (*Server, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	ing, err := ingest.New(eng, opts.Ingest)
+	if err != nil {
+		return nil, err
+	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{eng: eng, opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent)}
+	und := understand.New(eng)
+	vo := opts.View
+	vo.Graphs, vo.Media = und, ing
+	s := &Server{eng: eng, ing: ing, und: und, view: view.New(eng, vo), opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent)}
 	s.metrics = newMetrics(opts.Registry, eng)
 	r := gin.New()
 	r.UseRawPath = true // ids may hold escaped slashes

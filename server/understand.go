@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/reef-ml/reef/bench"
-	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/understand"
 )
 
 // jsonHandler decodes a request of type Req, calls fn and answers 200 with
@@ -28,52 +28,52 @@ func jsonHandler[Req, Res any](fn func(c *gin.Context, req Req) (Res, error)) gi
 }
 
 func (s *Server) outliers() gin.HandlerFunc {
-	return jsonHandler(func(c *gin.Context, req engine.OutliersRequest) (engine.OutliersResult, error) {
+	return jsonHandler(func(c *gin.Context, req understand.OutliersRequest) (understand.OutliersResult, error) {
 		if req.WriteMetadata {
 			if err := mayWrite(c); err != nil {
-				return engine.OutliersResult{}, err
+				return understand.OutliersResult{}, err
 			}
 		}
-		return s.eng.Outliers(c.Request.Context(), c.Param("ds"), req)
+		return s.und.Outliers(c.Request.Context(), c.Param("ds"), req)
 	})
 }
 
 func (s *Server) clusters() gin.HandlerFunc {
-	return jsonHandler(func(c *gin.Context, req engine.ClustersRequest) (engine.ClustersResult, error) {
+	return jsonHandler(func(c *gin.Context, req understand.ClustersRequest) (understand.ClustersResult, error) {
 		if req.WriteMetadata {
 			if err := mayWrite(c); err != nil {
-				return engine.ClustersResult{}, err
+				return understand.ClustersResult{}, err
 			}
 		}
-		return s.eng.Clusters(c.Request.Context(), c.Param("ds"), req)
+		return s.und.Clusters(c.Request.Context(), c.Param("ds"), req)
 	})
 }
 
 func (s *Server) duplicates() gin.HandlerFunc {
-	return jsonHandler(func(c *gin.Context, req engine.DuplicatesRequest) (engine.DuplicatesResult, error) {
-		return s.eng.Duplicates(c.Request.Context(), c.Param("ds"), req)
+	return jsonHandler(func(c *gin.Context, req understand.DuplicatesRequest) (understand.DuplicatesResult, error) {
+		return s.und.Duplicates(c.Request.Context(), c.Param("ds"), req)
 	})
 }
 
 func (s *Server) compare() gin.HandlerFunc {
-	return jsonHandler(func(c *gin.Context, req engine.CompareRequest) (engine.CompareResult, error) {
-		return s.eng.Compare(c.Request.Context(), req)
+	return jsonHandler(func(c *gin.Context, req understand.CompareRequest) (understand.CompareResult, error) {
+		return s.und.Compare(c.Request.Context(), req)
 	})
 }
 
 func (s *Server) tune() gin.HandlerFunc {
-	return jsonHandler(func(c *gin.Context, req engine.TuneRequest) (engine.TuneResult, error) {
+	return jsonHandler(func(c *gin.Context, req understand.TuneRequest) (understand.TuneResult, error) {
 		if req.Save {
 			if err := mayWrite(c); err != nil {
-				return engine.TuneResult{}, err
+				return understand.TuneResult{}, err
 			}
 		}
-		return s.eng.Tune(c.Request.Context(), c.Param("ds"), c.Param("space"), req)
+		return s.und.Tune(c.Request.Context(), c.Param("ds"), c.Param("space"), req)
 	})
 }
 
 func (s *Server) benchSpace() gin.HandlerFunc {
-	return jsonHandler(func(c *gin.Context, req engine.BenchRequest) (*bench.Report, error) {
-		return s.eng.Bench(c.Request.Context(), c.Param("ds"), c.Param("space"), req)
+	return jsonHandler(func(c *gin.Context, req understand.BenchRequest) (*bench.Report, error) {
+		return s.und.Bench(c.Request.Context(), c.Param("ds"), c.Param("space"), req)
 	})
 }

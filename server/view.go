@@ -15,7 +15,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"
+	"github.com/reef-ml/reef/view"
 	"github.com/reef-ml/reef/web"
 )
 
@@ -78,12 +80,12 @@ func (s *Server) serveAsset(c *gin.Context, name, cache string) {
 
 // --- view API ---
 
-func viewRef(c *gin.Context) engine.ViewRef {
-	return engine.ViewRef{Space: c.Query("space"), Level: c.Query("level"), With: c.Query("with")}
+func viewRef(c *gin.Context) view.ViewRef {
+	return view.ViewRef{Space: c.Query("space"), Level: c.Query("level"), With: c.Query("with")}
 }
 
 func (s *Server) viewSummary(c *gin.Context) {
-	sum, err := s.eng.View(c.Request.Context(), c.Param("ds"), viewRef(c))
+	sum, err := s.view.View(c.Request.Context(), c.Param("ds"), viewRef(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -92,7 +94,7 @@ func (s *Server) viewSummary(c *gin.Context) {
 }
 
 func (s *Server) viewPoints(c *gin.Context) {
-	coords, li, err := s.eng.ViewPoints(c.Request.Context(), c.Param("ds"), viewRef(c))
+	coords, li, err := s.view.ViewPoints(c.Request.Context(), c.Param("ds"), viewRef(c))
 	if err != nil {
 		fail(c, err)
 		return
@@ -106,18 +108,18 @@ func (s *Server) viewPoints(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/octet-stream", engine.EncodeViewPoints(coords))
+	c.Data(http.StatusOK, "application/octet-stream", view.EncodeViewPoints(coords))
 }
 
 func (s *Server) viewColor(c *gin.Context) {
-	col, err := s.eng.ViewColor(c.Request.Context(), c.Param("ds"), viewRef(c), c.Query("field"))
+	col, err := s.view.ViewColor(c.Request.Context(), c.Param("ds"), viewRef(c), c.Query("field"))
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-cache")
 	c.Header("X-Reef-Field-Kind", col.Field.Kind)
-	c.Data(http.StatusOK, "application/octet-stream", engine.EncodeColor(col))
+	c.Data(http.StatusOK, "application/octet-stream", view.EncodeColor(col))
 }
 
 func (s *Server) viewRow(c *gin.Context) {
@@ -126,7 +128,7 @@ func (s *Server) viewRow(c *gin.Context) {
 		fail(c, bad("row", fmt.Sprintf("must be a row number, got %q", c.Param("row"))))
 		return
 	}
-	h, err := s.eng.ViewRow(c.Request.Context(), c.Param("ds"), viewRef(c), row)
+	h, err := s.view.ViewRow(c.Request.Context(), c.Param("ds"), viewRef(c), row)
 	if err != nil {
 		fail(c, err)
 		return
@@ -136,7 +138,7 @@ func (s *Server) viewRow(c *gin.Context) {
 
 func (s *Server) viewNeighbors(c *gin.Context) {
 	var req struct {
-		engine.ViewRef
+		view.ViewRef
 		Row *int `json:"row"`
 		K   int  `json:"k"`
 	}
@@ -148,7 +150,7 @@ func (s *Server) viewNeighbors(c *gin.Context) {
 		fail(c, bad("row", "is required"))
 		return
 	}
-	res, err := s.eng.ViewNeighbors(c.Request.Context(), c.Param("ds"), req.ViewRef, *req.Row, req.K)
+	res, err := s.view.ViewNeighbors(c.Request.Context(), c.Param("ds"), req.ViewRef, *req.Row, req.K)
 	if err != nil {
 		fail(c, err)
 		return
@@ -157,12 +159,12 @@ func (s *Server) viewNeighbors(c *gin.Context) {
 }
 
 func (s *Server) viewSimilar(c *gin.Context) {
-	var req engine.ViewSimilarRequest
+	var req view.ViewSimilarRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	res, err := s.eng.ViewSimilar(c.Request.Context(), c.Param("ds"), req)
+	res, err := s.view.ViewSimilar(c.Request.Context(), c.Param("ds"), req)
 	if err != nil {
 		fail(c, err)
 		return
@@ -171,18 +173,18 @@ func (s *Server) viewSimilar(c *gin.Context) {
 }
 
 func (s *Server) viewLayout(c *gin.Context) {
-	var req engine.ViewLayoutRequest
+	var req view.ViewLayoutRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	sum, err := s.eng.ViewRelayout(c.Request.Context(), c.Param("ds"), req)
+	sum, err := s.view.ViewRelayout(c.Request.Context(), c.Param("ds"), req)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	status := http.StatusOK
-	if sum.Layout.State == engine.LayoutComputing {
+	if sum.Layout.State == view.LayoutComputing {
 		status = http.StatusAccepted
 	}
 	c.JSON(status, sum)
@@ -193,7 +195,7 @@ func (s *Server) viewLayout(c *gin.Context) {
 // coords (.npy of n×2 numbers), ids (JSON array file or field) and
 // object_ids (JSON array, object level).
 func (s *Server) viewCoords(c *gin.Context) {
-	var in engine.ViewCoordsInput
+	var in view.ViewCoordsInput
 	if strings.HasPrefix(c.ContentType(), "multipart/") {
 		var err error
 		if in, err = s.coordsUpload(c); err != nil {
@@ -204,7 +206,7 @@ func (s *Server) viewCoords(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	sum, err := s.eng.ViewSetCoords(c.Request.Context(), c.Param("ds"), in)
+	sum, err := s.view.ViewSetCoords(c.Request.Context(), c.Param("ds"), in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -212,8 +214,8 @@ func (s *Server) viewCoords(c *gin.Context) {
 	c.JSON(http.StatusOK, sum)
 }
 
-func (s *Server) coordsUpload(c *gin.Context) (engine.ViewCoordsInput, error) {
-	in := engine.ViewCoordsInput{ViewRef: engine.ViewRef{Space: c.PostForm("space"), Level: c.PostForm("level")}}
+func (s *Server) coordsUpload(c *gin.Context) (view.ViewCoordsInput, error) {
+	in := view.ViewCoordsInput{ViewRef: view.ViewRef{Space: c.PostForm("space"), Level: c.PostForm("level")}}
 	fh, err := c.FormFile("coords")
 	if err != nil {
 		return in, uploadErr("coords", err)
@@ -267,12 +269,12 @@ func (s *Server) coordsUpload(c *gin.Context) (engine.ViewCoordsInput, error) {
 }
 
 func (s *Server) viewTag(c *gin.Context) {
-	var req engine.ViewTagRequest
+	var req view.ViewTagRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	res, err := s.eng.ViewTag(c.Request.Context(), c.Param("ds"), req)
+	res, err := s.view.ViewTag(c.Request.Context(), c.Param("ds"), req)
 	if err != nil {
 		fail(c, err)
 		return
@@ -283,7 +285,7 @@ func (s *Server) viewTag(c *gin.Context) {
 // --- thumbnails ---
 
 func (s *Server) getThumbnail(c *gin.Context) {
-	data, ct, err := s.eng.Thumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"))
+	data, ct, err := s.ing.Thumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -297,7 +299,7 @@ func (s *Server) getThumbnail(c *gin.Context) {
 // whether it was cut from the original image ("stored") or from the point's
 // thumbnail ("thumbnail").
 func (s *Server) getObjectThumbnail(c *gin.Context) {
-	data, ct, src, err := s.eng.ObjectThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), c.Param("oid"))
+	data, ct, src, err := s.ing.ObjectThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), c.Param("oid"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -309,7 +311,7 @@ func (s *Server) getObjectThumbnail(c *gin.Context) {
 }
 
 func (s *Server) putThumbnail(c *gin.Context) {
-	data, err := io.ReadAll(io.LimitReader(c.Request.Body, engine.MaxThumbnailInput+1))
+	data, err := io.ReadAll(io.LimitReader(c.Request.Body, ingest.MaxThumbnailInput+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -319,16 +321,16 @@ func (s *Server) putThumbnail(c *gin.Context) {
 		fail(c, bad("body", err.Error()))
 		return
 	}
-	if len(data) > engine.MaxThumbnailInput {
+	if len(data) > ingest.MaxThumbnailInput {
 		fail(c, fmt.Errorf("%w", &engine.FieldError{Field: "body", Err: engine.ErrTooLarge,
-			Msg: fmt.Sprintf("image exceeds %d bytes", engine.MaxThumbnailInput)}))
+			Msg: fmt.Sprintf("image exceeds %d bytes", ingest.MaxThumbnailInput)}))
 		return
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		fail(c, bad("body", "is empty; send the image bytes (PNG, JPEG or GIF)"))
 		return
 	}
-	if err := s.eng.StoreThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), data); err != nil {
+	if err := s.ing.StoreThumbnail(c.Request.Context(), c.Param("ds"), c.Param("id"), data); err != nil {
 		fail(c, err)
 		return
 	}

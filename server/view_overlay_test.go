@@ -9,7 +9,8 @@ import (
 	"image/png"
 	"testing"
 
-	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
+	"github.com/reef-ml/reef/view"
 )
 
 // TestViewOverlayAPI: ?with= overlays a dataset of the same space
@@ -28,7 +29,7 @@ func TestViewOverlayAPI(t *testing.T) {
 	if code := ts.call("POST", "/v1/datasets/other/points", map[string]any{"points": pts}, nil); code != 200 {
 		t.Fatalf("seed other: %d", code)
 	}
-	var sum engine.ViewSummary
+	var sum view.ViewSummary
 	if code := ts.call("GET", "/v1/datasets/ds/view?space=s&with=other", nil, &sum); code != 200 {
 		t.Fatalf("overlay summary: %d", code)
 	}
@@ -43,7 +44,7 @@ func TestViewOverlayAPI(t *testing.T) {
 	if rec.Code != 200 || rec.Body.Len() != 100 || binary.LittleEndian.Uint16(rec.Body.Bytes()[80:]) != 1 || binary.LittleEndian.Uint16(rec.Body.Bytes()[78:]) != 0 {
 		t.Fatalf("color.bin dataset: %d, %d bytes", rec.Code, rec.Body.Len())
 	}
-	var nb engine.ViewHits
+	var nb view.ViewHits
 	if code := ts.call("POST", "/v1/datasets/ds/view/neighbors", `{"space":"s","with":"other","row":45,"k":5}`, &nb); code != 200 || nb.Query == nil || nb.Query.Dataset != "other" || nb.Query.ID != "o05" {
 		t.Fatalf("neighbours of a B row: %d %+v", code, nb.Query)
 	}
@@ -86,14 +87,14 @@ func TestObjectThumbnailAPI(t *testing.T) {
 		t.Fatalf("put: %d %s", rec.Code, rec.Body)
 	}
 	rec := ts.raw("GET", "/v1/datasets/d/points/img/objects/box/thumbnail", "", nil)
-	if rec.Code != 200 || rec.Header().Get("X-Reef-Crop") != engine.CropStored {
+	if rec.Code != 200 || rec.Header().Get("X-Reef-Crop") != ingest.CropStored {
 		t.Fatalf("crop: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
 	crop, _, err := image.Decode(rec.Body)
 	if err != nil || crop.Bounds().Dx() != 40 || crop.Bounds().Dy() != 30 {
 		t.Fatalf("crop: %v %v", crop.Bounds(), err)
 	}
-	var row engine.ViewHit
+	var row view.ViewHit
 	if code := ts.call("GET", "/v1/datasets/d/view/row/0?space=s&level=object", nil, &row); code != 200 ||
 		row.Thumbnail != "/v1/datasets/d/points/img/objects/box/thumbnail" || row.ImageThumbnail != "/v1/datasets/d/points/img/thumbnail" {
 		t.Fatalf("object row: %d %+v", code, row)

@@ -15,8 +15,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
 	"github.com/reef-ml/reef/vecio"
+	"github.com/reef-ml/reef/view"
 )
 
 // raw sends a request and returns the recorder.
@@ -58,7 +59,7 @@ func TestViewAPI(t *testing.T) {
 	seedView(t, ts, 100)
 	const q = "?space=s&level=point"
 
-	var sum engine.ViewSummary
+	var sum view.ViewSummary
 	if code := ts.call("GET", "/v1/datasets/ds/view"+q, nil, &sum); code != 200 || sum.Count != 100 {
 		t.Fatalf("summary: %d %+v", code, sum)
 	}
@@ -67,7 +68,7 @@ func TestViewAPI(t *testing.T) {
 	}
 
 	rec := ts.raw("GET", "/v1/datasets/ds/view/points.bin"+q, "", nil)
-	coords, err := engine.DecodeViewPoints(rec.Body.Bytes())
+	coords, err := view.DecodeViewPoints(rec.Body.Bytes())
 	if rec.Code != 200 || err != nil || len(coords) != 100 {
 		t.Fatalf("points.bin: %d %v", rec.Code, err)
 	}
@@ -89,11 +90,11 @@ func TestViewAPI(t *testing.T) {
 		t.Fatalf("score of row 7 = %v", v)
 	}
 
-	var row engine.ViewHit
+	var row view.ViewHit
 	if code := ts.call("GET", "/v1/datasets/ds/view/row/5"+q, nil, &row); code != 200 || row.ID != "p005" {
 		t.Fatalf("row: %d %+v", code, row)
 	}
-	var hits engine.ViewHits
+	var hits view.ViewHits
 	if code := ts.call("POST", "/v1/datasets/ds/view/neighbors", map[string]any{"space": "s", "row": 5, "k": 5}, &hits); code != 200 || len(hits.Hits) != 5 {
 		t.Fatalf("neighbors: %d %+v", code, hits)
 	}
@@ -105,7 +106,7 @@ func TestViewAPI(t *testing.T) {
 	if code := ts.call("POST", "/v1/datasets/ds/view/similar", map[string]any{"space": "s", "positive": []int{0, 2}, "negative": []int{1}, "k": 10}, &hits); code != 200 || len(hits.Hits) != 10 {
 		t.Fatalf("similar: %d %+v", code, hits)
 	}
-	var tag engine.ViewTagResult
+	var tag view.ViewTagResult
 	if code := ts.call("POST", "/v1/datasets/ds/view/tag", map[string]any{"space": "s", "rows": []int{0, 1}, "tag": "look"}, &tag); code != 200 || tag.Points != 2 {
 		t.Fatalf("tag: %d %+v", code, tag)
 	}
@@ -139,7 +140,7 @@ func TestViewAPI(t *testing.T) {
 		t.Fatalf("coords npy: %d %s", rec.Code, rec.Body)
 	}
 	rec = ts.raw("GET", "/v1/datasets/ds/view/points.bin"+q, "", nil)
-	coords, _ = engine.DecodeViewPoints(rec.Body.Bytes())
+	coords, _ = view.DecodeViewPoints(rec.Body.Bytes())
 	if coords[99][0] <= coords[0][0] {
 		t.Fatalf("uploaded coordinates not applied: %v %v", coords[0], coords[99])
 	}
@@ -184,7 +185,7 @@ func TestViewErrors(t *testing.T) {
 			}
 		})
 	}
-	big := ts.raw("PUT", "/v1/datasets/ds/points/p000/thumbnail", "image/png", make([]byte, engine.MaxThumbnailInput+10))
+	big := ts.raw("PUT", "/v1/datasets/ds/points/p000/thumbnail", "image/png", make([]byte, ingest.MaxThumbnailInput+10))
 	if big.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("huge thumbnail: %d %s", big.Code, big.Body)
 	}
@@ -221,12 +222,12 @@ func TestThumbnailsAndPage(t *testing.T) {
 	if rec := ts.raw("PUT", "/v1/datasets/ds/points/p001/thumbnail", "image/png", tinyPNG(t)); rec.Code != 403 {
 		t.Fatalf("read key stored a thumbnail: %d", rec.Code)
 	}
-	var sum engine.ViewSummary
+	var sum view.ViewSummary
 	ts.call("GET", "/v1/datasets/ds/view?space=s", nil, &sum)
 	if sum.Thumbnails != 1 {
 		t.Fatalf("summary thumbnails = %d", sum.Thumbnails)
 	}
-	var row engine.ViewHit
+	var row view.ViewHit
 	ts.call("GET", "/v1/datasets/ds/view/row/1?space=s", nil, &row)
 	if row.Thumbnail != "/v1/datasets/ds/points/p001/thumbnail" {
 		t.Fatalf("row thumbnail: %+v", row)

@@ -12,3 +12,7 @@ var (
 	ErrCorrupt           = errors.New("corrupt record")
 	ErrFull              = errors.New("storage full")
 )
+
+// errUnchanged rolls back a batch that turned out to change nothing, so that
+// it takes no sequence number. It never leaves the package.
+var errUnchanged = errors.New("nothing changed")

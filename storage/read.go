@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -258,4 +259,50 @@ func vectorBucket(tx *bolt.Tx, dataset, space string, level Level) (*bolt.Bucket
 		return nil, fmt.Errorf("%w: space %q", ErrNotFound, space)
 	}
 	return vb, nil
+}
+
+// Stored says which vectors a stored point holds.
+type Stored struct {
+	Spaces        []string // spaces with a point-level vector, sorted
+	ObjectVectors bool     // some object has a vector
+}
+
+// StoredVectors reports, in one read transaction, which vectors each of the
+// named points holds. Points that do not exist are absent from the map.
+func (db *DB) StoredVectors(dataset string, ids []string) (map[string]Stored, error) {
+	out := make(map[string]Stored)
+	err := db.view(func(tx *bolt.Tx) error {
+		b, err := datasetBucket(tx, dataset)
+		if err != nil {
+			return err
+		}
+		spaces, err := spaceMap(b)
+		if err != nil {
+			return err
+		}
+		names := sortedKeys(spaces)
+		for _, id := range ids {
+			p, err := readPoint(b, id, false)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var st Stored
+			for _, name := range names {
+				if b.Bucket(vecBucketName(name, LevelPoint)).Get(u64key(p.IID)) != nil {
+					st.Spaces = append(st.Spaces, name)
+				}
+				for _, o := range p.Objects {
+					if !st.ObjectVectors && b.Bucket(vecBucketName(name, LevelObject)).Get(u64key(o.IID)) != nil {
+						st.ObjectVectors = true
+					}
+				}
+			}
+			out[id] = st
+		}
+		return nil
+	})
+	return out, err
 }

@@ -2,6 +2,7 @@ package vecio
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,61 @@ func FuzzReadIDsJSON(f *testing.F) {
 				if id == "" || strings.ContainsAny(id, "\n") {
 					t.Fatalf("bad text id %q", id)
 				}
+			}
+		}
+	})
+}
+
+func FuzzReadNPYColumn(f *testing.F) {
+	addFixtures(f, "*.npy")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		col, err := ReadNPYColumn(bytes.NewReader(b), fuzzLimits)
+		if err == nil && len(col) > fuzzLimits.MaxRows {
+			t.Fatalf("%d values exceed the row limit", len(col))
+		}
+		ReadNPYColumn(onlyReader{bytes.NewReader(b)}, fuzzLimits)
+	})
+}
+
+func FuzzReadNPZTable(f *testing.F) {
+	addFixtures(f, "*.npz")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		z, err := ReadNPZ(bytes.NewReader(b), int64(len(b)), fuzzLimits)
+		if err != nil {
+			return
+		}
+		tab, err := ReadNPZTable(z)
+		if err == nil && tab.Metadata != nil && len(tab.Metadata) != tab.Matrix.Rows {
+			t.Fatalf("%d metadata rows for %d vectors", len(tab.Metadata), tab.Matrix.Rows)
+		}
+	})
+}
+
+func FuzzReadMetaCSV(f *testing.F) {
+	f.Add([]byte("id,label,n\na,cat,1\nb,dog,2.5\n"))
+	f.Add([]byte("\ufeffx,\"q\"\"\"\n\"a\nb\",true\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tab, err := ReadMetaCSV(bytes.NewReader(b), fuzzLimits)
+		if err == nil && tab.IDs != nil && len(tab.IDs) != len(tab.Rows) {
+			t.Fatalf("%d ids for %d rows", len(tab.IDs), len(tab.Rows))
+		}
+	})
+}
+
+func FuzzReadMetaJSONL(f *testing.F) {
+	f.Add([]byte("{\"id\":\"a\",\"n\":1}\n{\"id\":2,\"tags\":[\"x\"]}\n"))
+	f.Add([]byte("{\"a\":{\"b\":null}}\r\n\n[]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tab, err := ReadMetaJSONL(bytes.NewReader(b), fuzzLimits)
+		if err != nil {
+			return
+		}
+		if tab.IDs != nil && len(tab.IDs) != len(tab.Rows) {
+			t.Fatalf("%d ids for %d rows", len(tab.IDs), len(tab.Rows))
+		}
+		for i, row := range tab.Rows {
+			if _, err := json.Marshal(row); err != nil {
+				t.Fatalf("row %d does not marshal: %v", i, err)
 			}
 		}
 	})

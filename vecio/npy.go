@@ -232,19 +232,8 @@ func WriteNPY(w io.Writer, m *Matrix) error {
 	if err := m.validate(); err != nil {
 		return err
 	}
-	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", m.Rows, m.Cols)
-	// magic(6) + version(2) + length(2) + dict + padding + '\n' ≡ 0 mod 64
-	total := 10 + len(dict) + 1
-	pad := (64 - total%64) % 64
-	hlen := len(dict) + pad + 1
 	bw := bufio.NewWriterSize(w, chunkBytes)
-	bw.WriteString(npyMagic)
-	bw.Write([]byte{1, 0, byte(hlen), byte(hlen >> 8)})
-	bw.WriteString(dict)
-	for range pad {
-		bw.WriteByte(' ')
-	}
-	bw.WriteByte('\n')
+	writeNPYHeader(bw, "<f4", fmt.Sprintf("(%d, %d)", m.Rows, m.Cols))
 	var b [4]byte
 	for _, v := range m.Data {
 		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))

@@ -197,6 +197,12 @@ var (
 // array, else the only 2-D float array. Ids come from "ids" or "id" when
 // present (nil otherwise) and must match the number of rows.
 func EmbeddingsFromNPZ(z *NPZ) (ids []string, m *Matrix, err error) {
+	ids, m, _, err = z.embeddings()
+	return ids, m, err
+}
+
+// embeddings is EmbeddingsFromNPZ, also naming the arrays it used.
+func (z *NPZ) embeddings() (ids []string, m *Matrix, used []string, err error) {
 	is2DFloat := func(name string) bool {
 		info, err := z.Info(name)
 		return err == nil && len(info.Shape) == 2 && len(info.DType) > 1 && info.DType[1] == 'f'
@@ -216,24 +222,26 @@ func EmbeddingsFromNPZ(z *NPZ) (ids []string, m *Matrix, err error) {
 			}
 		}
 		if len(cands) != 1 {
-			return nil, nil, errorf(ErrShape, "npz: want exactly one 2-D float array, found %d among [%s]", len(cands), strings.Join(z.names, ", "))
+			return nil, nil, nil, errorf(ErrShape, "npz: want exactly one 2-D float array, found %d among [%s]", len(cands), strings.Join(z.names, ", "))
 		}
 		pick = cands[0]
 	}
 	if m, err = z.Matrix(pick); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	used = []string{pick}
 	for _, k := range idKeys {
 		if _, ok := z.members[k]; !ok {
 			continue
 		}
 		if ids, err = z.Strings(k); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if len(ids) != m.Rows {
-			return nil, nil, errorf(ErrShape, "npz: %d ids in %q but %d rows in %q", len(ids), k, m.Rows, pick)
+			return nil, nil, nil, errorf(ErrShape, "npz: %d ids in %q but %d rows in %q", len(ids), k, m.Rows, pick)
 		}
+		used = append(used, k)
 		break
 	}
-	return ids, m, nil
+	return ids, m, used, nil
 }

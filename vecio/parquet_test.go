@@ -2,6 +2,7 @@ package vecio
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ func TestParquetRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, got, meta, err = readParquetBytes(buf.Bytes(), ParquetOptions{Metadata: true})
-	if err != nil || !equalMatrix(got, m) || len(meta) != 3 || meta[0]["label"] != "cat" || meta[0]["n"] != 1.0 || len(meta[1]) != 0 || meta[2]["label"] != "dog" {
+	if err != nil || !equalMatrix(got, m) || len(meta) != 3 || meta[0]["label"] != "cat" || meta[0]["n"] != json.Number("1") || len(meta[1]) != 0 || meta[2]["label"] != "dog" {
 		t.Fatalf("metadata round trip: %v %v", err, meta)
 	}
 
@@ -86,7 +87,7 @@ type ragged struct {
 func TestParquetSchemas(t *testing.T) {
 	f := writeRows(t, []int64Doubles{{1, []float64{1, 2}, "x", 0.5}, {-7, []float64{3, 4}, "y", 0}})
 	ids, m, meta, err := readParquetBytes(f, ParquetOptions{Metadata: true})
-	if err != nil || strings.Join(ids, ",") != "1,-7" || m.Cols != 2 || m.Data[3] != 4 || meta[0]["label"] != "x" || meta[0]["score"] != 0.5 {
+	if err != nil || strings.Join(ids, ",") != "1,-7" || m.Cols != 2 || m.Data[3] != 4 || meta[0]["label"] != "x" || meta[0]["score"] != json.Number("0.5") {
 		t.Fatalf("int64/doubles: %v %v %+v %v", err, ids, m, meta)
 	}
 

@@ -3,6 +3,8 @@ package vecio
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -84,9 +86,9 @@ func (p *parquetReader) readMetadata(cols []*parquet.Column, rows int) ([]map[st
 			case parquet.Int64:
 				x = v.Int64()
 			case parquet.Float:
-				x = float64(v.Float())
+				x = jsonFloat(float64(v.Float()), 32)
 			case parquet.Double:
-				x = v.Double()
+				x = jsonFloat(v.Double(), 64)
 			case parquet.ByteArray, parquet.FixedLenByteArray:
 				x = string(v.ByteArray())
 			default:
@@ -94,14 +96,18 @@ func (p *parquetReader) readMetadata(cols []*parquet.Column, rows int) ([]map[st
 			}
 			if s, ok := x.(string); ok && isJSON {
 				obj := map[string]any{}
-				if err := json.Unmarshal([]byte(s), &obj); err == nil {
+				dec := json.NewDecoder(strings.NewReader(s))
+				dec.UseNumber() // keep numbers exactly as exported
+				if err := dec.Decode(&obj); err == nil {
 					for k, val := range obj {
 						meta[row][k] = val
 					}
 					return nil
 				}
 			}
-			meta[row][name] = x
+			if x != nil {
+				meta[row][name] = x
+			}
 			return nil
 		})
 		if err != nil {
@@ -144,4 +150,14 @@ func pickVectorColumn(name string, vecs []*parquet.Column, byName map[string]*pa
 		names = append(names, strings.Join(v.Path(), "."))
 	}
 	return nil, errorf(ErrFormat, "parquet: cannot pick the vector column among %d list<float|double> columns [%s]; set VectorColumn", len(vecs), strings.Join(names, ", "))
+}
+
+// jsonFloat renders f as the shortest decimal that round-trips at its
+// precision, or nil for NaN and ±Inf, which JSON cannot hold (pandas
+// writes missing numbers as NaN).
+func jsonFloat(f float64, bits int) any {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return json.Number(strconv.FormatFloat(f, 'g', -1, bits))
 }

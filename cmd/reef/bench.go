@@ -119,7 +119,7 @@ For a dataset already in a server, use POST /v1/datasets/{ds}/spaces/{space}/ben
 	f.StringVar(&synthetic, "synthetic", "", "synthetic workload N,DIM")
 	f.IntVar(&n, "n", 0, "train vectors (0: all)")
 	f.IntVar(&queries, "queries", 1000, "queries")
-	f.StringVar(&backends, "backends", "hnsw,coder,exact", "backends: hnsw, coder, exact")
+	f.StringVar(&backends, "backends", "hnsw,hnsw+sq8,coder,exact", "backends: hnsw, hnsw+sq8 (sq8-quantised walk, exact re-rank), coder, exact")
 	f.IntVar(&m, "m", 16, "HNSW M")
 	f.IntVar(&efc, "ef-construction", 200, "HNSW efConstruction")
 	f.StringVar(&efList, "ef", "10,20,40,80,160", "search ef values")

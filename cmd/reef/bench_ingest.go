@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/ingest"
 )
 
 func benchIngestCmd() *cobra.Command {
@@ -54,17 +55,23 @@ func benchIngestCmd() *cobra.Command {
 			}
 			defer os.RemoveAll(dir)
 			opts := engine.DefaultOptions()
-			opts.DataDir, opts.ModelDir, opts.ORTLibrary, opts.SnapshotInterval = dir, findModelDir(models), ort, 0
+			opts.DataDir, opts.SnapshotInterval = dir, 0
 			opts.Logger = newLogger("warn")
+			iopts := ingest.DefaultOptions()
+			iopts.ModelDir, iopts.ORTLibrary = findModelDir(models), ort
 			if model != "" {
-				opts.DefaultModel = model
+				iopts.DefaultModel = model
 			}
 			eng, err := engine.Open(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
-			m, err := eng.MeasureIngest(cmd.Context(), "", images, rounds, batch)
+			ing, err := ingest.New(eng, iopts)
+			if err != nil {
+				return err
+			}
+			m, err := ing.MeasureIngest(cmd.Context(), "", images, rounds, batch)
 			if err != nil {
 				return err
 			}

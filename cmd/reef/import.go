@@ -20,13 +20,21 @@ func importCmd() *cobra.Command {
 		c                  client
 		dataset, space     string
 		idsFile, metric    string
+		metaFile           string
 		create             bool
 		idColumn, vecColum string
 	)
 	cmd := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Upload embeddings from .npy (+ --ids), .npz or Parquet into a dataset's space",
-		Args:  cobra.ExactArgs(1),
+		Short: "Upload embeddings from .npy (+ --ids), .npz or Parquet, with metadata, into a dataset's space",
+		Long: `Upload embeddings into a dataset's space.
+
+Metadata comes with the vectors: every extra 1-D array of an .npz (one value
+a row: strings, ints, floats, bools) and every non-vector column of a Parquet
+file becomes a metadata field. --metadata adds a CSV (header row; an "id"
+column matches rows by id, else by position) or JSON-lines file (one object
+a line, matched by its "id" or by position) to any of the three formats.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if create {
@@ -42,6 +50,9 @@ func importCmd() *cobra.Command {
 			files := map[string]string{"vectors": args[0]}
 			if idsFile != "" {
 				files["ids"] = idsFile
+			}
+			if metaFile != "" {
+				files["metadata"] = metaFile
 			}
 			var res struct {
 				Upserted int    `json:"upserted"`
@@ -59,6 +70,7 @@ func importCmd() *cobra.Command {
 	f.StringVar(&dataset, "dataset", "", "dataset name (required)")
 	f.StringVar(&space, "space", "", "embedding space name (required)")
 	f.StringVar(&idsFile, "ids", "", "ids for an .npy file: JSON array, .npy of strings/ints, or one id a line")
+	f.StringVar(&metaFile, "metadata", "", "metadata for the rows: meta.csv or meta.jsonl, keyed by an id column or by row")
 	f.BoolVar(&create, "create", false, "create the dataset and space if missing (dim read from the file)")
 	f.StringVar(&metric, "metric", "cosine", "metric for --create: cosine, l2 or dot")
 	f.StringVar(&idColumn, "id-column", "", "Parquet id column (default id)")

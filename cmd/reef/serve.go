@@ -27,8 +27,8 @@ func serveCmd() *cobra.Command {
 			if so.ReadKey == "" {
 				so.ReadKey = envOr("REEF_READ_KEY", "")
 			}
-			eo.ModelDir = findModelDir(eo.ModelDir)
-			eo.AudioModelDir = findModelDir(eo.AudioModelDir)
+			so.Ingest.ModelDir = findModelDir(so.Ingest.ModelDir)
+			so.Ingest.AudioModelDir = findModelDir(so.Ingest.AudioModelDir)
 			start := time.Now()
 			eng, err := engine.Open(cmd.Context(), eo)
 			if err != nil {
@@ -63,10 +63,10 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&so.RequestTimeout, "request-timeout", so.RequestTimeout, "time limit of one request")
 	f.IntVar(&so.MaxConcurrent, "max-concurrent", so.MaxConcurrent, "requests in flight before answering 429")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&eo.ModelDir, "models", envOr("REEF_MODELS", eo.ModelDir), "directory of built-in model manifests (env REEF_MODELS)")
-	f.StringVar(&eo.AudioModelDir, "audio-models", envOr("REEF_AUDIO_MODELS", eo.AudioModelDir), "directory of the built-in audio model (env REEF_AUDIO_MODELS)")
-	f.StringVar(&eo.DefaultModel, "default-model", eo.DefaultModel, "model used by ingest when a request names none")
-	f.StringVar(&eo.ORTLibrary, "ort", envOr("REEF_ORT_LIB", ""), "ONNX Runtime library (default: ./third_party/onnxruntime; env REEF_ORT_LIB)")
+	f.StringVar(&so.Ingest.ModelDir, "models", envOr("REEF_MODELS", so.Ingest.ModelDir), "directory of built-in model manifests (env REEF_MODELS)")
+	f.StringVar(&so.Ingest.AudioModelDir, "audio-models", envOr("REEF_AUDIO_MODELS", so.Ingest.AudioModelDir), "directory of the built-in audio model (env REEF_AUDIO_MODELS)")
+	f.StringVar(&so.Ingest.DefaultModel, "default-model", so.Ingest.DefaultModel, "model used by ingest when a request names none")
+	f.StringVar(&so.Ingest.ORTLibrary, "ort", envOr("REEF_ORT_LIB", ""), "ONNX Runtime library (default: ./third_party/onnxruntime; env REEF_ORT_LIB)")
 	return cmd
 }
 

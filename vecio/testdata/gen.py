@@ -29,3 +29,10 @@ ids = np.array(["a", "bé", "日本語"])
 np.savez("stored.npz", embeddings=base.astype("<f4"), ids=ids)
 np.savez_compressed("compressed.npz", vectors=base.astype("<f8"), ids=np.array([1, 2, 3]))
 np.savez("positional.npz", base.astype("<f4"), np.array([1.0, 2.0]))
+
+# An archive whose extra 1-D arrays are metadata fields (ReadNPZTable).
+np.savez("meta.npz", embeddings=base.astype("<f4"), ids=ids,
+         label=np.array(["cat", "dog", "猫"]), count=np.array([1, -2, 3], dtype="<i8"),
+         score=np.array([0.1, np.nan, 2.5], dtype="<f4"), big=np.array([1, 2, 2**64 - 1], dtype="<u8"),
+         ok=np.array([True, False, True]), raw=np.array([b"x", b"", b"z"]))
+np.savez("meta_2d.npz", embeddings=base.astype("<f4"), other=np.zeros((3, 2)))

@@ -1,6 +1,9 @@
 import './style.css';
 import { Scatter, Overlay } from './renderer';
 import { api, ApiError, imgSrc, setKeyPrompt } from './api';
+import { Grid } from './grid';
+import { idsCSV, jsonl, download, pool } from './export';
+import { figure, Box } from './figure';
 
 interface Field {
   name: string;
@@ -82,7 +85,12 @@ const probe = {
   pick: (x: number, y: number) => scatter.pick(x, y),
   select: (row: number) => selectRow(row),
   count: () => scatter.n,
+  palette: () => PALETTE,
   focus: () => focus,
+  selection: () => positives,
+  results: () => results,
+  grid: () => ({ rows: grid.rows, live: grid.liveCount(), focus: grid.focus, picked: [...grid.picked], title: $('grid-title').textContent }),
+  lastExport: '',
 };
 (window as any).__reef = probe;
 
@@ -105,6 +113,7 @@ let negatives: number[] = [];
 let results: number[] = [];
 let legendPick = -1;
 let focus = -1;
+let nbRows: number[] = []; // the focused row's neighbours
 let layoutVersion = 0;
 let pollTimer = 0;
 
@@ -142,20 +151,19 @@ function status(msg: string, isError = false) {
 }
 
 // --- colours ---
+// Tableau 10, then ten colours chosen to be as far as possible (CIELAB)
+// from those, the background and the missing grey: every pair of the 20
+// differs by ΔE76 ≥ 25. Categories past the 20th share OTHER.
 const PALETTE = [
   [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
   [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172],
-  [31, 119, 180], [174, 199, 232], [255, 127, 14], [152, 223, 138], [214, 39, 40],
-  [148, 103, 189], [197, 176, 213], [140, 86, 75], [227, 119, 194], [188, 189, 34],
+  [162, 0, 252], [0, 252, 0], [252, 18, 180], [0, 108, 252], [252, 0, 0],
+  [198, 243, 0], [0, 252, 207], [216, 135, 252], [108, 252, 126], [126, 108, 0],
 ];
+const MAXCAT = PALETTE.length;
+const OTHER = [70, 78, 92];
 function catColor(i: number): number[] {
-  if (i < PALETTE.length) return PALETTE[i];
-  const h = (i * 137.508) % 360, s = 0.55, l = 0.6;
-  const f = (n: number) => {
-    const k = (n + h / 30) % 12;
-    return Math.round(255 * (l - s * Math.min(l, 1 - l) * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
-  };
-  return [f(0), f(8), f(4)];
+  return i < MAXCAT ? PALETTE[i] : OTHER;
 }
 const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 function rampColor(t: number): number[] {
@@ -164,7 +172,7 @@ function rampColor(t: number): number[] {
   const f = t - i;
   return [0, 1, 2].map((c) => Math.round(RAMP[i][c] + f * (RAMP[i + 1][c] - RAMP[i][c])));
 }
-const MISSING = [110, 110, 120];
+const MISSING = [120, 120, 130];
 const DEFAULT = [96, 165, 250];
 
 function paint() {
@@ -193,16 +201,41 @@ function updateOverlays() {
   const o: Overlay[] = [];
   if (legendPick >= 0 && codes) {
     const rows: number[] = [];
-    for (let i = 0; i < codes.length; i++) if (codes[i] === legendPick) rows.push(i);
+    for (let i = 0; i < codes.length; i++) if (legendHas(codes[i])) rows.push(i);
     o.push({ rows, ring: [255, 255, 255], scale: 1 });
   }
   if (results.length) o.push({ rows: results, ring: [250, 204, 21], scale: 1.6 });
   if (negatives.length) o.push({ rows: negatives, ring: [239, 68, 68], scale: 1.6 });
   if (positives.length) o.push({ rows: positives, ring: [255, 255, 255], scale: 1.6 });
+  if (grid.picked.size) o.push({ rows: [...grid.picked], ring: [251, 146, 60], scale: 2.4 });
+  if (nbRows.length) o.push({ rows: nbRows, ring: [45, 212, 191], scale: 2.2 });
   if (focus >= 0) o.push({ rows: [focus], ring: [255, 255, 255], scale: 3.2 });
   scatter.overlays = o;
-  scatter.dimOthers = legendPick >= 0 || positives.length + negatives.length + results.length > 0;
+  scatter.dimOthers = legendPick >= 0 || positives.length + negatives.length + results.length + grid.picked.size > 0;
   scatter.redraw();
+}
+
+// legendHas says whether a category code is in the picked legend entry
+// (entry MAXCAT stands for every category past the palette).
+function legendHas(code: number) {
+  return code === legendPick || (legendPick === MAXCAT && code >= MAXCAT && code !== 0xffff);
+}
+let legendCollapsed = false;
+
+// pickLegend highlights a legend entry and lists its rows in the grid (a
+// second click clears both).
+function pickLegend(i: number) {
+  legendPick = legendPick === i ? -1 : i;
+  renderLegend();
+  updateOverlays();
+  if (legendPick < 0 || !codes || !colorField) {
+    if (gridSource === 'legend') closeGrid();
+    return;
+  }
+  const rows: number[] = [];
+  for (let r = 0; r < codes.length; r++) if (legendHas(codes[r])) rows.push(r);
+  const name = i === MAXCAT ? 'other values' : colorField.categories![i].value;
+  showGrid('legend', `${colorField.name} = ${name}`, rows);
 }
 
 function renderLegend() {
@@ -214,32 +247,52 @@ function renderLegend() {
     return;
   }
   el.hidden = false;
+  el.classList.toggle('collapsed', legendCollapsed);
   const title = document.createElement('div');
   title.className = 'legend-title';
-  title.textContent = colorField.name;
+  const name = document.createElement('span');
+  name.textContent = colorField.name;
+  const fold = document.createElement('button');
+  fold.id = 'legend-fold';
+  fold.textContent = legendCollapsed ? 'show' : 'hide';
+  fold.title = legendCollapsed ? 'show the legend' : 'fold the legend away (f then fits the map to the room it leaves)';
+  fold.onclick = () => {
+    legendCollapsed = !legendCollapsed;
+    renderLegend();
+    fitView();
+  };
+  title.append(name, fold);
   el.append(title);
   if (colorField.kind === 'category') {
     const list = document.createElement('div');
     list.className = 'legend-list';
-    colorField.categories!.forEach((cat, i) => {
+    const cats = colorField.categories!;
+    cats.slice(0, MAXCAT).forEach((cat, i) => {
       const item = document.createElement('div');
       item.className = 'legend-item' + (legendPick === i ? ' active' : '');
       const c = catColor(i);
       item.innerHTML = `<span class="swatch" style="background:rgb(${c.join(',')})"></span><span class="lv"></span><span class="lc">${cat.count.toLocaleString()}</span>`;
       (item.querySelector('.lv') as HTMLElement).textContent = cat.value;
       item.title = 'click to highlight';
-      item.onclick = () => {
-        legendPick = legendPick === i ? -1 : i;
-        renderLegend();
-        updateOverlays();
-      };
+      item.onclick = () => pickLegend(i);
       list.append(item);
       probe.legendItems++;
     });
+    if (cats.length > MAXCAT) {
+      const rest = cats.slice(MAXCAT);
+      const item = document.createElement('div');
+      item.className = 'legend-item other' + (legendPick === MAXCAT ? ' active' : '');
+      item.innerHTML = `<span class="swatch" style="background:rgb(${OTHER.join(',')})"></span><span class="lv"></span><span class="lc">${rest.reduce((a, c) => a + c.count, 0).toLocaleString()}</span>`;
+      (item.querySelector('.lv') as HTMLElement).textContent = `other (${rest.length} values)`;
+      item.title = rest.slice(0, 30).map((c) => c.value).join(', ') + (rest.length > 30 ? ', …' : '');
+      item.onclick = () => pickLegend(MAXCAT);
+      list.append(item);
+    }
     const missing = summary.count - colorField.count;
     if (missing > 0) {
       const item = document.createElement('div');
       item.className = 'legend-item missing';
+      item.title = 'rows without this field';
       item.innerHTML = `<span class="swatch" style="background:rgb(${MISSING.join(',')})"></span><span class="lv">(missing)</span><span class="lc">${missing.toLocaleString()}</span>`;
       list.append(item);
     }
@@ -253,6 +306,12 @@ function renderLegend() {
     lab.innerHTML = `<span>${fmt(colorField.min)}</span><span>${fmt(colorField.max)}</span>`;
     el.append(bar, lab);
   }
+}
+// fitView fits the map to the room the legend leaves.
+function fitView() {
+  const lg = $('legend');
+  const inset = lg.hidden ? 0 : lg.offsetLeft + lg.offsetWidth + 8;
+  scatter.fit(inset);
 }
 function fmt(v?: number) {
   if (v === undefined) return '';
@@ -285,6 +344,19 @@ async function loadDatasets() {
     return false;
   }
   return true;
+}
+
+// refreshCounts updates the datasets' point counts (the menus keep theirs).
+async function refreshCounts() {
+  try {
+    const res = await api.json<{ datasets: DatasetInfo[] }>('/v1/datasets');
+    for (const d of res.datasets) {
+      const i = datasets.findIndex((x) => x.name === d.name);
+      if (i >= 0) datasets[i] = d;
+    }
+  } catch {
+    /* the counts are a nicety */
+  }
 }
 
 function fillSpaces(prefer?: string) {
@@ -326,21 +398,22 @@ function fillWith(prefer?: string) {
 
 async function loadView(preferColor?: string) {
   clearSelection(false);
+  closeGrid();
+  columns.clear();
+  nbRows = [];
   focus = -1;
   hoverRow = -1;
   $('detail').innerHTML = '<p class="muted">Click a point to see it and its nearest neighbours.</p>';
   status('Loading layout…');
   const t0 = performance.now();
   summary = await api.json<Summary>(`${base()}?${q()}`);
+  await refreshCounts();
   const buf = await api.bin(`${base()}/points.bin?${q()}`);
   const xy = parsePoints(buf);
   layoutVersion = summary.layout.version;
   scatter.setPoints(xy);
-  scatter.fit();
   const sel = $<HTMLSelectElement>('color');
-  sel.innerHTML = '';
-  sel.add(new Option('(none)', ''));
-  for (const f of summary.fields) sel.add(new Option(`${f.name} (${f.kind === 'category' ? f.categories!.length : 'number'})`, f.name));
+  fillColorMenu();
   const pick =
     summary.fields.find((f) => f.name === preferColor) ??
     (summary.overlay ? summary.fields.find((f) => f.name === 'dataset') : undefined) ??
@@ -348,19 +421,32 @@ async function loadView(preferColor?: string) {
     summary.fields.find((f) => f.kind === 'category' && f.name !== 'tags') ??
     null;
   sel.value = pick?.name ?? '';
+  if (preferColor && !summary.fields.some((f) => f.name === preferColor)) problems.push(`no colour field “${preferColor}” here`);
   await loadColor(sel.value);
+  fitView();
   showLayout();
-  const what = summary.level === 'object' ? 'objects' : 'points';
-  const ov = summary.overlay;
-  status(
-    (ov
-      ? `${(summary.count - ov.count).toLocaleString()} ${what} of ${summary.dataset} + ${ov.count.toLocaleString()} of ${ov.dataset} (placed from their ${ov.k} nearest in ${summary.dataset})`
-      : `${summary.count.toLocaleString()} ${what}`) + ` · loaded in ${Math.round(performance.now() - t0)} ms`,
-  );
+  showBanner();
+  status(countText(summary) + ` · loaded in ${Math.round(performance.now() - t0)} ms`);
   scatter.drawNow();
   if (!probe.readyMs) probe.readyMs = performance.now();
   probe.ready = true;
   schedulePoll();
+}
+
+// countText says what is drawn; at point level, points of the dataset
+// without a vector in this space are counted apart (they are not drawn).
+function countText(sum: Summary) {
+  const what = sum.level === 'object' ? 'objects' : 'points';
+  const ov = sum.overlay;
+  const own = sum.count - (ov?.count ?? 0);
+  let s = `${own.toLocaleString()} ${what}`;
+  const d = datasets.find((x) => x.name === sum.dataset);
+  if (sum.level !== 'object' && d) {
+    const missing = d.points - own;
+    if (missing > 0) s = `${d.points.toLocaleString()} points, ${missing.toLocaleString()} without a vector in this space`;
+  }
+  if (ov) s += ` of ${sum.dataset} + ${ov.count.toLocaleString()} of ${ov.dataset} (placed from their ${ov.k} nearest in ${sum.dataset})`;
+  return s;
 }
 
 function parsePoints(buf: ArrayBuffer): Float32Array {
@@ -374,10 +460,13 @@ function parsePoints(buf: ArrayBuffer): Float32Array {
 function showLayout() {
   if (!summary) return;
   const l = summary.layout;
-  let s = `layout: ${l.method.toUpperCase()}`;
+  let s = `${l.method.toUpperCase()} layout`;
   if (l.placed) s += ` (+${l.placed.toLocaleString()} placed)`;
-  if (l.state === 'computing') s += ` · computing ${l.computing?.toUpperCase()} ${l.phase ?? ''} ${Math.round(100 * (l.progress ?? 0))}%`;
-  if (l.state === 'failed') s += ` · failed: ${l.error}`;
+  if (l.state === 'computing') {
+    const step = l.phase === 'knn' ? 'neighbour graph' : l.phase === 'umap' ? 'optimising' : 'starting';
+    s += ` · ${l.computing?.toUpperCase()} on its way: ${step} ${Math.round(100 * (l.progress ?? 0))}%`;
+  }
+  if (l.state === 'failed') s += ` · ${l.computing?.toUpperCase() ?? 'new layout'} failed: ${l.error}`;
   $('layout-info').textContent = s;
 }
 
@@ -410,46 +499,63 @@ function schedulePoll() {
 // --- details ---
 async function selectRow(row: number) {
   focus = row;
+  nbRows = [];
+  grid.reveal(row);
   updateOverlays();
   const el = $('detail');
   el.innerHTML = '<p class="muted">Loading…</p>';
   const res = await api.json<{ query: Hit; hits: Hit[] }>(`${base()}/neighbors`, { ...ref(), row, k: 12 });
   if (focus !== row) return;
+  nbRows = res.hits.map((h) => h.row);
+  updateOverlays();
   el.innerHTML = '';
   el.append(await hitCard(res.query));
   const h = document.createElement('h3');
   h.textContent = summary?.overlay ? `Nearest neighbours in ${summary.dataset} and ${summary.overlay.dataset}` : `Nearest neighbours`;
   el.append(h);
-  const grid = document.createElement('div');
-  grid.className = 'grid nb';
-  for (const hit of res.hits) grid.append(await thumbTile(hit));
-  el.append(grid);
+  const nb = document.createElement('div');
+  nb.className = 'grid nb';
+  for (const hit of res.hits) nb.append(await thumbTile(hit));
+  el.append(nb);
   probe.neighbors = res.hits.length;
 }
 
 async function hitCard(hit: Hit) {
   const card = document.createElement('div');
   card.className = 'card';
-  if (hit.thumbnail) {
+  const whole = hit.object_id ? hit.image_thumbnail : hit.thumbnail;
+  if (whole) {
+    // The whole image, large, with the label and the boxes drawn on it.
+    const meta = (hit.metadata ?? {}) as Record<string, unknown>;
+    let boxes: Box[] = [];
+    if (hit.object_id && hit.bbox) boxes = [{ bbox: hit.bbox, label: hit.class ?? hit.object_id, kind: hit.kind, focus: true }];
+    else boxes = await pointBoxes(hit);
+    try {
+      const f = await figure(await imgSrc(whole), 300, labelOf(hit), boxes, meta);
+      card.append(f.canvas);
+      if (f.note) {
+        const n = document.createElement('div');
+        n.className = 'boxnote muted';
+        n.textContent = f.note;
+        card.append(n);
+      }
+    } catch {
+      /* the table below still says what the row is */
+    }
+  }
+  if (hit.thumbnail && hit.object_id) {
     const img = document.createElement('img');
     img.className = 'big' + (hit.object_id ? ' crop' : '');
     img.alt = hit.object_id ? `${hit.id} › ${hit.object_id}` : hit.id;
-    img.title = hit.object_id ? 'the object’s box' : '';
+    img.title = 'the object’s box, cut from the original image';
     img.src = await imgSrc(hit.thumbnail);
     card.append(img);
   }
-  if (hit.image_thumbnail) {
-    // At object level, the whole image too (small), for context.
-    const fig = document.createElement('div');
-    fig.className = 'whole';
-    const img = document.createElement('img');
-    img.alt = `${hit.id} (whole image)`;
-    img.src = await imgSrc(hit.image_thumbnail);
-    const cap = document.createElement('span');
-    cap.className = 'muted';
-    cap.textContent = hit.thumbnail ? 'in the whole image' : 'whole image (no crop of this box is available)';
-    fig.append(img, cap);
-    card.append(fig);
+  if (hit.object_id && hit.image_thumbnail && !hit.thumbnail) {
+    const n = document.createElement('div');
+    n.className = 'boxnote muted';
+    n.textContent = 'no crop of this box is available: the whole image is shown';
+    card.append(n);
   }
   if (hit.audio_url) {
     const audio = document.createElement('audio');
@@ -478,6 +584,31 @@ async function hitCard(hit: Hit) {
   for (const [k, v] of Object.entries(hit.metadata ?? {})) row(k, v);
   card.append(table);
   return card;
+}
+
+// labelOf is what the figure is captioned with: the colour field's value
+// (when categorical), else a label or class in the metadata.
+function labelOf(hit: Hit) {
+  if (codes && colorField?.kind === 'category' && codes[hit.row] !== 0xffff && hit.row < codes.length) {
+    return `${colorField.name}: ${colorField.categories![codes[hit.row]].value}`;
+  }
+  const m = (hit.metadata ?? {}) as Record<string, unknown>;
+  for (const k of ['label', 'class', 'category']) if (typeof m[k] === 'string') return `${k}: ${m[k]}`;
+  return hit.class ?? '';
+}
+
+// pointBoxes reads a point's objects (label and inference boxes).
+async function pointBoxes(hit: Hit): Promise<Box[]> {
+  try {
+    const p = await api.json<{ objects?: { id?: string; kind?: string; class?: string; bbox?: number[]; score?: number }[] }>(
+      `/v1/datasets/${encodeURIComponent(hit.dataset ?? state().ds)}/points/${encodeURIComponent(hit.id)}`,
+    );
+    return (p.objects ?? [])
+      .filter((o) => o.bbox && o.bbox.length === 4)
+      .map((o) => ({ bbox: o.bbox!, kind: o.kind, label: (o.class ?? o.id ?? '') + (o.score !== undefined ? ` ${o.score.toFixed(2)}` : '') }));
+  } catch {
+    return [];
+  }
 }
 
 async function thumbTile(hit: Hit) {
@@ -537,56 +668,265 @@ async function playClip(url: string, button: HTMLElement) {
   await player.play();
 }
 
+// --- the grid of the current selection ---
+const grid = new Grid($('grid-scroll'), $('grid-inner'), { tile: gridTile, onPick: pickInGrid });
+let gridSource = ''; // lasso, legend or similar
+let gridDist = new Map<number, number>();
+let gridBase: number[] = []; // the rows in their own order
+const hits = new Map<string, Promise<Hit>>();
+const columns = new Map<string, Promise<Uint16Array | Float32Array>>();
+
+// rowHit is what the server says of a row, fetched once per layout.
+function rowHit(row: number): Promise<Hit> {
+  const key = `${q()}|${summary?.generation}|${row}`;
+  let h = hits.get(key);
+  if (!h) {
+    h = api.json<Hit>(`${base()}/row/${row}?${q()}`);
+    h.catch(() => hits.delete(key));
+    hits.set(key, h);
+  }
+  return h;
+}
+
+async function gridTile(row: number) {
+  const hit = await rowHit(row);
+  const frag = document.createElement('div');
+  if (hit.thumbnail) {
+    const img = document.createElement('img');
+    img.alt = hit.id;
+    img.src = await imgSrc(hit.thumbnail);
+    frag.append(img);
+  } else {
+    const sw = document.createElement('span');
+    sw.className = 'noimg';
+    const c = codes && codes[row] !== 0xffff ? catColor(codes[row]) : DEFAULT;
+    sw.style.background = `rgb(${c.join(',')})`;
+    frag.append(sw);
+  }
+  const cap = document.createElement('span');
+  cap.className = 'cap';
+  const lab = labelOf(hit);
+  cap.textContent = lab ? lab.replace(/^[^:]*: /, '') : hit.id;
+  frag.append(cap);
+  const d = gridDist.get(row);
+  if (d !== undefined) {
+    const b = document.createElement('span');
+    b.className = 'dist';
+    b.textContent = d.toPrecision(3);
+    frag.append(b);
+  }
+  frag.title = `${hit.dataset ? hit.dataset + ': ' : ''}${hit.id}${hit.object_id ? ' › ' + hit.object_id : ''}${lab ? '\n' + lab : ''}${d !== undefined ? '\ndistance ' + d.toPrecision(4) : ''}`;
+  return frag;
+}
+
+function pickInGrid(row: number, additive: boolean) {
+  if (additive) {
+    if (grid.picked.has(row)) grid.picked.delete(row);
+    else grid.picked.add(row);
+    grid.refresh();
+    showSelection();
+    return;
+  }
+  selectRow(row).catch(report);
+}
+
+function showGrid(source: string, title: string, rows: number[], dist?: Map<number, number>) {
+  gridSource = source;
+  gridBase = rows;
+  gridDist = dist ?? new Map();
+  grid.picked.clear();
+  $('gridpane').hidden = false;
+  $('grid-title').textContent = title;
+  const sel = $<HTMLSelectElement>('grid-sort');
+  const cur = sel.value;
+  sel.innerHTML = '';
+  if (gridDist.size) sel.add(new Option('distance', 'distance'));
+  sel.add(new Option('row', 'row'));
+  for (const f of summary?.fields ?? []) sel.add(new Option(f.name, 'field:' + f.name));
+  sel.value = gridDist.size ? 'distance' : [...sel.options].some((o) => o.value === cur) ? cur : 'row';
+  scatter.redraw(); // the map's height changed
+  sortGrid().catch(report);
+  showSelection();
+}
+
+function closeGrid() {
+  gridSource = '';
+  gridBase = [];
+  grid.picked.clear();
+  grid.setRows([]);
+  $('gridpane').hidden = true;
+  scatter.redraw();
+}
+
+function column(name: string) {
+  let c = columns.get(name);
+  if (!c) {
+    const kind = summary?.fields.find((f) => f.name === name)?.kind;
+    c = api.bin(`${base()}/color.bin?${q()}&field=${encodeURIComponent(name)}`).then((b) => (kind === 'category' ? new Uint16Array(b) : new Float32Array(b)));
+    columns.set(name, c);
+  }
+  return c;
+}
+
+// sortGrid orders the grid by distance, row or a field (missing values last).
+async function sortGrid() {
+  const key = $<HTMLSelectElement>('grid-sort').value;
+  const desc = $('grid-order').textContent === '↓';
+  let rows = [...gridBase];
+  const dir = desc ? -1 : 1;
+  if (key === 'distance') {
+    rows.sort((a, b) => dir * ((gridDist.get(a) ?? -Infinity) - (gridDist.get(b) ?? -Infinity)));
+  } else if (key === 'row') {
+    rows.sort((a, b) => dir * (a - b));
+  } else if (key.startsWith('field:')) {
+    const name = key.slice(6);
+    const f = summary?.fields.find((x) => x.name === name);
+    const col = await column(name);
+    if (f?.kind === 'category') {
+      const codes = col as Uint16Array, cats = f.categories!;
+      const v = (r: number) => (codes[r] === 0xffff ? null : cats[codes[r]].value);
+      rows.sort((a, b) => {
+        const x = v(a), y = v(b);
+        if (x === null || y === null) return x === y ? a - b : x === null ? 1 : -1;
+        return dir * x.localeCompare(y, undefined, { numeric: true }) || a - b;
+      });
+    } else {
+      const vals = col as Float32Array;
+      rows.sort((a, b) => {
+        const x = vals[a], y = vals[b];
+        if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) === Number.isNaN(y) ? a - b : Number.isNaN(x) ? 1 : -1;
+        return dir * (x - y) || a - b;
+      });
+    }
+  }
+  grid.setRows(rows);
+  $('grid-count').textContent = ` · ${rows.length.toLocaleString()}`;
+  grid.reveal(focus);
+}
+
 // --- selection ---
 function clearSelection(redraw = true) {
   positives = [];
   negatives = [];
   results = [];
   $('sel').hidden = true;
-  $('results').hidden = true;
+  if (gridSource === 'lasso' || gridSource === 'similar') closeGrid();
   if (redraw) updateOverlays();
 }
+
+// actionRows are what Find similar, tags and exports act on: the picked
+// grid tiles when there are any, else the grid's rows, else the lasso.
+function actionRows(): { rows: number[]; what: string } {
+  if (grid.picked.size) return { rows: [...grid.picked], what: `${grid.picked.size.toLocaleString()} picked in the grid` };
+  if (gridSource && gridBase.length) return { rows: gridBase, what: `${gridBase.length.toLocaleString()} in the grid (${$('grid-title').textContent})` };
+  return { rows: positives, what: `${positives.length.toLocaleString()} selected` };
+}
+
 function showSelection() {
-  $('sel').hidden = positives.length + negatives.length === 0;
-  $('sel-counts').innerHTML = `<b>${positives.length.toLocaleString()}</b> selected` + (negatives.length ? ` · <b class="neg">${negatives.length.toLocaleString()}</b> negatives` : '');
+  const a = actionRows();
+  $('sel').hidden = a.rows.length + negatives.length === 0;
+  $('sel-counts').innerHTML = '';
+  const b = document.createElement('b');
+  b.textContent = a.what;
+  $('sel-counts').append(b);
+  if (negatives.length) $('sel-counts').insertAdjacentHTML('beforeend', ` · <b class="neg">${negatives.length.toLocaleString()}</b> negatives`);
   $('sel-msg').textContent = '';
   updateOverlays();
 }
 
+// similarTo is the query of the similar rows the grid shows: Find similar
+// again (another k or limit) reuses it unless tiles are picked.
+let similarTo: number[] = [];
+
 async function findSimilar() {
-  if (!positives.length) return;
+  const sel = gridSource === 'similar' && !grid.picked.size ? similarTo : actionRows().rows;
+  if (!sel.length) return;
   const cap = 2000;
+  const k = Math.round(Number($<HTMLInputElement>('sim-k').value) || 50);
+  const maxIn = $<HTMLInputElement>('sim-max').value.trim();
+  const maxD = maxIn === '' ? Infinity : Number(maxIn);
+  const self = $<HTMLInputElement>('sim-self').checked;
   $('sel-msg').textContent = 'Searching…';
   try {
+    const pos = sel.slice(0, cap);
     const res = await api.json<{ hits: Hit[]; took_ms: number }>(`${base()}/similar`, {
-      ...ref(), positive: positives.slice(0, cap), negative: negatives.slice(0, cap), k: 200,
+      ...ref(), positive: pos, negative: negatives.filter((r) => !pos.includes(r)).slice(0, cap), k,
     });
-    results = res.hits.map((h) => h.row);
-    $('sel-msg').textContent = `${res.hits.length} results in ${res.took_ms.toFixed(1)} ms` + (positives.length > cap ? ` (first ${cap} selected used)` : '');
-    $('results').hidden = false;
-    $('results-count').textContent = `(${res.hits.length})`;
-    const grid = $('results-grid');
-    grid.innerHTML = '';
-    for (const h of res.hits.slice(0, 48)) grid.append(await thumbTile(h));
+    const near = res.hits.filter((h) => (h.distance ?? 0) <= maxD);
+    const dist = new Map(near.map((h) => [h.row, h.distance ?? 0]));
+    results = near.map((h) => h.row);
+    const rows = self ? [...pos, ...results] : results;
+    let msg = `${near.length} similar in ${res.took_ms.toFixed(1)} ms`;
+    if (near.length < res.hits.length) msg += ` (${res.hits.length - near.length} of the ${res.hits.length} nearest are farther than ${maxD})`;
+    msg += self ? `; the ${pos.length} selected are included, first` : `; the ${pos.length} selected are left out`;
+    if (sel.length > cap) msg += ` (first ${cap} selected used)`;
+    const title = `similar to ${pos.length.toLocaleString()}`;
+    if (!self) for (const r of pos) dist.delete(r);
+    showGrid('similar', title, rows, dist);
+    similarTo = pos;
+    $('sel-msg').textContent = msg;
     updateOverlays();
   } catch (e) {
     $('sel-msg').textContent = String(e);
   }
 }
 
-async function saveTag() {
+async function saveTag(remove: boolean) {
   const tag = $<HTMLInputElement>('tag-name').value.trim();
-  if (!tag || !positives.length) {
+  const rows = actionRows().rows;
+  if (!tag || !rows.length) {
     $('sel-msg').textContent = 'Select points and name the tag first.';
     return;
   }
   try {
-    let done = 0;
-    for (let i = 0; i < positives.length; i += 10000) {
-      const r = await api.json<{ points: number }>(`${base()}/tag`, { ...ref(), rows: positives.slice(i, i + 10000), tag });
+    let done = 0, skipped = 0;
+    for (let i = 0; i < rows.length; i += 10000) {
+      const r = await api.json<{ points: number; skipped: number }>(`${base()}/tag`, { ...ref(), rows: rows.slice(i, i + 10000), tag, remove });
       done += r.points;
+      skipped += r.skipped;
     }
-    $('sel-msg').textContent = `Tagged ${done.toLocaleString()} points "${tag}".`;
+    $('sel-msg').textContent = `${remove ? 'Untagged' : 'Tagged'} ${done.toLocaleString()} points "${tag}"` + (skipped ? ` (${skipped.toLocaleString()} ${remove ? 'lacked' : 'already had'} it)` : '') + '.';
+    await refreshFields();
+  } catch (e) {
+    $('sel-msg').textContent = String(e);
+  }
+}
+
+// refreshFields re-reads the colour fields (a tag just made is offered at
+// once) and repaints when the shown field changed.
+async function refreshFields() {
+  if (!summary) return;
+  const s = await api.json<Summary>(`${base()}?${q()}`);
+  if (s.generation !== summary.generation) return loadView(colorField?.name);
+  summary.fields = s.fields;
+  columns.clear();
+  hits.clear();
+  const sel = $<HTMLSelectElement>('color');
+  const cur = sel.value;
+  fillColorMenu();
+  sel.value = cur;
+  if (cur === 'tags') await loadColor(cur);
+}
+
+function fillColorMenu() {
+  const sel = $<HTMLSelectElement>('color');
+  sel.innerHTML = '';
+  sel.add(new Option('(none)', ''));
+  for (const f of summary?.fields ?? []) sel.add(new Option(`${f.name} (${f.kind === 'category' ? f.categories!.length : 'number'})`, f.name));
+}
+
+async function exportSelection(kind: 'csv' | 'jsonl') {
+  const rows = actionRows().rows;
+  if (!rows.length) return;
+  $('sel-msg').textContent = `Reading ${rows.length.toLocaleString()} rows…`;
+  try {
+    const got = await pool(rows, 8, (r) => rowHit(r));
+    const out = got.map((h) => ({ ...h, distance: gridDist.get(h.row) }));
+    const ds = state().ds;
+    const text = kind === 'csv' ? idsCSV(out, ds) : jsonl(out, ds);
+    probe.lastExport = text;
+    download(`${ds}-selection.${kind}`, kind === 'csv' ? 'text/csv' : 'application/x-ndjson', text);
+    $('sel-msg').textContent = `Exported ${rows.length.toLocaleString()} rows as ${kind.toUpperCase()}.`;
   } catch (e) {
     $('sel-msg').textContent = String(e);
   }
@@ -657,11 +997,14 @@ function setupInteraction() {
       const pos = new Set(positives);
       negatives = negatives.filter((r) => !pos.has(r));
       results = [];
-      $('results').hidden = true;
+      if (positives.length) showGrid('lasso', 'lasso', positives);
+      else if (gridSource === 'lasso' || gridSource === 'similar') closeGrid();
       showSelection();
       return;
     }
     if (!d.moved && e.target === scatter.canvas) {
+      tip.hidden = true;
+      clearTimeout(hoverTimer);
       const [x, y] = local(e);
       const row = scatter.pick(x, y, 10);
       if (row >= 0) selectRow(row).catch((err) => status(String(err), true));
@@ -678,10 +1021,12 @@ function setupInteraction() {
     if (e.key === 'Escape') {
       legendPick = -1;
       focus = -1;
+      nbRows = [];
       clearSelection();
+      closeGrid();
       renderLegend();
     }
-    if (e.key === 'f') scatter.fit();
+    if (e.key === 'f') fitView();
   });
   window.addEventListener('resize', () => scatter.redraw());
 }
@@ -776,16 +1121,56 @@ async function start() {
   $('btn-pca').onclick = () => relayout('pca');
   $('btn-help').onclick = () => ($('help').hidden = !$('help').hidden);
   $('btn-similar').onclick = () => findSimilar();
-  $('btn-clear').onclick = () => clearSelection();
-  $('btn-tag').onclick = () => saveTag();
+  $('btn-clear').onclick = () => {
+    legendPick = -1;
+    clearSelection();
+    closeGrid();
+    renderLegend();
+  };
+  $('btn-tag').onclick = () => saveTag(false);
+  $('btn-untag').onclick = () => saveTag(true);
+  $('btn-csv').onclick = () => exportSelection('csv');
+  $('btn-jsonl').onclick = () => exportSelection('jsonl');
+  $('grid-sort').onchange = () => sortGrid().catch(report);
+  $('grid-order').onclick = () => {
+    $('grid-order').textContent = $('grid-order').textContent === '↑' ? '↓' : '↑';
+    sortGrid().catch(report);
+  };
+  $('grid-close').onclick = () => {
+    if (gridSource === 'legend') {
+      legendPick = -1;
+      renderLegend();
+    }
+    closeGrid();
+    showSelection();
+  };
+  new ResizeObserver(() => scatter.redraw()).observe($('stage'));
 
+  $('banner-close').onclick = () => {
+    problems.length = 0;
+    showBanner();
+  };
   const h = new URLSearchParams(location.hash.slice(1));
   if (!(await loadDatasets())) return;
-  if (h.get('ds') && datasets.some((d) => d.name === h.get('ds'))) $<HTMLSelectElement>('ds').value = h.get('ds')!;
-  fillSpaces(h.get('space') ?? undefined);
-  if (h.get('level') === 'object' && !$<HTMLSelectElement>('level').options[1].disabled) $<HTMLSelectElement>('level').value = 'object';
-  fillWith(h.get('with') ?? '');
+  const ds = h.get('ds'), space = h.get('space'), level = h.get('level'), w = h.get('with');
+  if (ds && datasets.some((d) => d.name === ds)) $<HTMLSelectElement>('ds').value = ds;
+  else if (ds) problems.push(`No dataset “${ds}”: showing “${state().ds}”`);
+  fillSpaces(space ?? undefined);
+  if (space && state().space !== space) problems.push(`“${state().ds}” has no space “${space}”: showing “${state().space}”`);
+  if (level === 'object' && !$<HTMLSelectElement>('level').options[1].disabled) $<HTMLSelectElement>('level').value = 'object';
+  else if (level === 'object') problems.push(`space “${state().space}” has no object vectors: showing points`);
+  else if (level && level !== 'point') problems.push(`unknown level “${level}” (point or object)`);
+  fillWith(w ?? '');
+  if (w && state().with !== w) problems.push(`“${w}” cannot be overlaid on this space`);
+  showBanner();
   await loadView(h.get('color') ?? undefined);
+}
+
+// Problems with the link (#ds=, space=...) the page could not honour.
+const problems: string[] = [];
+function showBanner() {
+  $('banner').hidden = problems.length === 0;
+  $('banner-msg').textContent = problems.join(' · ');
 }
 
 function report(e: unknown) {

@@ -337,8 +337,17 @@ export class Scatter {
     this.redraw();
   }
 
-  fit() {
-    this.view = { cx: 0, cy: 0, zoom: 1 };
+  // fit shows the whole [-1,1] square in the canvas less a band of inset
+  // CSS pixels on the left (where the legend sits).
+  fit(inset = 0) {
+    this.resize();
+    const dpr = window.devicePixelRatio || 1;
+    const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
+    const free = Math.max(w / 3, w - inset);
+    const zoom = w > 0 && h > 0 ? Math.min(free, h) / Math.min(w, h) : 1;
+    this.view = { cx: 0, cy: 0, zoom };
+    const ppu = this.pixelsPerUnit();
+    this.view.cx = ppu > 0 ? -(((w - free) / 2) * dpr) / ppu : 0;
     this.redraw();
   }
 

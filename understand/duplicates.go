@@ -1,0 +1,139 @@
+package understand
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/reef-ml/reef/analysis"
+	"github.com/reef-ml/reef/engine"
+)
+
+// DuplicatesRequest finds near-duplicates inside a dataset, or across two
+// (train/test leakage) when Other is set.
+type DuplicatesRequest struct {
+	Space string `json:"space"`
+	Level string `json:"level,omitempty"`
+	// Threshold is an absolute distance; Relative (used when Threshold is
+	// 0; default 0.1) is a factor of the median 1-NN distance.
+	Threshold float64 `json:"threshold,omitempty"`
+	Relative  float64 `json:"relative,omitempty"`
+	Other     string  `json:"other,omitempty"`
+	K         int     `json:"k,omitempty"` // neighbours examined per point (default 10)
+	Limit     int     `json:"limit,omitempty"`
+}
+
+// DuplicateGroup is a connected set of near-duplicates.
+type DuplicateGroup struct {
+	Members     []RowRef `json:"members"`
+	MaxDistance float32  `json:"max_distance"`
+}
+
+// DuplicatesResult lists groups, largest first.
+type DuplicatesResult struct {
+	Threshold float64          `json:"threshold"`
+	Pairs     int              `json:"pairs"`
+	Groups    []DuplicateGroup `json:"groups"`
+	TookMs    float64          `json:"took_ms"`
+}
+
+// Duplicates finds pairs within the threshold on the k-NN graph and groups
+// them transitively.
+func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req DuplicatesRequest) (DuplicatesResult, error) {
+	start := time.Now()
+	lvl, err := engine.ParseLevel(req.Level)
+	if err != nil {
+		return DuplicatesResult{}, err
+	}
+	if req.K == 0 {
+		req.K = 10
+	}
+	if req.Limit == 0 {
+		req.Limit = 100
+	}
+	if req.Threshold < 0 || req.Relative < 0 {
+		return DuplicatesResult{}, engine.FieldErr(engine.ErrInvalid, "threshold", "must not be negative")
+	}
+	if req.Threshold == 0 && req.Relative == 0 {
+		req.Relative = 0.1
+	}
+	opts := analysis.DuplicateOptions{Threshold: req.Threshold, Relative: req.Relative}
+	var (
+		g       *analysis.Graph
+		rowsA   *engine.Rows
+		rowsB   *engine.Rows
+		nA      int
+		refOfIn func(i int32) (*engine.Rows, int, string)
+	)
+	if req.Other == "" {
+		gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, req.K, nil)
+		if err != nil {
+			return DuplicatesResult{}, err
+		}
+		g, rowsA = gv.Graph, gv.Rows
+		refOfIn = func(i int32) (*engine.Rows, int, string) { return rowsA, int(i), dataset }
+	} else {
+		if err := e.eng.SameSpace(dataset, req.Other, req.Space); err != nil {
+			return DuplicatesResult{}, err
+		}
+		if rowsA, err = e.eng.Rows(ctx, dataset, req.Space, lvl); err != nil {
+			return DuplicatesResult{}, err
+		}
+		if rowsB, err = e.eng.Rows(ctx, req.Other, req.Space, lvl); err != nil {
+			return DuplicatesResult{}, err
+		}
+		idxA, errA := e.eng.LevelIndex(dataset, req.Space, lvl)
+		idxB, errB := e.eng.LevelIndex(req.Other, req.Space, lvl)
+		if err := errors.Join(errA, errB); err != nil {
+			return DuplicatesResult{}, err
+		}
+		if g, err = e.jointGraph(ctx, rowsA, rowsB, idxA, idxB, req.K); err != nil {
+			return DuplicatesResult{}, err
+		}
+		nA = len(rowsA.IIDs)
+		opts.IsB = make([]bool, g.Len())
+		for i := nA; i < len(opts.IsB); i++ {
+			opts.IsB[i] = true
+		}
+		refOfIn = func(i int32) (*engine.Rows, int, string) {
+			if int(i) < nA {
+				return rowsA, int(i), dataset
+			}
+			return rowsB, int(i) - nA, req.Other
+		}
+	}
+	dr, err := analysis.Duplicates(g, opts)
+	if err != nil {
+		return DuplicatesResult{}, engine.FieldErr(engine.ErrInvalid, "threshold", "%v", err)
+	}
+	maxDist := map[int32]float32{}
+	root := map[int32]int{}
+	for gi, grp := range dr.Groups {
+		for _, m := range grp {
+			root[m] = gi
+		}
+	}
+	for _, p := range dr.Pairs {
+		gi := int32(root[p.A])
+		maxDist[gi] = max(maxDist[gi], p.Distance)
+	}
+	res := DuplicatesResult{Threshold: dr.Threshold, Pairs: len(dr.Pairs), Groups: []DuplicateGroup{}}
+	for gi, grp := range dr.Groups {
+		if gi >= req.Limit {
+			break
+		}
+		dg := DuplicateGroup{MaxDistance: maxDist[int32(gi)]}
+		for _, m := range grp {
+			rows, r, ds := refOfIn(m)
+			ref, err := e.refs(rows, []int{r}, false)
+			if err != nil {
+				return res, err
+			}
+			ref[0].Dataset = ds
+			dg.Members = append(dg.Members, ref[0])
+		}
+		res.Groups = append(res.Groups, dg)
+	}
+	res.TookMs = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
