@@ -241,6 +241,10 @@ func checkSearch(t *testing.T, ctx context.Context, c *Client, name string, objs
 		{append(Range("score", 0.5, 1), AnyOf("split", "train", "other")), func(o Object) bool {
 			return o.Properties["score"].(float64) >= 0.5 && o.Properties["split"] == "train"
 		}},
+		{Filter{Or(Filter{Eq("split", "test")}, Filter{{Property: "score", Op: OpLess, Value: 0.1}})}, func(o Object) bool {
+			return o.Properties["split"] == "test" || o.Properties["score"].(float64) < 0.1
+		}},
+		{Filter{Not(Filter{Eq("split", "test")}), {Property: "split", Op: OpLike, Value: "tr*"}}, func(o Object) bool { return o.Properties["split"] == "train" }},
 	}
 	for i, tt := range filters {
 		hits, err := c.Search(ctx, name, "pixels", q, 10, tt.f)
