@@ -35,6 +35,8 @@ func weaviateBin() string {
 
 // startCluster starts n nodes with ports from base and stops them when
 // the test ends. It skips when the server is not built or -short is set.
+// Bases sit below the kernel's ephemeral range (32768+), where outgoing
+// connections of an earlier cluster could still hold a port.
 func startCluster(t *testing.T, n, base int) *testCluster {
 	t.Helper()
 	if testing.Short() {

@@ -24,7 +24,7 @@ type faultLog struct {
 // while writers upsert at QUORUM and readers search at ONE: no
 // acknowledged write may be lost, reads keep answering, the node rejoins.
 func TestClusterKillOneNode(t *testing.T) {
-	cl := startCluster(t, 3, 38200)
+	cl := startCluster(t, 3, 21200)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	const name = "Reef_fault"
