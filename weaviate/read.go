@@ -9,6 +9,8 @@ import (
 	"net/url"
 
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Hit is one search result: the reef id, the distance in the vector's
@@ -106,7 +108,7 @@ func (c *Client) Count(ctx context.Context, name string, f Filter) (int64, error
 		if err == nil {
 			return reply.GetSingleResult().GetObjectsCount(), nil
 		}
-		if !schemaLag(err.Error()) || try == schemaLagTries {
+		if !readRetry(err) || try == schemaLagTries {
 			return 0, readErr("count", err)
 		}
 		if err := sleepCtx(ctx, schemaLagWait); err != nil {
@@ -178,7 +180,7 @@ func (c *Client) search(ctx context.Context, req *pb.SearchRequest) (*pb.SearchR
 		if err == nil {
 			return reply, nil
 		}
-		if !schemaLag(err.Error()) || try == schemaLagTries {
+		if !readRetry(err) || try == schemaLagTries {
 			return nil, readErr("search", err)
 		}
 		if err := sleepCtx(ctx, schemaLagWait); err != nil {
@@ -253,4 +255,11 @@ func (c *Client) GetMany(ctx context.Context, name string, ids []string, vectors
 		}
 	}
 	return out, nil
+}
+
+// readRetry says whether a failed read is worth sending again: the node's
+// schema lagged, or its connection broke (round robin then picks another
+// node; reads are idempotent).
+func readRetry(err error) bool {
+	return schemaLag(err.Error()) || status.Code(err) == codes.Unavailable
 }
