@@ -28,12 +28,12 @@ type queryCode struct {
 	vnni bool
 }
 
-func (h *HNSW) prepareQueryCode(sc *scratch) queryCode {
+func (h *HNSW) prepareQueryCode(sc *scratch, q []float32) queryCode {
 	if cap(sc.qcode) < h.codeLen {
 		sc.qcode = make([]byte, h.codeLen)
 	}
 	qc := queryCode{b: sc.qcode[:h.codeLen], vnni: vec.HasVNNI}
-	h.sq.encode(qc.b, sc.q)
+	h.sq.encode(qc.b, q)
 	var sum, sq int64
 	for i, c := range qc.b {
 		sum += int64(c)
@@ -72,7 +72,7 @@ func (h *HNSW) greedySQ(sc *scratch, qc queryCode, cur uint32, dcur float32, l i
 	return cur, dcur
 }
 
-func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep uint32, dep float32, ef int, accept func(uint32) bool) error {
+func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep uint32, dep float32, ef, l int, accept func(uint32) bool) error {
 	sc.vis.reset(len(h.levels))
 	marks, gen := sc.vis.marks, sc.vis.gen
 	sc.cands = append(sc.cands[:0], cand{Dist: dep, ID: ep})
@@ -99,7 +99,7 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep 
 			default:
 			}
 		}
-		sc.nbrs = h.links(sc.nbrs, c.ID, 0)
+		sc.nbrs = h.links(sc.nbrs, c.ID, l)
 		nb := sc.nbrs
 		// Drop visited neighbours first so prefetches go only to records
 		// that will be read.
@@ -142,19 +142,25 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep 
 // searchSQ walks the graph on codes and re-ranks exactly; the result is
 // left in sc.out, sorted by exact distance. Caller holds mu shared.
 func (h *HNSW) searchSQ(ctx context.Context, sc *scratch, ep uint32, top, ef int, accept func(uint32) bool) error {
-	qc := h.prepareQueryCode(sc)
+	qc := h.prepareQueryCode(sc, sc.q)
 	cur, dcur := ep, h.codeDist(qc, ep)
 	for l := top; l > 0; l-- {
 		cur, dcur = h.greedySQ(sc, qc, cur, dcur, l)
 	}
-	if err := h.searchLayerSQ(ctx, sc, qc, cur, dcur, ef, accept); err != nil {
+	if err := h.searchLayerSQ(ctx, sc, qc, cur, dcur, ef, 0, accept); err != nil {
 		return err
 	}
+	h.rerank(sc, sc.q)
+	return nil
+}
+
+// rerank replaces the code distances of the walk's results (sc.res) by
+// exact distances to q and leaves them in sc.out, nearest first.
+func (h *HNSW) rerank(sc *scratch, q []float32) {
 	out := append(sc.out[:0], sc.res...)
 	for i := range out {
-		out[i].Dist = h.dist(sc.q, h.vec(out[i].ID))
+		out[i].Dist = h.dist(q, h.vec(out[i].ID))
 	}
 	slices.SortFunc(out, func(a, b cand) int { return cmp.Compare(a.Dist, b.Dist) })
 	sc.out = out
-	return nil
 }
