@@ -41,6 +41,7 @@ func (h *HNSW) add(id uint64, vec []float32) {
 		h.putScratch(sc)
 		h.mu.RUnlock()
 		h.maybeTrain()
+		h.maybeTune()
 		return
 	}
 }

@@ -64,6 +64,9 @@ func (h *HNSW) greedySQ(sc *scratch, qc queryCode, cur uint32, dcur float32, l i
 		changed = false
 		sc.nbrs = h.links(sc.nbrs, cur, l)
 		for _, n := range sc.nbrs {
+			if n == sc.skip {
+				continue
+			}
 			if d := h.codeDist(qc, n); d < dcur {
 				cur, dcur, changed = n, d, true
 			}
@@ -78,6 +81,9 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep 
 	sc.cands = append(sc.cands[:0], cand{Dist: dep, ID: ep})
 	sc.res = sc.res[:0]
 	marks[ep] = gen
+	if sc.skip != noUp {
+		marks[sc.skip] = gen
+	}
 	if accept == nil || accept(ep) {
 		sc.res.Push(cand{Dist: dep, ID: ep})
 	}
