@@ -12,8 +12,8 @@ import (
 
 // The quantised walk: the same Algorithm 2 as searchLayer, but every
 // distance is the integer squared L2 between the query's code and a node's
-// code, read from the node's layer-0 record. Candidates' records are
-// prefetched one neighbour ahead. rerank then recomputes the kept
+// code, read from the node's layer-0 record. Candidates' whole codes are
+// prefetched prefetchAhead neighbours ahead. rerank then recomputes the kept
 // candidates' distances on full vectors, so callers only ever see exact
 // distances in exact order.
 
@@ -55,8 +55,15 @@ func (h *HNSW) codeDist(qc queryCode, slot uint32) float32 {
 	return float32(vec.L2SqI8(qc.b, h.code(slot)))
 }
 
+// prefetchAhead is how many neighbours ahead of the one being measured
+// the walk prefetches. Each prefetch covers the whole code (13 lines at
+// 784-d): on Fashion-MNIST 60k at ef 12, p50 latency was 42 µs prefetching
+// one line one neighbour ahead, 34 µs for the whole code, 29 µs for the
+// whole code 8 ahead (5 ahead 29.7, 32 ahead 29.3), on one built index.
+const prefetchAhead = 8
+
 func (h *HNSW) prefetchCode(slot uint32) {
-	vec.Prefetch((*byte)(unsafe.Pointer(&h.links0[int(slot)*h.stride0])))
+	vec.PrefetchRange((*byte)(unsafe.Pointer(&h.links0[int(slot)*h.stride0])), h.codeLen)
 }
 
 func (h *HNSW) greedySQ(sc *scratch, qc queryCode, cur uint32, dcur float32, l int) (uint32, float32) {
@@ -118,12 +125,12 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep 
 			}
 		}
 		nb = nb[:k]
-		if len(nb) > 0 {
-			h.prefetchCode(nb[0])
+		for i := range min(prefetchAhead, len(nb)) {
+			h.prefetchCode(nb[i])
 		}
 		for i, n := range nb {
-			if i+1 < len(nb) {
-				h.prefetchCode(nb[i+1])
+			if i+prefetchAhead < len(nb) {
+				h.prefetchCode(nb[i+prefetchAhead])
 			}
 			d := h.codeDist(qc, n)
 			if d >= worst {
