@@ -77,8 +77,8 @@ func TestViewImageSize(t *testing.T) {
 	recs := []storage.ObjectThumbs{
 		{PointID: "p0001", Width: 640, Height: 480, ThumbCRC: thumbFingerprint(big)},
 		{PointID: "p0002", Width: 640, Height: 480, ThumbCRC: thumbFingerprint(small)}, // stale: names another thumbnail
-		{PointID: "p0004", Width: 300, Height: 200},                                   // no thumbnail to disagree
-		{PointID: "p0005", Width: 900, Height: 900, ThumbCRC: thumbFingerprint(big)},  // stale, but the thumbnail is the original
+		{PointID: "p0004", Width: 300, Height: 200},                                    // no thumbnail to disagree
+		{PointID: "p0005", Width: 900, Height: 900, ThumbCRC: thumbFingerprint(big)},   // stale, but the thumbnail is the original
 	}
 	for id, b := range thumbs {
 		if err := db.PutThumbnail("ds", id, b); err != nil {
