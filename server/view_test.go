@@ -310,7 +310,7 @@ func TestViewSimilarBounds(t *testing.T) {
 		t.Fatalf("within 0.1: %d, %d hits (capped %v), want the 148 other even rows", code, len(sim.Hits), sim.Capped)
 	}
 	for _, h := range sim.Hits {
-		if h.Row%2 != 0 || h.Row == 0 || h.Row == 2 || *h.Distance > 0.1 {
+		if h.Row%2 != 0 || h.Row == 0 || h.Row == 2 || *h.Distance > float32(0.1) {
 			t.Fatalf("hit %+v", h)
 		}
 	}

@@ -191,8 +191,11 @@ func (e *Viewer) searchWithin(ctx context.Context, vr viewRows, q []float32, k i
 		if err != nil {
 			return nil, nil, false, err
 		}
+		// Distances are float32: a distance the page was shown (and sends
+		// back) must keep its own row.
+		lim := float32(*maxDist)
 		n := 0
-		for n < len(dists) && float64(dists[n]) <= *maxDist {
+		for n < len(dists) && dists[n] <= lim {
 			n++
 		}
 		if n < len(rows) || len(rows) < probe || probe >= k {

@@ -56,7 +56,7 @@ func TestViewSimilarMaxDistance(t *testing.T) {
 		}
 		var rows []int
 		for _, h := range res.Hits {
-			if float64(*h.Distance) > d || slices.Contains(pos, h.Row) {
+			if *h.Distance > float32(d) || slices.Contains(pos, h.Row) {
 				t.Fatalf("%s: hit %+v (distance over %g or a positive)", tt.name, h, d)
 			}
 			rows = append(rows, h.Row)
