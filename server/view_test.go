@@ -110,6 +110,15 @@ func TestViewAPI(t *testing.T) {
 	if code := ts.call("POST", "/v1/datasets/ds/view/tag", map[string]any{"space": "s", "rows": []int{0, 1}, "tag": "look"}, &tag); code != 200 || tag.Points != 2 {
 		t.Fatalf("tag: %d %+v", code, tag)
 	}
+	// A tag made in the view is a REST filter at once.
+	var found struct {
+		Hits []struct {
+			ID string `json:"id"`
+		} `json:"hits"`
+	}
+	if code := ts.call("POST", "/v1/datasets/ds/search", map[string]any{"space": "s", "id": "p050", "k": 50, "exact": true, "filter": map[string]any{"metadata.tags": "look"}}, &found); code != 200 || len(found.Hits) != 2 {
+		t.Fatalf("search filtered by the view's tag: %d %+v", code, found)
+	}
 	if code := ts.call("POST", "/v1/datasets/ds/view/layout", map[string]any{"space": "s", "method": "pca"}, &sum); code != 200 || sum.Layout.Method != "pca" {
 		t.Fatalf("layout: %d %+v", code, sum.Layout)
 	}
