@@ -1197,6 +1197,21 @@ func TestBrowserWorkbench(t *testing.T) {
 		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-msg').textContent`))
 		t.Fatalf("tagging: %v (%q)", err, msg)
 	}
+	// The lasso's grid filtered by the tag just made: the two tagged rows,
+	// which are then what the selection tools act on.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'mine'; s.dispatchEvent(new Event('change')); return s.value === 'mine'; })(document.getElementById('grid-tag'))`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__reef.grid().rows.length === 2 && document.getElementById('sel-counts').textContent.startsWith('2 in the grid')`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		gridState()
+		counts, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-counts').textContent`))
+		t.Fatalf("the lasso's grid filtered by tag mine: %v (%q), want the tagged %v", g.Rows, counts, picked)
+	}
+	gridState()
+	if g.Title != "lasso" || !slices.Equal(slices.Sorted(slices.Values(g.Rows)), slices.Sorted(slices.Values(picked))) {
+		t.Fatalf("the %q grid filtered by tag mine lists %v, want %v", g.Title, g.Rows, picked)
+	}
+	shot(t, ctx, dir, "grid-tag-filter")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'tags'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('color'))`)); err != nil {
 		t.Fatal(err)
 	}

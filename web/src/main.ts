@@ -656,6 +656,7 @@ function pickInGrid(row: number, additive: boolean) {
 }
 
 function showGrid(source: string, title: string, rows: number[], dist?: Map<number, number>) {
+  if (source !== gridSource) $<HTMLSelectElement>('grid-tag').value = ''; // a new grid starts unfiltered
   gridSource = source;
   gridBase = rows;
   gridDist = dist ?? new Map();
@@ -669,6 +670,7 @@ function showGrid(source: string, title: string, rows: number[], dist?: Map<numb
   sel.add(new Option('row', 'row'));
   for (const f of summary?.fields ?? []) sel.add(new Option(f.name, 'field:' + f.name));
   sel.value = gridDist.size ? 'distance' : [...sel.options].some((o) => o.value === cur) ? cur : 'row';
+  fillTagFilter();
   scatter.redraw(); // the map's height changed
   sortGrid().catch(report);
   showSelection();
@@ -681,6 +683,36 @@ function closeGrid() {
   grid.setRows([]);
   $('gridpane').hidden = true;
   scatter.redraw();
+}
+
+// tagsOf lists the single tags in the tags field (its categories are the
+// sorted tag lists of rows, joined by ", ").
+function tagsOf(): string[] {
+  const f = summary?.fields.find((x) => x.name === 'tags' && x.kind === 'category');
+  const out = new Set<string>();
+  for (const c of f?.categories ?? []) if (!(f?.other && c === f.categories![f.categories!.length - 1])) for (const t of c.value.split(', ')) out.add(t);
+  return [...out].sort();
+}
+
+// fillTagFilter offers the tags (a tag just made included) as a grid filter.
+function fillTagFilter() {
+  const sel = $<HTMLSelectElement>('grid-tag');
+  const cur = sel.value;
+  const tags = tagsOf();
+  sel.innerHTML = '';
+  sel.add(new Option('(any)', ''));
+  for (const t of tags) sel.add(new Option(t, t));
+  sel.value = tags.includes(cur) ? cur : '';
+  $('grid-tag-label').hidden = tags.length === 0;
+}
+
+// tagged tells whether a row carries a tag, from the tags column.
+async function tagged(tag: string): Promise<(row: number) => boolean> {
+  const f = summary?.fields.find((x) => x.name === 'tags' && x.kind === 'category');
+  if (!f) return () => false;
+  const codes = (await column('tags')) as Uint16Array;
+  const has = f.categories!.map((c) => c.value.split(', ').includes(tag));
+  return (r) => codes[r] !== 0xffff && has[codes[r]] === true;
 }
 
 function column(name: string) {
@@ -698,6 +730,11 @@ async function sortGrid() {
   const key = $<HTMLSelectElement>('grid-sort').value;
   const desc = $('grid-order').textContent === '↓';
   let rows = [...gridBase];
+  const tag = $<HTMLSelectElement>('grid-tag').value;
+  if (tag) {
+    const has = await tagged(tag);
+    rows = rows.filter((r) => has(r));
+  }
   const dir = desc ? -1 : 1;
   if (key === 'distance') {
     rows.sort((a, b) => dir * ((gridDist.get(a) ?? -Infinity) - (gridDist.get(b) ?? -Infinity)));
@@ -725,7 +762,7 @@ async function sortGrid() {
     }
   }
   grid.setRows(rows);
-  $('grid-count').textContent = ` · ${rows.length.toLocaleString()}`;
+  $('grid-count').textContent = ` · ${rows.length.toLocaleString()}` + (tag ? ` tagged “${tag}” of ${gridBase.length.toLocaleString()}` : '');
   grid.reveal(focus);
 }
 
@@ -743,7 +780,11 @@ function clearSelection(redraw = true) {
 // grid tiles when there are any, else the grid's rows, else the lasso.
 function actionRows(): { rows: number[]; what: string } {
   if (grid.picked.size) return { rows: [...grid.picked], what: `${grid.picked.size.toLocaleString()} picked in the grid` };
-  if (gridSource && gridBase.length) return { rows: gridBase, what: `${gridBase.length.toLocaleString()} in the grid (${$('grid-title').textContent})` };
+  if (gridSource && gridBase.length) {
+    // What the grid shows: its order, and only the tagged rows under a tag filter.
+    const rows = $<HTMLSelectElement>('grid-tag').value ? grid.rows : gridBase;
+    return { rows, what: `${rows.length.toLocaleString()} in the grid (${$('grid-title').textContent}${$('grid-count').textContent})` };
+  }
   return { rows: positives, what: `${positives.length.toLocaleString()} selected` };
 }
 
@@ -835,6 +876,7 @@ async function refreshFields() {
   fillColorMenu();
   sel.value = cur;
   if (cur === 'tags') await loadColor(cur);
+  fillTagFilter();
 }
 
 function fillColorMenu() {
@@ -1076,6 +1118,10 @@ async function start() {
   $('btn-csv').onclick = () => exportSelection('csv');
   $('btn-jsonl').onclick = () => exportSelection('jsonl');
   $('grid-sort').onchange = () => sortGrid().catch(report);
+  $('grid-tag').onchange = () => {
+    grid.picked.clear();
+    sortGrid().then(showSelection).catch(report);
+  };
   $('grid-order').onclick = () => {
     $('grid-order').textContent = $('grid-order').textContent === '↑' ? '↓' : '↑';
     sortGrid().catch(report);
