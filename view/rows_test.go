@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"testing"
@@ -54,7 +55,7 @@ func TestViewRowsBatch(t *testing.T) {
 	}
 }
 
-func pngOf(t *testing.T, w, h int) []byte {
+func pngOf(t testing.TB, w, h int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
@@ -99,4 +100,45 @@ func TestViewImageSize(t *testing.T) {
 			t.Errorf("%s: image_size %v, want %v", h.ID, h.ImageSize, w)
 		}
 	}
+}
+
+// BenchmarkViewRows reads 1000 rows with thumbnails in one ViewRows call
+// and, as the baseline the page used before, one ViewRow call each.
+func BenchmarkViewRows(b *testing.B) {
+	ctx := context.Background()
+	e, err := Open(ctx, testOptions(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	seedClusters(b, e, 5000, 16)
+	thumb := pngOf(b, 28, 28)
+	ids := make([]string, 5000)
+	data := make([][]byte, 5000)
+	for i := range ids {
+		ids[i], data[i] = fmt.Sprintf("p%04d", i), thumb
+	}
+	if err := e.DB().PutThumbnails("ds", ids, data); err != nil {
+		b.Fatal(err)
+	}
+	rows := make([]int, MaxRowsBatch)
+	for i := range rows {
+		rows[i] = i * 5
+	}
+	b.Run("batch", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := e.ViewRows(ctx, "ds", ViewRowsRequest{ViewRef: ref, Rows: rows}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("one-by-one", func(b *testing.B) {
+		for b.Loop() {
+			for _, r := range rows {
+				if _, err := e.ViewRow(ctx, "ds", ref, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }
