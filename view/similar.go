@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/vec"
@@ -38,35 +39,6 @@ type ViewSimilarResult struct {
 	// Capped says k stopped the results while every one was within
 	// max_distance: more rows may lie within it.
 	Capped bool `json:"capped,omitempty"`
-}
-
-// RocchioQuery is mean(positive) − 0.5·mean(negative), normalised under
-// cosine (each input vector normalised first).
-func RocchioQuery(pos, neg [][]float32, cosine bool) []float32 {
-	dim := len(pos[0])
-	q := make([]float64, dim)
-	add := func(vs [][]float32, w float64) {
-		for _, v := range vs {
-			if cosine {
-				v = engine.Normalized(v)
-			}
-			for j, x := range v {
-				q[j] += w * float64(x)
-			}
-		}
-	}
-	add(pos, 1/float64(len(pos)))
-	if len(neg) > 0 {
-		add(neg, -0.5/float64(len(neg)))
-	}
-	out := make([]float32, dim)
-	for j, x := range q {
-		out[j] = float32(x)
-	}
-	if cosine {
-		out = engine.Normalized(out)
-	}
-	return out
 }
 
 // distance is the metric's distance as the index reports it.
@@ -103,8 +75,8 @@ func (e *Viewer) checkSimilar(req *ViewSimilarRequest) error {
 	return nil
 }
 
-// ViewSimilar finds rows near the Rocchio query of the positive and
-// negative rows; the given rows are never among the similar ones (the
+// ViewSimilar finds rows near the Rocchio query (analysis.RocchioVector)
+// of the positive and negative rows; the given rows are never among the similar ones (the
 // positives come first with IncludeSelection).
 func (e *Viewer) ViewSimilar(ctx context.Context, dataset string, req ViewSimilarRequest) (ViewSimilarResult, error) {
 	start := time.Now()
@@ -142,7 +114,10 @@ func (e *Viewer) ViewSimilar(ctx context.Context, dataset string, req ViewSimila
 	if err != nil {
 		return ViewSimilarResult{}, err
 	}
-	q := RocchioQuery(pos, neg, sp.Metric == index.Cosine)
+	q, err := analysis.RocchioVector(analysis.MultiQuery{Positives: pos, Negatives: neg, Metric: sp.Metric})
+	if err != nil {
+		return ViewSimilarResult{}, engine.FieldErr(engine.ErrInvalid, "positive", "%v", err)
+	}
 	if err := engine.CheckVector("positive", q, sp.Info.Dim, sp.Metric); err != nil {
 		return ViewSimilarResult{}, engine.FieldErr(engine.ErrInvalid, "negative", "the query (positives minus negatives) is not a usable vector: %v", err)
 	}
