@@ -76,7 +76,7 @@ func (r *ingestReport) print(w io.Writer, ctx context.Context, c *client) {
 	var parts []string
 	for _, kind := range []string{"images", "audio files"} {
 		if n, ok := r.storedBy[kind]; ok {
-			parts = append(parts, fmt.Sprintf("%d %s", n, kind))
+			parts = append(parts, plural(n, strings.TrimSuffix(kind, "s")))
 		}
 	}
 	if len(parts) == 0 {
