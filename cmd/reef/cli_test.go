@@ -100,7 +100,7 @@ func TestCLICommands(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
 			}
-			if strings.Contains(out, "not found: not found") || strings.Contains(out, "did you mean \"zz") {
+			if err != nil && (repeatsWords(err.Error()) || strings.Contains(err.Error(), "not_found")) || strings.Contains(out, "did you mean \"zz") {
 				t.Errorf("output repeats itself or guesses wildly:\n%s", out)
 			}
 		})
@@ -172,5 +172,29 @@ func TestScrollJSONRoundTrip(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"points":[{"id":"a","metadata":{"x":1}}],"next_cursor":"YQ"}`), &page); err != nil || page.NextCursor != "YQ" || page.Points[0].Metadata["x"] != 1.0 {
 		t.Fatalf("%+v %v", page, err)
+	}
+}
+
+// repeatsWords reports a wrapped error whose layers say the same thing
+// twice, as in "not found: not found: point".
+func repeatsWords(s string) bool {
+	parts := strings.Split(s, ": ")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] == parts[i-1] || strings.HasPrefix(parts[i], parts[i-1]+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRepeatsWords(t *testing.T) {
+	for s, want := range map[string]bool{
+		`not found: not found: point "x"`: true, `not found: point "x" (HTTP 404)`: false, "the: the": true,
+		`space "emb" does not exist in dataset "cli"`: false, "not found: not found point": true,
+		`space "imgs" does not exist; spaces: img, img-boxes`: false,
+	} {
+		if repeatsWords(s) != want {
+			t.Errorf("repeatsWords(%q) = %v", s, !want)
+		}
 	}
 }

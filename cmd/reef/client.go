@@ -71,7 +71,9 @@ func (c *client) send(ctx context.Context, method, path, contentType string, bod
 	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
-		return nil, fmt.Errorf("%s (HTTP %d %s)", e.Error.Message, resp.StatusCode, e.Error.Code)
+		// The status number is enough beside the message: the code
+		// ("not_found") would only repeat the message's words.
+		return nil, fmt.Errorf("%s (HTTP %d)", e.Error.Message, resp.StatusCode)
 	}
 	return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
 }
