@@ -145,7 +145,7 @@ func (c *client) onlyMissing(cmd *cobra.Command, dsPath string, items []ingestIt
 		}
 	}
 	if skipped := len(items) - len(out); skipped > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "skipping %d files already stored (--all to redo them)\n", skipped)
+		fmt.Fprintf(cmd.ErrOrStderr(), "skipping %s already stored (--all to redo them)\n", plural(skipped, "file"))
 	}
 	return out, nil
 }
