@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -112,4 +114,28 @@ func TestScrollPointsRefusesBadQueries(t *testing.T) {
 	if code := ts.call("GET", "/v1/datasets/nope/points", nil, &e); code != 404 || e.Error.Field != "dataset" {
 		t.Errorf("unknown dataset: %d %+v", code, e.Error)
 	}
+}
+
+// FuzzScrollQuery sends arbitrary filter, cursor and limit values: the
+// answer is a page or a 4xx naming a parameter, never a 5xx.
+func FuzzScrollQuery(f *testing.F) {
+	f.Add(`{"metadata.n":{"$gt":3}}`, "", "5")
+	f.Add(`{"$or":[{"metadata.split":"a"},{"metadata.n":[1,2]}]}`, "cDAx", "1")
+	f.Add(`[]`, "!!", "-1")
+	f.Add(`{"metadata.":1}`, "", "99999")
+	h := fuzzServer(f)
+	f.Fuzz(func(t *testing.T, filter, cursor, limit string) {
+		q := url.Values{"filter": {filter}, "cursor": {cursor}, "limit": {limit}}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/datasets/ds/points?"+q.Encode(), nil))
+		if rec.Code >= 500 {
+			t.Fatalf("%v: %d %s", q, rec.Code, rec.Body.String())
+		}
+		if rec.Code >= 400 {
+			var e errBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Field == "" {
+				t.Fatalf("%v: %d without a field: %s", q, rec.Code, rec.Body.String())
+			}
+		}
+	})
 }
