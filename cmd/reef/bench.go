@@ -76,7 +76,7 @@ For a dataset already in a server, use POST /v1/datasets/{ds}/spaces/{space}/ben
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			obs := bench.NewProgressObserver(cmd.ErrOrStderr(), cmd.ErrOrStderr())
+			obs := newBenchObserver(cmd.ErrOrStderr())
 			obs.Stage("exact ground truth", len(w.Queries))
 			if err := w.ComputeTruth(ctx, k, func(int, int) { obs.Advance(1) }); err != nil {
 				return err

@@ -198,3 +198,20 @@ func TestRepeatsWords(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchObserverPlainOffTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	obs := newBenchObserver(&buf)
+	if _, ok := obs.(*plainObserver); !ok {
+		t.Fatalf("a buffer got %T, want the plain observer", obs)
+	}
+	obs.Stage("exact ground truth", 1000)
+	for range 1000 {
+		obs.Advance(1)
+	}
+	obs.Stage("build", 10)
+	obs.Close()
+	if lines := strings.Count(buf.String(), "\n"); lines != 2 || strings.ContainsAny(buf.String(), "\r\x1b") {
+		t.Errorf("%d lines for 1000 steps (want one a stage, plain):\n%q", lines, buf.String())
+	}
+}
