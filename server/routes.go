@@ -30,6 +30,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/bench", access: admin, long: true, handler: s.benchSpace()},
 
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points", access: admin, handler: s.upsertPoints},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/points", access: readOnly, handler: s.scrollPoints},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id", access: readOnly, handler: s.getPoint},
 		{method: http.MethodDelete, path: "/v1/datasets/:ds/points/:id", access: admin, handler: s.deletePoint},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points/delete", access: admin, handler: s.deletePoints},

@@ -77,7 +77,7 @@ For a dataset already in a server, use POST /v1/datasets/{ds}/spaces/{space}/ben
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			obs := bench.NewProgressObserver(cmd.ErrOrStderr(), cmd.ErrOrStderr())
+			obs := newBenchObserver(cmd.ErrOrStderr())
 			obs.Stage("exact ground truth", len(w.Queries))
 			if err := w.ComputeTruth(ctx, k, func(int, int) { obs.Advance(1) }); err != nil {
 				return err
@@ -215,7 +215,7 @@ func benchServeCmd() *cobra.Command {
 	addClientFlags(cmd, &c)
 	f := cmd.Flags()
 	f.StringVar(&dataset, "dataset", "", "dataset (required)")
-	f.StringVar(&space, "space", "", "space (required)")
+	f.StringVar(&space, "space", "", "space (default: the dataset's only image space)")
 	f.IntVar(&concurrency, "concurrency", 8, "concurrent clients")
 	f.IntVar(&requests, "requests", 100000, "stop after this many requests")
 	f.DurationVar(&duration, "duration", 30*time.Second, "stop after this long")
@@ -317,7 +317,7 @@ func tuneCmd() *cobra.Command {
 	addClientFlags(cmd, &c)
 	f := cmd.Flags()
 	f.StringVar(&dataset, "dataset", "", "dataset (required)")
-	f.StringVar(&space, "space", "", "space (required)")
+	f.StringVar(&space, "space", "", "space (default: the dataset's only image space)")
 	f.Float64Var(&target, "target-recall", 0.95, "recall@k to reach")
 	f.IntVarP(&k, "k", "k", 10, "k of recall@k")
 	f.IntVar(&queries, "queries", 200, "queries sampled from the data")
