@@ -43,6 +43,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, long: true, handler: s.outliers()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, long: true, handler: s.clusters()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, long: true, handler: s.duplicates()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/evaluate", access: admin, long: true, handler: s.evaluate()},
 		{method: http.MethodPost, path: "/v1/compare", access: readOnly, long: true, handler: s.compare()},
 
 		{method: http.MethodGet, path: "/v1/models", access: readOnly, handler: s.listModels},
