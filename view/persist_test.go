@@ -2,6 +2,8 @@ package view
 
 import (
 	"bytes"
+	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -52,5 +54,27 @@ func TestLayoutFileRoundTripAndDamage(t *testing.T) {
 		if _, err := decodeLayout(d); err == nil {
 			t.Fatalf("a flipped byte at %d went unnoticed", i)
 		}
+	}
+}
+
+// TestLayoutFixtureV1 reads a layout file of today's format kept in
+// testdata (regenerate with REEF_UPDATE_FIXTURES=1 when the format changes
+// on purpose).
+func TestLayoutFixtureV1(t *testing.T) {
+	const path = "testdata/layout-v1.bin"
+	if os.Getenv("REEF_UPDATE_FIXTURES") != "" {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, encodeLayout(sampleLayout()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lf, err := readLayoutFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sampleLayout()
+	if lf.method != want.method || lf.placed != want.placed || lf.ver != want.ver || !lf.when.Equal(want.when) ||
+		!slices.Equal(lf.iids, want.iids) || !slices.Equal(lf.hashes, want.hashes) || !slices.Equal(lf.coords, want.coords) {
+		t.Fatalf("fixture reads as %+v", lf)
 	}
 }
