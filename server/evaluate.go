@@ -14,3 +14,20 @@ func (s *Server) evaluate() gin.HandlerFunc {
 		return s.und.Evaluate(c.Request.Context(), c.Param("ds"), req)
 	})
 }
+
+func (s *Server) labelErrors() gin.HandlerFunc {
+	return jsonHandler(func(c *gin.Context, req understand.LabelErrorsRequest) (understand.LabelErrorsResult, error) {
+		if req.WriteMetadata {
+			if err := mayWrite(c); err != nil {
+				return understand.LabelErrorsResult{}, err
+			}
+		}
+		return s.und.LabelErrors(c.Request.Context(), c.Param("ds"), req)
+	})
+}
+
+func (s *Server) failureRegions() gin.HandlerFunc {
+	return jsonHandler(func(c *gin.Context, req understand.FailureRegionsRequest) (understand.FailureRegionsResult, error) {
+		return s.und.FailureRegions(c.Request.Context(), c.Param("ds"), req)
+	})
+}

@@ -44,6 +44,8 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, long: true, handler: s.clusters()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, long: true, handler: s.duplicates()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/evaluate", access: admin, long: true, handler: s.evaluate()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/label_errors", access: readOnly, long: true, handler: s.labelErrors()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/failure_regions", access: readOnly, long: true, handler: s.failureRegions()},
 		{method: http.MethodPost, path: "/v1/compare", access: readOnly, long: true, handler: s.compare()},
 
 		{method: http.MethodGet, path: "/v1/models", access: readOnly, handler: s.listModels},
