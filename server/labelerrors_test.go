@@ -225,7 +225,12 @@ func TestLabelErrorsFashionOverREST(t *testing.T) {
 			y = (y + 1 + r.IntN(9)) % 10
 			flipped[id] = true
 		}
-		meta, _ := json.Marshal(map[string]any{"label": fashionmnist.ClassNames[y]})
+		// A planted model: wrong on half the shirts, on 5% of the rest.
+		pred := int(set.Labels[i])
+		if q := r.Float64(); (pred == 6 && q < 0.5) || q < 0.05 {
+			pred = (pred + 1 + r.IntN(9)) % 10
+		}
+		meta, _ := json.Marshal(map[string]any{"label": fashionmnist.ClassNames[y], "pred": fashionmnist.ClassNames[pred]})
 		pts = append(pts, engine.PointInput{ID: id, Metadata: meta, Vectors: map[string][]float32{"pixels": set.Images[i]}})
 	}
 	if _, err := ts.eng.Upsert(ctx, "fm", pts); err != nil {
@@ -248,5 +253,23 @@ func TestLabelErrorsFashionOverREST(t *testing.T) {
 		float64(hits)/float64(len(flipped)), pg.EstimatedErrors)
 	if auroc < 0.92 {
 		t.Errorf("AUROC %.4f, measured 0.93+ at this size", auroc)
+	}
+	// The loop: evaluate the planted model, then find where it fails.
+	var ev evalSummary
+	if code := ts.call("POST", "/v1/datasets/fm/evaluate", map[string]any{"task": "classification", "label_field": "label", "prediction_field": "pred"}, &ev); code != 200 {
+		t.Fatalf("evaluate: %d", code)
+	}
+	var rg regionsAnswer
+	if code := ts.call("POST", "/v1/datasets/fm/failure_regions", map[string]any{"space": "pixels", "field": "eval.failed", "summary_fields": []string{"label"}}, &rg); code != 200 {
+		t.Fatalf("failure_regions: %d", code)
+	}
+	if len(rg.Regions) == 0 {
+		t.Fatalf("no failure region for a model wrong on half the shirts (%d failures)", rg.Failures)
+	}
+	top := rg.Regions[0]
+	t.Logf("planted model accuracy %.3f, %d failures; %d regions, top: %d points, %d failed, lift %.2f, q %.2g, dominant %s %.0f%%",
+		ev.Classification.Accuracy, rg.Failures, len(rg.Regions), top.Size, top.Failures, top.Lift, top.QValue, top.Dominant[0].Value, 100*top.Dominant[0].Share)
+	if top.Dominant[0].Value != "Shirt" || top.Lift < 1.5 {
+		t.Errorf("top region %+v is not the shirts", top.Dominant)
 	}
 }
