@@ -83,5 +83,16 @@ func TestFailureCommands(t *testing.T) {
 	if !strings.Contains(rg, "y=c1") {
 		t.Errorf("regions printed:\n%s", rg)
 	}
-	t.Logf("\n%s\n%s\n%s", ev, le, rg)
+	// An issue of four cluster-1 points, collected from the same pool and exported.
+	if out := run("issue", "save", "--name", "c1", "--space", "s", "--ids", "x001,x003,x005,x007"); !strings.Contains(out, "4 points") {
+		t.Errorf("issue save printed %q", out)
+	}
+	col := run("issue", "collect", "--name", "c1", "--from", "ds", "-k", "5", "--accept", "x009", "--save")
+	if strings.Contains(col, "x001 ") || !strings.Contains(col, "1 accepted") || strings.Count(col, "\n") < 6 {
+		t.Errorf("issue collect printed:\n%s", col)
+	}
+	if out := run("issue", "export", "--name", "c1", "--format", "csv"); out != "dataset,id,source\nds,x001,issue\nds,x003,issue\nds,x005,issue\nds,x007,issue\nds,x009,collected\n" {
+		t.Errorf("issue export printed %q", out)
+	}
+	t.Logf("\n%s\n%s\n%s\n%s", ev, le, rg, col)
 }

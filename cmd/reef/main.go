@@ -34,7 +34,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), importCmd(), ingestCmd(), searchCmd(), similarCmd(), outliersCmd(), compareCmd(),
-		clustersCmd(), duplicatesCmd(), evaluateCmd(), labelErrorsCmd(), regionsCmd(), modelCmd(), benchCmd(), tuneCmd(), checkCmd(), restoreCmd(), versionCmd())
+		clustersCmd(), duplicatesCmd(), evaluateCmd(), labelErrorsCmd(), regionsCmd(), issueCmd(), modelCmd(), benchCmd(), tuneCmd(), checkCmd(), restoreCmd(), versionCmd())
 	return root
 }
 
