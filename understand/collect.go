@@ -43,10 +43,11 @@ func sameDef(a, b SpaceDef) string {
 }
 
 func (e *Analyzer) spaceDef(dataset, space, level string) (SpaceDef, error) {
-	sp, err := e.eng.SpaceInfo(dataset, space)
+	sh, err := e.eng.Space(dataset, space)
 	if err != nil {
 		return SpaceDef{}, err
 	}
+	sp := sh.Info
 	return SpaceDef{Name: sp.Name, Level: level, Dim: sp.Dim, Metric: sp.Metric, Provenance: sp.Provenance, ModelVersion: sp.ModelVersion}, nil
 }
 

@@ -78,10 +78,11 @@ func (e *Analyzer) SaveIssue(ctx context.Context, dataset string, req IssueReque
 	if err := errors.Join(errs...); err != nil {
 		return Issue{}, err
 	}
-	sp, err := e.eng.SpaceInfo(dataset, req.Space)
+	sh, err := e.eng.Space(dataset, req.Space)
 	if err != nil {
 		return Issue{}, err
 	}
+	sp := sh.Info
 	ids := slices.Clone(req.IDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)

@@ -268,11 +268,11 @@ func (e *Analyzer) multiScale(ctx context.Context, dataset string, req OutliersR
 			return nil, nil, 0, engine.FieldErr(engine.ErrInvalid, "scales", "each scale must be in (0, 1], got %v", sc)
 		}
 	}
-	idx, err := e.eng.LevelIndex(dataset, req.Space, lvl)
+	sh, err := e.eng.Space(dataset, req.Space)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	n := idx.Len()
+	n := sh.Index(lvl).Len()
 	if n < 3 {
 		return nil, nil, 0, engine.FieldErr(engine.ErrInvalid, "space", "multiscale needs at least 3 vectors, have %d", n)
 	}
