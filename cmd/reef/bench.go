@@ -48,6 +48,7 @@ search, QPS with 1 thread and all cores, latency percentiles, build time and byt
   --fashion-mnist           Debian's dataset-fashion-mnist: 60k train vectors, t10k queries (L2)
   --synthetic 100000,128    a clustered Gaussian mixture with held-out queries
   --hnswlib                 also run hnswlib (C++, -O3 -march=native) on the same files, for ratios
+  --backends hnsw,hnsw+sq8  hnsw+sq8 is reef's HNSW walking on 8-bit codes with an exact re-rank
 
 Results go to --out as report.json, report.svg (recall–QPS curves) and report-0.9.svg.
 For a dataset already in a server, use POST /v1/datasets/{ds}/spaces/{space}/bench.`,
