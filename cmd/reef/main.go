@@ -42,8 +42,9 @@ func newRoot() *cobra.Command {
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return resolveNames(cmd) },
 	}
 	root.AddCommand(serveCmd(), importCmd(), ingestCmd(), datasetsCmd(), infoCmd(), exportCmd(), deleteCmd(),
-		searchCmd(), similarCmd(), outliersCmd(), compareCmd(),
-		clustersCmd(), duplicatesCmd(), modelCmd(), benchCmd(), tuneCmd(), checkCmd(), restoreCmd(), versionCmd())
+		searchCmd(), similarCmd(), outliersCmd(), compareCmd(), clustersCmd(), duplicatesCmd(),
+		evaluateCmd(), labelErrorsCmd(), regionsCmd(), issueCmd(),
+		modelCmd(), benchCmd(), tuneCmd(), checkCmd(), restoreCmd(), versionCmd())
 	return root
 }
 
