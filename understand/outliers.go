@@ -116,7 +116,7 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 			hits, err := refIdx.Search(ctx, rows.Vectors[i], req.K, index.SearchOptions{Ef: graphEf(req.K)})
 			for _, h := range hits {
 				if r, ok := refRow[h.ID]; ok {
-					queries[i] = append(queries[i], analysis.Neighbor{Index: r, Distance: h.Distance})
+					queries[i] = append(queries[i], analysis.Neighbor{Index: r, Distance: finiteDistance(h.Distance)})
 				}
 			}
 			return err
