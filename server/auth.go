@@ -55,6 +55,12 @@ func (s *Server) guard(rt route) gin.HandlerFunc {
 		if rt.upload {
 			limit = s.opts.MaxUploadBytes
 		}
+		if c.Request.ContentLength > limit {
+			// Refused before a byte is read; readBody may then size its
+			// buffer from the declared length.
+			fail(c, &http.MaxBytesError{Limit: limit})
+			return
+		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		if !rt.long {
 			ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)

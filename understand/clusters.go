@@ -8,6 +8,7 @@ import (
 
 	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/index"
 )
 
 // ClustersRequest groups a space's points.
@@ -67,6 +68,9 @@ func (e *Analyzer) Clusters(ctx context.Context, dataset string, req ClustersReq
 		}
 		if rows, err = e.eng.Rows(ctx, dataset, req.Space, lvl); err != nil {
 			return ClustersResult{}, err
+		}
+		if rows.Metric == index.Dot {
+			return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "method", "k-means needs an l2 or cosine space; use method density under dot")
 		}
 		if len(rows.IIDs) < req.K {
 			return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%d clusters asked of %d points", req.K, len(rows.IIDs))
