@@ -2,6 +2,7 @@ package understand
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -87,6 +88,9 @@ func (e *Analyzer) Clusters(ctx context.Context, dataset string, req ClustersReq
 		}
 		if req.Neighbors == 0 {
 			req.Neighbors = 15
+		}
+		if err := errors.Join(inRange("min_cluster_size", req.MinClusterSize, 2, MaxMinCluster), inRange("neighbors", req.Neighbors, 1, MaxGraphK)); err != nil {
+			return ClustersResult{}, err
 		}
 		gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, req.Neighbors, nil)
 		if err != nil {

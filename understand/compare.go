@@ -90,6 +90,9 @@ func (e *Analyzer) Compare(ctx context.Context, req CompareRequest) (CompareResu
 	if req.Examples == 0 {
 		req.Examples = 20
 	}
+	if err := checkCompare(req); err != nil {
+		return CompareResult{}, err
+	}
 	rowsA, err := e.eng.Rows(ctx, req.A, req.Space, lvl)
 	if err != nil {
 		return CompareResult{}, err

@@ -51,8 +51,8 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 	if req.Limit == 0 {
 		req.Limit = 100
 	}
-	if req.Threshold < 0 || req.Relative < 0 {
-		return DuplicatesResult{}, engine.FieldErr(engine.ErrInvalid, "threshold", "must not be negative")
+	if err := checkDuplicates(req); err != nil {
+		return DuplicatesResult{}, err
 	}
 	if req.Threshold == 0 && req.Relative == 0 {
 		req.Relative = 0.1

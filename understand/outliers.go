@@ -75,6 +75,9 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 	if req.Limit == 0 {
 		req.Limit = 50
 	}
+	if err := inRange("k", req.K, 1, MaxGraphK); err != nil {
+		return OutliersResult{}, err
+	}
 	if req.Limit < 0 || req.Limit > e.eng.Limits().MaxK {
 		return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "limit", "must be between 1 and %d", e.eng.Limits().MaxK)
 	}
