@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -62,13 +63,24 @@ func (s *Server) guard(rt route) gin.HandlerFunc {
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-		if !rt.long {
-			ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
+		if timeout := s.timeoutOf(rt); timeout > 0 {
+			ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
 			defer cancel()
 			c.Request = c.Request.WithContext(ctx)
 		}
 		c.Next()
 	}
+}
+
+// timeoutOf is a route's time limit; 0 means none (streams, bulk loads).
+func (s *Server) timeoutOf(rt route) time.Duration {
+	switch {
+	case rt.compute:
+		return s.opts.ComputeTimeout
+	case rt.long:
+		return 0
+	}
+	return s.opts.RequestTimeout
 }
 
 // ctxReadOnly marks a request authenticated with the read-only key.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,8 +26,14 @@ func decode(c *gin.Context, v any) error {
 		return err
 	}
 	if s, ok := c.Get(ctxServer); ok {
-		if err := scanJSON(body, s.(*Server).jsonLimits(c.FullPath())); err != nil {
+		top, err := scanJSONCounts(body, s.(*Server).jsonLimits(c.FullPath()))
+		if err != nil {
 			return err
+		}
+		if strings.HasSuffix(c.FullPath(), "/coords") {
+			if err := s.(*Server).checkCoordCounts(c, top); err != nil {
+				return err
+			}
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -43,6 +50,20 @@ func decode(c *gin.Context, v any) error {
 	}
 	if dec.More() {
 		return bad("body", "has data after the JSON object")
+	}
+	return nil
+}
+
+// checkCoordCounts refuses, before decoding, coordinates that cannot match:
+// one [x, y] per id, and no more rows than the dataset holds. Decoded
+// coordinates take ~7× their text, so this is what bounds a refused body.
+func (s *Server) checkCoordCounts(c *gin.Context, top map[string]int) error {
+	n, ids := top["coords"], top["ids"]
+	if n != ids {
+		return bad("coords", fmt.Sprintf("has %d rows for %d ids", n, ids))
+	}
+	if d, err := s.eng.Dataset(c.Request.Context(), c.Param("ds")); err == nil && n > d.Points+d.Objects {
+		return bad("coords", fmt.Sprintf("has %d rows; the dataset has %d points and %d objects", n, d.Points, d.Objects))
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -121,30 +123,202 @@ func hostileBodies(mb int) []struct {
 // Each hostile body is refused with a 4xx while the server's peak RSS
 // grows by at most 4× the body (issue 17's target), in a fresh `reef
 // serve` process per case so that no earlier request's heap hides the
-// growth. REEF_HOSTILE_MB scales the bodies (default 16).
+// growth. REEF_HOSTILE_MB sets the body size (default: 4 and 16 MB).
 func TestHostileBodiesBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts reef processes")
 	}
-	mb := 16
+	sizes := []int{4, 16} // below and above the generic array limit
 	if v, err := strconv.Atoi(os.Getenv("REEF_HOSTILE_MB")); err == nil && v > 0 {
-		mb = v
+		sizes = []int{v}
 	}
-	for _, c := range hostileBodies(mb) {
+	for _, mb := range sizes {
+		for _, c := range hostileBodies(mb) {
+			t.Run(fmt.Sprintf("%s/%dMB", c.name, mb), func(t *testing.T) {
+				p := startReef(t)
+				p.do(t, "POST", "/v1/datasets", []byte(`{"name":"ds"}`))
+				p.do(t, "POST", "/v1/datasets/ds/spaces", []byte(`{"name":"s","dim":4}`))
+				var code int
+				var took time.Duration
+				growth := p.peakGrowth(t, func() { code, took = p.do(t, c.method, c.path, c.body) })
+				t.Logf("%-28s body %5.1f MB: HTTP %d in %v, peak RSS +%.1f MB (%.2f× body)", c.name, float64(len(c.body))/(1<<20),
+					code, took.Round(time.Millisecond), float64(growth)/(1<<20), float64(growth)/float64(len(c.body)))
+				if code < 400 || code >= 500 {
+					t.Errorf("HTTP %d, want a 4xx refusal", code)
+				}
+				if growth > 4*int64(len(c.body)) {
+					t.Errorf("peak RSS grew %d bytes for a %d-byte body: more than 4×", growth, len(c.body))
+				}
+			})
+		}
+	}
+}
+
+// analysisServer is a server with datasets a and b of n random 8-d points
+// in space s.
+func analysisServer(t *testing.T, n int, mutate func(*Options)) (*engine.Engine, http.Handler) {
+	t.Helper()
+	eng, srv := limitServerWith(t, engine.DefaultLimits(), mutate)
+	h := srv.Handler()
+	for di, ds := range []string{"a", "b"} {
+		mustSend(t, h, "/v1/datasets", fmt.Sprintf(`{"name":%q}`, ds))
+		mustSend(t, h, "/v1/datasets/"+ds+"/spaces", `{"name":"s","dim":8,"metric":"l2"}`)
+		for lo := 0; lo < n; lo += 1000 {
+			mustSend(t, h, "/v1/datasets/"+ds+"/points", analysisPoints(di, lo, min(n, lo+1000)))
+		}
+	}
+	return eng, h
+}
+
+// analysisPoints is an upsert body of points lo..hi-1 of dataset number di.
+func analysisPoints(di, lo, hi int) string {
+	var pts []string
+	for i := lo; i < hi; i++ {
+		v := make([]string, 8)
+		for j := range v {
+			v[j] = fmt.Sprint(((i+di)*31+j*17)%97 - 48)
+		}
+		pts = append(pts, fmt.Sprintf(`{"id":"p%d","vectors":{"s":[%s]}}`, i, strings.Join(v, ",")))
+	}
+	return `{"points":[` + strings.Join(pts, ",") + `]}`
+}
+
+// Every analysis parameter outside its documented range is a 400 naming
+// it (compare k:-1 panicked, bench m:[1,2] answered 500, permutations:-1
+// an empty 200).
+func TestHostileParametersRefused(t *testing.T) {
+	_, h := analysisServer(t, 40, nil)
+	cases := []struct{ name, path, body, field string }{
+		{"compare k -1", "/v1/compare", `{"space":"s","a":"a","b":"b","k":-1}`, "k"},
+		{"compare k huge", "/v1/compare", `{"space":"s","a":"a","b":"b","k":100000}`, "k"},
+		{"compare permutations -1", "/v1/compare", `{"space":"s","a":"a","b":"b","permutations":-1}`, "permutations"},
+		{"compare permutations 1e9", "/v1/compare", `{"space":"s","a":"a","b":"b","permutations":1000000000}`, "permutations"},
+		{"compare alpha 1e39", "/v1/compare", `{"space":"s","a":"a","b":"b","alpha":1e39}`, "alpha"},
+		{"compare alpha -0.5", "/v1/compare", `{"space":"s","a":"a","b":"b","alpha":-0.5}`, "alpha"},
+		{"compare examples -1", "/v1/compare", `{"space":"s","a":"a","b":"b","examples":-1}`, "examples"},
+		{"bench m 1", "/v1/datasets/a/spaces/s/bench", `{"m":[1,2]}`, "m"},
+		{"bench m 0", "/v1/datasets/a/spaces/s/bench", `{"m":[0]}`, "m"},
+		{"bench m -1", "/v1/datasets/a/spaces/s/bench", `{"m":[-1]}`, "m"},
+		{"bench m huge", "/v1/datasets/a/spaces/s/bench", `{"m":[1000000]}`, "m"},
+		{"bench ef 0", "/v1/datasets/a/spaces/s/bench", `{"ef":[0]}`, "ef"},
+		{"bench ef_construction -1", "/v1/datasets/a/spaces/s/bench", `{"ef_construction":[-1]}`, "ef_construction"},
+		{"bench backend", "/v1/datasets/a/spaces/s/bench", `{"backends":["bogus"]}`, "backends"},
+		{"bench k -1", "/v1/datasets/a/spaces/s/bench", `{"k":-1}`, "k"},
+		{"bench queries -1", "/v1/datasets/a/spaces/s/bench", `{"queries":-1}`, "queries"},
+		{"outliers k -1", "/v1/datasets/a/outliers", `{"space":"s","k":-1}`, "k"},
+		{"outliers k huge", "/v1/datasets/a/outliers", `{"space":"s","k":1000000}`, "k"},
+		{"outliers limit -1", "/v1/datasets/a/outliers", `{"space":"s","limit":-1}`, "limit"},
+		{"clusters k -1", "/v1/datasets/a/clusters", `{"space":"s","k":-1}`, "k"},
+		{"clusters neighbors -1", "/v1/datasets/a/clusters", `{"space":"s","method":"density","neighbors":-1}`, "neighbors"},
+		{"clusters min size -1", "/v1/datasets/a/clusters", `{"space":"s","method":"density","min_cluster_size":-1}`, "min_cluster_size"},
+		{"duplicates k -1", "/v1/datasets/a/duplicates", `{"space":"s","k":-1}`, "k"},
+		{"duplicates limit -1", "/v1/datasets/a/duplicates", `{"space":"s","limit":-1}`, "limit"},
+		{"duplicates relative -1", "/v1/datasets/a/duplicates", `{"space":"s","relative":-1}`, "relative"},
+		{"duplicates other k -1", "/v1/datasets/a/duplicates", `{"space":"s","other":"b","k":-1}`, "k"},
+		{"compare permutations 1e9 with k -1", "/v1/compare", `{"space":"s","a":"a","b":"b","k":-1,"permutations":1000000000}`, "k"},
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := startReef(t)
-			p.do(t, "POST", "/v1/datasets", []byte(`{"name":"ds"}`))
-			p.do(t, "POST", "/v1/datasets/ds/spaces", []byte(`{"name":"s","dim":4}`))
-			var code int
-			var took time.Duration
-			growth := p.peakGrowth(t, func() { code, took = p.do(t, c.method, c.path, c.body) })
-			t.Logf("%-28s body %5.1f MB: HTTP %d in %v, peak RSS +%.1f MB (%.2f× body)", c.name, float64(len(c.body))/(1<<20),
-				code, took.Round(time.Millisecond), float64(growth)/(1<<20), float64(growth)/float64(len(c.body)))
-			if code < 400 || code >= 500 {
-				t.Errorf("HTTP %d, want a 4xx refusal", code)
+			code, e := send(t, h, "POST", c.path, c.body)
+			if code != http.StatusBadRequest || e.Field != c.field {
+				t.Fatalf("HTTP %d field %q (%s), want 400 naming %q", code, e.Field, e.Message, c.field)
 			}
-			if growth > 4*int64(len(c.body)) {
-				t.Errorf("peak RSS grew %d bytes for a %d-byte body: more than 4×", growth, len(c.body))
+		})
+	}
+}
+
+// Analyses stop at their deadline and answer 504, well before the full
+// computation, measured in the same test on another server over the same
+// engine without the tight limit.
+func TestHostileComputationsStopAtDeadline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs full analyses as the baseline")
+	}
+	const deadline = 30 * time.Millisecond
+	eng, tight := analysisServer(t, 3000, func(o *Options) { o.ComputeTimeout = deadline })
+	so := DefaultOptions()
+	so.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	loose, err := New(eng, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, path, body string }{
+		{"compare permutations", "/v1/compare", `{"space":"s","a":"a","b":"b","permutations":10000}`},
+		{"outliers lof", "/v1/datasets/a/outliers", `{"space":"s","k":50,"method":"lof"}`},
+		{"density clusters", "/v1/datasets/b/clusters", `{"space":"s","method":"density","neighbors":60}`},
+		{"duplicates across", "/v1/datasets/a/duplicates", `{"space":"s","other":"b","k":40}`},
+	}
+	took := make([]time.Duration, len(cases))
+	for i, c := range cases {
+		start := time.Now()
+		code, e := send(t, tight, "POST", c.path, c.body)
+		took[i] = time.Since(start)
+		if code != http.StatusGatewayTimeout || e.Code != "timeout" {
+			t.Errorf("%s with a %v deadline: HTTP %d %+v after %v", c.name, deadline, code, e, took[i])
+		}
+	}
+	for i, c := range cases {
+		start := time.Now()
+		if code, e := send(t, loose.Handler(), "POST", c.path, c.body); code != 200 {
+			t.Fatalf("%s without the deadline: HTTP %d %+v", c.name, code, e)
+		}
+		full := time.Since(start)
+		t.Logf("%-22s full %v; with a %v deadline: 504 after %v", c.name, full.Round(time.Millisecond), deadline, took[i].Round(time.Millisecond))
+		if took[i] > full/2+time.Second {
+			t.Errorf("%s: the timed-out run took %v, the full run %v: it did not stop early", c.name, took[i], full)
+		}
+	}
+}
+
+// SIGTERM lets an in-flight request finish within the grace, cancels one
+// that outlasts it with a 503, and reef exits 0 either way (it exited 1
+// after 16–33 s).
+func TestHostileGracefulStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts reef processes")
+	}
+	cases := []struct {
+		name       string
+		grace      time.Duration
+		perms      int
+		wantStatus int
+	}{
+		{"finishes within the grace", 30 * time.Second, 200, http.StatusOK},
+		{"cancelled after the grace", 300 * time.Millisecond, 100000, http.StatusServiceUnavailable},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := startReef(t, "--shutdown-grace", c.grace.String())
+			for di, ds := range []string{"a", "b"} {
+				p.do(t, "POST", "/v1/datasets", []byte(fmt.Sprintf(`{"name":%q}`, ds)))
+				p.do(t, "POST", "/v1/datasets/"+ds+"/spaces", []byte(`{"name":"s","dim":8,"metric":"l2"}`))
+				for lo := 0; lo < 3000; lo += 1000 {
+					if code, _ := p.do(t, "POST", "/v1/datasets/"+ds+"/points", []byte(analysisPoints(di, lo, lo+1000))); code != 200 {
+						t.Fatalf("upsert: HTTP %d", code)
+					}
+				}
+			}
+			type answer struct {
+				code int
+				took time.Duration
+			}
+			got := make(chan answer, 1)
+			go func() {
+				code, took := p.do(t, "POST", "/v1/compare", []byte(fmt.Sprintf(`{"space":"s","a":"a","b":"b","permutations":%d}`, c.perms)))
+				got <- answer{code, took}
+			}()
+			time.Sleep(300 * time.Millisecond) // the request is running
+			err, took := p.stop(t, c.grace+15*time.Second)
+			a := <-got
+			t.Logf("in-flight compare: HTTP %d after %v; reef exited (%v) %v after SIGTERM", a.code, a.took.Round(time.Millisecond), err, took.Round(time.Millisecond))
+			if err != nil {
+				t.Errorf("reef exited with %v, want status 0", err)
+			}
+			if a.code != c.wantStatus {
+				t.Errorf("in-flight request: HTTP %d, want %d", a.code, c.wantStatus)
+			}
+			if c.wantStatus == http.StatusServiceUnavailable && took > c.grace+3*time.Second {
+				t.Errorf("exit took %v with a grace of %v", took, c.grace)
 			}
 		})
 	}

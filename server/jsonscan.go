@@ -60,17 +60,25 @@ type jsonScanner struct {
 	i    int
 	lim  jsonLimits
 	path []seg
+	top  map[string]int // lengths of the top-level object's arrays
 }
 
 // scanJSON checks b against lim. Malformed JSON is not its concern: it
 // returns nil and leaves the message to the decoder.
 func scanJSON(b []byte, lim jsonLimits) error {
-	s := &jsonScanner{b: b, lim: lim}
+	_, err := scanJSONCounts(b, lim)
+	return err
+}
+
+// scanJSONCounts is scanJSON that also returns the lengths of the arrays
+// of the top-level object, for checks across fields (coords against ids).
+func scanJSONCounts(b []byte, lim jsonLimits) (map[string]int, error) {
+	s := &jsonScanner{b: b, lim: lim, top: map[string]int{}}
 	err := s.value(0, kindAny)
 	if err == errMalformed {
-		return nil
+		return s.top, nil
 	}
-	return err
+	return s.top, err
 }
 
 var errMalformed = fmt.Errorf("malformed JSON")
@@ -126,6 +134,8 @@ func (s *jsonScanner) limitFor(kind arrayKind, isArray bool) (int, string, error
 		return s.lim.MaxFilter, "values; filters are limited", engine.ErrTooLarge
 	case kind == kindVector && isArray:
 		return s.lim.MaxDim, "dimensions", engine.ErrDimensionMismatch
+	case key == "coords" && isArray && at == len(s.path)-2:
+		return 2, "numbers per coordinate", engine.ErrInvalid
 	case !isArray || !direct:
 	case key == "points":
 		return s.lim.MaxBatch, "points", engine.ErrTooLarge
@@ -190,13 +200,19 @@ func (s *jsonScanner) value(depth int, kind arrayKind) error {
 func (s *jsonScanner) container(depth int, kind arrayKind, isArray bool) error {
 	limit, what, base := s.limitFor(kind, isArray)
 	start := s.i
+	n := 0
+	defer func() {
+		if len(s.path) == 1 && isArray && s.path[0].idx < 0 {
+			s.top[s.path[0].key] = n
+		}
+	}()
 	s.i++
 	closer := byte('}')
 	if isArray {
 		closer = ']'
 	}
 	parentKey, _ := s.lastKey()
-	for n := 0; ; n++ {
+	for ; ; n++ {
 		s.ws()
 		if s.i >= len(s.b) {
 			return errMalformed

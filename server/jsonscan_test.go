@@ -32,6 +32,7 @@ func TestScanJSONLimits(t *testing.T) {
 		{"generic array", `{"rows":[1,2,3,4,5,6,7]}`, "rows", engine.ErrTooLarge},
 		{"depth", `{"a":{"b":{"c":{"d":{"e":{}}}}}}`, "a.b.c.d.e", engine.ErrInvalid},
 		{"escaped key", `{"po\u0069nts":[{},{},{},{}]}`, "points", engine.ErrTooLarge},
+		{"coordinate pair", `{"coords":[[1,2],[1,2,3]]}`, "coords[1]", engine.ErrInvalid},
 		{"malformed left to the decoder", `{"points":[{},{},`, "", nil},
 	}
 	for _, c := range cases {

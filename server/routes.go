@@ -12,7 +12,10 @@ type route struct {
 	access       access
 	upload       bool // larger body limit
 	long         bool // no request timeout (streams, bulk loads)
-	handler      gin.HandlerFunc
+	// compute routes run one bounded computation: they get
+	// Options.ComputeTimeout instead of the request timeout.
+	compute bool
+	handler gin.HandlerFunc
 }
 
 // routeTable lists every route; docs/openapi.yaml documents the same set.
@@ -26,8 +29,8 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/v1/datasets/:ds", access: readOnly, handler: s.getDataset},
 		{method: http.MethodDelete, path: "/v1/datasets/:ds", access: admin, handler: s.deleteDataset},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces", access: admin, handler: s.createSpace},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/tune", access: readOnly, long: true, handler: s.tune()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/bench", access: admin, long: true, handler: s.benchSpace()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/tune", access: readOnly, compute: true, handler: s.tune()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/bench", access: admin, compute: true, handler: s.benchSpace()},
 
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points", access: admin, handler: s.upsertPoints},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id", access: readOnly, handler: s.getPoint},
@@ -40,10 +43,10 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/audio", access: admin, upload: true, long: true, handler: s.ingestAudio},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id/audio", access: readOnly, handler: s.getAudio},
 
-		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, long: true, handler: s.outliers()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, long: true, handler: s.clusters()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, long: true, handler: s.duplicates()},
-		{method: http.MethodPost, path: "/v1/compare", access: readOnly, long: true, handler: s.compare()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, compute: true, handler: s.outliers()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, compute: true, handler: s.clusters()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, compute: true, handler: s.duplicates()},
+		{method: http.MethodPost, path: "/v1/compare", access: readOnly, compute: true, handler: s.compare()},
 
 		{method: http.MethodGet, path: "/v1/models", access: readOnly, handler: s.listModels},
 		{method: http.MethodPost, path: "/v1/models", access: admin, upload: true, long: true, handler: s.registerModel},

@@ -61,6 +61,8 @@ func serveCmd() *cobra.Command {
 	f.Int64Var(&so.MaxBodyBytes, "max-body", so.MaxBodyBytes, "largest JSON request body in bytes")
 	f.Int64Var(&so.MaxUploadBytes, "max-upload", so.MaxUploadBytes, "largest upload (import, images) in bytes")
 	f.DurationVar(&so.RequestTimeout, "request-timeout", so.RequestTimeout, "time limit of one request")
+	f.DurationVar(&so.ComputeTimeout, "compute-timeout", so.ComputeTimeout, "time limit of one analysis (outliers, clusters, duplicates, compare, tune, bench)")
+	f.DurationVar(&so.ShutdownGrace, "shutdown-grace", so.ShutdownGrace, "on SIGTERM, how long in-flight requests may finish before they are cancelled (503)")
 	f.IntVar(&so.MaxConcurrent, "max-concurrent", so.MaxConcurrent, "requests in flight before answering 429")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&so.Ingest.ModelDir, "models", envOr("REEF_MODELS", so.Ingest.ModelDir), "directory of built-in model manifests (env REEF_MODELS)")
