@@ -5,7 +5,8 @@
 
 GO        ?= go
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium espeak-ng libturbojpeg0-dev
+APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium espeak-ng libturbojpeg0-dev \
+             python3-numpy python3-pytest python3-pandas python3-setuptools python3-venv
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: setup build serve test bench fuzz clean weaviate
@@ -17,6 +18,8 @@ setup:
 	scripts/fetch-onnxruntime.sh
 	scripts/build-default-model.sh
 	scripts/fetch-audio-models.sh
+	/usr/bin/python3 -m venv --system-site-packages .venv
+	.venv/bin/pip install -q --no-build-isolation --no-index ./clients/python
 	$(MAKE) build
 
 build:
@@ -28,8 +31,12 @@ serve: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -timeout 40m ./...
+	# Real-data figures (index recall, layout quality, understanding on
+	# Fashion-MNIST) need full sizes that -race makes too slow: a non-race pass.
+	$(GO) test -count=1 -timeout 20m -run 'FashionMNIST|ParallelInsertConnectivity' ./index ./layout ./understand
 	FUZZTIME=2s scripts/fuzz-smoke.sh
 	web/check-build.sh
+	/usr/bin/python3 -m pytest -q -rs clients/python
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

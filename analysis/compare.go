@@ -20,8 +20,9 @@ type CompareOptions struct {
 	// Groups optionally labels each point (class, cluster, ...) for the
 	// per-group breakdown; nil skips it.
 	Groups []string
-	// Alpha is the family-wise significance level for the group breakdown
-	// (Bonferroni); 0 means 0.05.
+	// Alpha is the significance level of the overall test (Significant) and
+	// the family-wise level of the group breakdown (Bonferroni); 0 means
+	// 0.05.
 	Alpha float64
 }
 
@@ -65,8 +66,15 @@ type CompareResult struct {
 	// expected; near 0: the other set is absent here (a B point not covered
 	// by A, or a region of A missing from B); above 1: over-represented.
 	Coverage []float32
+	// Alpha is the level used, and Significant reports PValuePerm < Alpha
+	// (PValueZ < Alpha when permutations are off).
+	Alpha       float64
+	Significant bool
 	// Groups is the per-group breakdown, most significant first.
 	Groups []GroupDiff
+	// Drivers names the groups whose share changed beyond the complement of
+	// the others' (GroupDiff.Driver), largest adjusted change first.
+	Drivers []string
 }
 
 // Compare runs the nearest-neighbour two-sample test on a k-NN graph over
@@ -81,6 +89,9 @@ func Compare(ctx context.Context, g *Graph, isB []bool, opts CompareOptions) (*C
 	}
 	if opts.Groups != nil && len(opts.Groups) != n {
 		return nil, invalid("groups has %d entries for %d points", len(opts.Groups), n)
+	}
+	if opts.Alpha < 0 || opts.Alpha >= 1 {
+		return nil, invalid("alpha %v not in (0, 1)", opts.Alpha)
 	}
 	k := opts.K
 	if k <= 0 {
@@ -194,8 +205,17 @@ func Compare(ctx context.Context, g *Graph, isB []bool, opts CompareOptions) (*C
 			r.Coverage[i] = float32(math.NaN())
 		}
 	}
+	r.Alpha = opts.Alpha
+	if r.Alpha == 0 {
+		r.Alpha = 0.05
+	}
+	if perms > 0 {
+		r.Significant = r.PValuePerm < r.Alpha
+	} else {
+		r.Significant = r.PValueZ < r.Alpha
+	}
 	if opts.Groups != nil {
-		r.Groups = groupBreakdown(opts.Groups, isB, r, opts.Alpha)
+		r.Groups, r.Drivers = groupBreakdown(opts.Groups, isB, r, r.Alpha)
 	}
 	return r, nil
 }

@@ -10,12 +10,22 @@ import (
 
 // GroupDiff compares one group's presence in A and B.
 //
-// The test: if A and B come from one distribution, then among the c = CountA
-// + CountB members of a group, CountB is hypergeometric with mean
+// The share test: if A and B come from one distribution, then among the c
+// = CountA + CountB members of a group, CountB is hypergeometric with mean
 // c·nB/N and variance c·(nB/N)·(nA/N)·(N−c)/(N−1). Z is the standardised
 // difference (positive: over-represented in B), PValue its two-sided normal
 // tail multiplied by the number of groups (Bonferroni, capped at 1), and
 // Significant compares PValue with CompareOptions.Alpha.
+//
+// Shares sum to one, so when some groups shrink every other group's share
+// rises although nothing happened to it. The complement test separates the
+// two: the reference factor s is the median over groups of ShareB/ShareA
+// (median of ratios: it assumes fewer than half the groups really
+// changed), and a group moves "only as the complement" when its own ratio
+// is consistent with s. Conditional on c, CountB is then binomial with
+// success probability s·nB/(s·nB + nA); AdjustedPValue is that two-sided
+// exact test, Bonferroni-corrected. Driver marks a group significant under
+// both tests; Complement marks one significant under the share test only.
 type GroupDiff struct {
 	Group          string
 	CountA, CountB int
@@ -26,28 +36,33 @@ type GroupDiff struct {
 	Z           float64
 	PValue      float64
 	Significant bool
+	// Effect sizes: ShareDiff = ShareB − ShareA; LogRatio = log2 of
+	// ShareB/ShareA (counts plus ½, so empty sides stay finite); CohenH =
+	// 2·asin√ShareB − 2·asin√ShareA; AdjustedLogRatio = LogRatio − log2 s,
+	// the change left once the complement's shift is taken out.
+	ShareDiff, LogRatio, CohenH, AdjustedLogRatio float64
+	AdjustedPValue                                float64
+	Driver, Complement                            bool
 	// MeanCoverageA is the mean Coverage of the group's A points (how well
 	// B covers them) and MeanCoverageB that of its B points (how well A
 	// covers them); NaN when the group has no point in that set.
 	MeanCoverageA, MeanCoverageB float64
 }
 
-func groupBreakdown(groups []string, isB []bool, r *CompareResult, alpha float64) []GroupDiff {
-	if alpha <= 0 {
-		alpha = 0.05
-	}
-	type acc struct {
-		ca, cb     int
-		covA, covB float64
-	}
-	byName := map[string]*acc{}
+type groupAcc struct {
+	ca, cb     int
+	covA, covB float64
+}
+
+func groupCounts(groups []string, isB []bool, cov []float32) map[string]*groupAcc {
+	byName := map[string]*groupAcc{}
 	for i, gname := range groups {
 		a := byName[gname]
 		if a == nil {
-			a = &acc{}
+			a = &groupAcc{}
 			byName[gname] = a
 		}
-		c := float64(r.Coverage[i])
+		c := float64(cov[i])
 		if isB[i] {
 			a.cb++
 			if !math.IsNaN(c) {
@@ -60,9 +75,16 @@ func groupBreakdown(groups []string, isB []bool, r *CompareResult, alpha float64
 			}
 		}
 	}
+	return byName
+}
+
+func groupBreakdown(groups []string, isB []bool, r *CompareResult, alpha float64) ([]GroupDiff, []string) {
+	byName := groupCounts(groups, isB, r.Coverage)
 	nA, nB := float64(r.NA), float64(r.NB)
 	N := nA + nB
+	m := float64(len(byName))
 	out := make([]GroupDiff, 0, len(byName))
+	ratios := make([]float64, 0, len(byName))
 	for name, a := range byName {
 		c := float64(a.ca + a.cb)
 		d := GroupDiff{
@@ -81,10 +103,32 @@ func groupBreakdown(groups []string, isB []bool, r *CompareResult, alpha float64
 		d.PValue = 1
 		if v > 0 {
 			d.Z = (float64(a.cb) - d.ExpectedB) / math.Sqrt(v)
-			d.PValue = min(1, math.Erfc(math.Abs(d.Z)/math.Sqrt2)*float64(len(byName)))
+			d.PValue = min(1, math.Erfc(math.Abs(d.Z)/math.Sqrt2)*m)
 		}
 		d.Significant = d.PValue < alpha
+		d.ShareDiff = d.ShareB - d.ShareA
+		d.LogRatio = math.Log2(((float64(a.cb) + 0.5) / nB) / ((float64(a.ca) + 0.5) / nA))
+		d.CohenH = 2*math.Asin(math.Sqrt(d.ShareB)) - 2*math.Asin(math.Sqrt(d.ShareA))
+		ratios = append(ratios, d.LogRatio)
 		out = append(out, d)
+	}
+	slices.Sort(ratios)
+	logS := ratios[len(ratios)/2]
+	if len(ratios)%2 == 0 {
+		logS = (ratios[len(ratios)/2-1] + logS) / 2
+	}
+	s := math.Exp2(logS)
+	pi := s * nB / (s*nB + nA)
+	var drivers []GroupDiff
+	for i := range out {
+		d := &out[i]
+		d.AdjustedLogRatio = d.LogRatio - logS
+		d.AdjustedPValue = min(1, binomialTwoSided(d.CountB, d.CountA+d.CountB, pi)*m)
+		d.Driver = d.Significant && d.AdjustedPValue < alpha
+		d.Complement = d.Significant && !d.Driver
+		if d.Driver {
+			drivers = append(drivers, *d)
+		}
 	}
 	slices.SortFunc(out, func(x, y GroupDiff) int {
 		if c := cmp.Compare(math.Abs(y.Z), math.Abs(x.Z)); c != 0 {
@@ -92,7 +136,25 @@ func groupBreakdown(groups []string, isB []bool, r *CompareResult, alpha float64
 		}
 		return cmp.Compare(x.Group, y.Group)
 	})
-	return out
+	slices.SortFunc(drivers, func(x, y GroupDiff) int {
+		if c := cmp.Compare(math.Abs(y.AdjustedLogRatio), math.Abs(x.AdjustedLogRatio)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Group, y.Group)
+	})
+	names := make([]string, len(drivers))
+	for i, d := range drivers {
+		names[i] = d.Group
+	}
+	return out, names
+}
+
+// binomialTwoSided is 2·min(P(X <= k), P(X >= k)) for X ~ Binomial(n, p),
+// capped at 1.
+func binomialTwoSided(k, n int, p float64) float64 {
+	lo := 1 - BinomialUpper(k+1, n, p)
+	hi := BinomialUpper(k, n, p)
+	return min(1, 2*min(lo, hi))
 }
 
 // Uncovered returns the points of one set whose Coverage is below

@@ -131,10 +131,18 @@ func wideGraph(ctx context.Context, vs [][]float32, k int) (*Graph, error) {
 
 // contaminated is n Fashion-MNIST test images plus the foreign items after
 // them, with its wide exact graph cached on disk.
-func contaminated(t testing.TB, n int, foreign [][]float32, tag string, k int) (*Graph, []bool) {
+//
+// With unit true every vector is scaled to unit length first, so L2
+// distances rank as cosine does (raw pixels' L2 is dominated by how much
+// ink an image has).
+func contaminated(t testing.TB, n int, foreign [][]float32, tag string, k int, unit bool) (*Graph, []bool) {
 	t.Helper()
 	imgs, _ := subset(fashion(t, "t10k"), n)
 	all := append(slices.Clone(imgs), foreign...)
+	if unit {
+		all = normalizedCopy(all)
+		tag += "-unit"
+	}
 	isOut := make([]bool, len(all))
 	for i := len(imgs); i < len(all); i++ {
 		isOut[i] = true

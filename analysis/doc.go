@@ -1,6 +1,8 @@
 // Package analysis holds reef's dataset-understanding algorithms: k-nearest
-// neighbour graphs, outlier scores, two-sample comparison, clustering,
-// near-duplicate detection and multi-example similarity search.
+// neighbour graphs, outlier scores (single- and multi-scale), two-sample
+// comparison, clustering, near-duplicate detection, multi-example
+// similarity search, evaluation of inferences against labels, label-error
+// candidates and failure regions.
 //
 // The package is pure computation. It never touches reef's storage or engine;
 // the only reef package it imports is index (for Metric). Everything that
@@ -35,6 +37,11 @@
 //     edges) plus near-linear union-find and condensed-tree passes.
 //   - Duplicates: O(n k α(n)).
 //   - Rescore: O(c (p + q) d / W) for c candidates, p positives, q negatives.
+//   - MultiScaleOutliers: O(n K) for K the largest scale (≈ 5% of n).
+//   - EvaluateDetections: O(Σ L·I) per datapoint with L labels and I
+//     inferences, plus O(I log I) per class for AP.
+//   - LabelErrors: O(n k). FailureRegions: O(n k) tests plus an O(n log n)
+//     Benjamini–Hochberg sort.
 //
 // Caveats:
 //   - Everything downstream of a Graph inherits its recall: with an
@@ -69,6 +76,18 @@
 //     clustering against known labels.
 //   - Duplicates and leakage: Duplicates on the graph, with IsB for pairs
 //     that cross sets.
+//   - Masking-resistant outliers: MultiScaleOutliers on a graph whose K
+//     reaches the largest scale (5% of n by default).
+//   - Evaluation: EvaluateDetections(labels, inferences per datapoint) or
+//     EvaluateClassification(label, prediction, confidence per point); each
+//     object's Outcome is what the engine writes back. CompareDetections /
+//     CompareClassifications contrast two inference sets on one labelling.
+//   - Label errors: LabelErrors(graph, labels, opts) with the model's
+//     predictions in opts when present; Issues are ranked, Flagged marks
+//     the confident-learning estimate.
+//   - Failure regions: FailureRegions(graph, failed, opts), failed from an
+//     evaluation (Outcome != TruePositive), a correct field, or FailedAbove
+//     on a loss; opts.Clusters switches from the graph scan to clusters.
 //   - Similar to several: fetch candidates by searching with each positive
 //     (and with RocchioVector), union them, and Rescore with Average or
 //     BestScore; after the user accepts or rejects results, TrainLogistic on

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -250,4 +251,29 @@ func TestBinomialUpperAndBH(t *testing.T) {
 			break
 		}
 	}
+}
+
+// BenchmarkEvaluateDetections: 10,000 datapoints with 8 labels and 16
+// inferences each (jittered copies of the labels plus spurious boxes).
+func BenchmarkEvaluateDetections(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	labels, infs := make([][]Object, 10000), make([][]Object, 10000)
+	for d := range labels {
+		for range 8 {
+			l := Object{Class: string(rune('a' + rng.IntN(5))), BBox: box(rng.Float32()*500, rng.Float32()*500, 20+rng.Float32()*80, 20+rng.Float32()*80)}
+			labels[d] = append(labels[d], l)
+			j := l
+			j.BBox[0] += rng.Float32() * 10
+			j.Score = rng.Float64()
+			infs[d] = append(infs[d], j)
+			s := Object{Class: l.Class, BBox: box(rng.Float32()*500, rng.Float32()*500, 30, 30), Score: rng.Float64()}
+			infs[d] = append(infs[d], s)
+		}
+	}
+	for b.Loop() {
+		if _, err := EvaluateDetections(labels, infs, DetectionOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(labels))*float64(b.N)/b.Elapsed().Seconds(), "datapoints/s")
 }

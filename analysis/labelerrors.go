@@ -127,29 +127,40 @@ func LabelErrors(ctx context.Context, g *Graph, labels []string, opts LabelError
 			}
 		}
 		is.Suggested, is.SuggestedProb = classes[best], p[best]/thr[best]/z
-		perClass[y] = append(perClass[y], len(res.Issues))
-		res.Issues = append(res.Issues, is)
-		if p[best] >= thr[best] && p[best]/thr[best] > p[y]/thr[y] {
+		is.Flagged = confidentOff(p, thr, y, best) // provisional: flagByClass ranks within the class
+		if is.Flagged {
 			res.EstimatedErrors++
 		}
+		perClass[y] = append(perClass[y], len(res.Issues))
+		res.Issues = append(res.Issues, is)
 	}
-	// Flag within each class as many as the confident joint counts there.
-	for y := range perClass {
-		off := 0
-		for _, k := range perClass[y] {
-			i := res.Issues[k].Index
-			b := slices.Index(classes, res.Issues[k].Suggested)
-			if probs[i*C+b] >= thr[b] && probs[i*C+b]/thr[b] > probs[i*C+y]/thr[y] {
-				off++
-			}
-		}
-		slices.SortFunc(perClass[y], func(a, b int) int { return cmp.Compare(res.Issues[b].Score, res.Issues[a].Score) })
-		for _, k := range perClass[y][:off] {
-			res.Issues[k].Flagged = true
-		}
-	}
+	flagByClass(res.Issues, perClass)
 	slices.SortStableFunc(res.Issues, func(a, b LabelIssue) int { return cmp.Compare(b.Score, a.Score) })
 	return res, nil
+}
+
+// confidentOff is confident learning's count rule: the point's calibrated
+// argmax is another class c whose vote reaches c's threshold.
+func confidentOff(p, thr []float64, y, c int) bool {
+	return p[c] >= thr[c] && p[c]/thr[c] > p[y]/thr[y]
+}
+
+// flagByClass flags, within each class, the highest-scoring points up to
+// the number the confident joint counts there (the provisional flags).
+func flagByClass(issues []LabelIssue, perClass [][]int) {
+	for _, members := range perClass {
+		off := 0
+		for _, k := range members {
+			if issues[k].Flagged {
+				off++
+			}
+			issues[k].Flagged = false
+		}
+		slices.SortFunc(members, func(a, b int) int { return cmp.Compare(issues[b].Score, issues[a].Score) })
+		for _, k := range members[:off] {
+			issues[k].Flagged = true
+		}
+	}
 }
 
 func (o LabelErrorOptions) check(n, nLabels int) error {

@@ -20,6 +20,11 @@ type RegionOptions struct {
 	Alpha float64
 	// MinSize drops smaller regions; 0 means 10.
 	MinSize int
+	// MinCover is how many significant neighbourhoods of a graph-scan
+	// region must contain a point for it to be a member (a significant
+	// point itself is always one); 0 means 3. 1 takes the whole union,
+	// which overshoots the region's boundary by up to K points per seed.
+	MinCover int
 	// Examples is how many medoids each region returns; 0 means 5.
 	Examples int
 	// Metadata maps a field name to one value per point ("" for none); each
@@ -29,7 +34,7 @@ type RegionOptions struct {
 
 // DefaultRegionOptions are the settings used in the tests.
 func DefaultRegionOptions() RegionOptions {
-	return RegionOptions{Alpha: 0.05, MinSize: 10, Examples: 5}
+	return RegionOptions{Alpha: 0.05, MinSize: 10, MinCover: 3, Examples: 5}
 }
 
 // Region is a part of the data set where failures are over-represented.
@@ -51,7 +56,7 @@ type Region struct {
 	PValue float64 `json:"p_value"`
 	// Medoids are the members with the most neighbours inside the region.
 	Medoids []int `json:"medoids"`
-	// Dominant holds, per metadata field, the most frequent value.
+	// Dominant holds, per metadata field, its three most frequent values.
 	Dominant []DominantValue `json:"dominant"`
 }
 
@@ -78,14 +83,16 @@ type RegionResult struct {
 // neighbours) is tested for a failure rate above the overall rate p0 with a
 // one-sided binomial test; the p-values are adjusted by Benjamini–Hochberg
 // over all n tests and neighbourhoods with q ≤ Alpha are significant.
-// Significant points whose neighbourhoods contain each other are merged, and
-// a region is the union of its neighbourhoods. With Clusters, each cluster
+// Significant points whose neighbourhoods contain each other are merged;
+// a region's members are its significant points and the points at least
+// MinCover of its significant neighbourhoods contain. With Clusters, each cluster
 // is one test and each significant cluster one region.
 //
 // Caveats: overlapping neighbourhoods make the graph-scan tests dependent
 // (positively, as BH tolerates), and the merged region's PValue is
-// post-selection; QValue is the figure that carries the FDR guarantee. A
-// region's members include the non-failing points of its neighbourhoods.
+// post-selection; QValue is the figure that carries the FDR guarantee.
+// Members include non-failing points: a region is a part of the space, not
+// a list of failures.
 func FailureRegions(ctx context.Context, g *Graph, failed []bool, opts RegionOptions) (*RegionResult, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
@@ -141,6 +148,9 @@ func (o RegionOptions) withDefaults(n, nFailed int) (RegionOptions, error) {
 	if o.Examples == 0 {
 		o.Examples = d.Examples
 	}
+	if o.MinCover == 0 {
+		o.MinCover = d.MinCover
+	}
 	var errs []error
 	if nFailed != n {
 		errs = append(errs, invalid("%d outcomes for %d points", nFailed, n))
@@ -148,8 +158,8 @@ func (o RegionOptions) withDefaults(n, nFailed int) (RegionOptions, error) {
 	if o.Clusters != nil && len(o.Clusters) != n {
 		errs = append(errs, invalid("%d clusters for %d points", len(o.Clusters), n))
 	}
-	if !(o.Alpha > 0 && o.Alpha < 1) || o.MinSize < 1 || o.Examples < 0 || o.K < 0 {
-		errs = append(errs, invalid("alpha %v must be in (0, 1), min_size >= 1, examples and k >= 0", o.Alpha))
+	if !(o.Alpha > 0 && o.Alpha < 1) || o.MinSize < 1 || o.MinCover < 1 || o.Examples < 0 || o.K < 0 {
+		errs = append(errs, invalid("alpha %v must be in (0, 1), min_size and min_cover >= 1, examples and k >= 0", o.Alpha))
 	}
 	for f, vs := range o.Metadata {
 		if len(vs) != n {
@@ -157,180 +167,6 @@ func (o RegionOptions) withDefaults(n, nFailed int) (RegionOptions, error) {
 		}
 	}
 	return o, errors.Join(errs...)
-}
-
-func clusterTests(clusters []int, failed []bool, p0, alpha float64) ([][]int, []float64, int) {
-	byID := map[int][]int{}
-	for i, c := range clusters {
-		if c >= 0 {
-			byID[c] = append(byID[c], i)
-		}
-	}
-	ids := make([]int, 0, len(byID))
-	for c := range byID {
-		ids = append(ids, c)
-	}
-	slices.Sort(ids)
-	p := make([]float64, len(ids))
-	for t, c := range ids {
-		p[t] = BinomialUpper(countTrue(failed, byID[c]), len(byID[c]), p0)
-	}
-	q := BenjaminiHochberg(p)
-	var groups [][]int
-	var qs []float64
-	for t, c := range ids {
-		if q[t] <= alpha {
-			groups, qs = append(groups, byID[c]), append(qs, q[t])
-		}
-	}
-	return groups, qs, len(ids)
-}
-
-func countTrue(failed []bool, members []int) int {
-	f := 0
-	for _, i := range members {
-		if failed[i] {
-			f++
-		}
-	}
-	return f
-}
-
-func scanTests(ctx context.Context, g *Graph, failed []bool, p0 float64, o RegionOptions) ([][]int, []float64, int, error) {
-	n := g.Len()
-	k := o.K
-	if k <= 0 {
-		k = g.K
-	}
-	hood := func(i int) []int32 { return g.Neighbors[i][:min(k, len(g.Neighbors[i]))] }
-	p := make([]float64, n)
-	err := parallelFor(ctx, n, o.Options, func(lo, hi int) error {
-		for i := lo; i < hi; i++ {
-			f := 0
-			if failed[i] {
-				f = 1
-			}
-			for _, j := range hood(i) {
-				if failed[j] {
-					f++
-				}
-			}
-			p[i] = BinomialUpper(f, len(hood(i))+1, p0)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	q := BenjaminiHochberg(p)
-	sig := func(i int) bool { return q[i] <= o.Alpha }
-	uf := newUnionFind(n)
-	for i := range n {
-		if sig(i) {
-			for _, j := range hood(i) {
-				if sig(int(j)) {
-					uf.union(int32(i), j)
-				}
-			}
-		}
-	}
-	root := map[int32]int{}
-	var groups []map[int]bool
-	var qs []float64
-	for i := range n {
-		if !sig(i) {
-			continue
-		}
-		r := uf.find(int32(i))
-		gi, ok := root[r]
-		if !ok {
-			gi = len(groups)
-			root[r] = gi
-			groups, qs = append(groups, map[int]bool{}), append(qs, 1)
-		}
-		groups[gi][i] = true
-		for _, j := range hood(i) {
-			groups[gi][int(j)] = true
-		}
-		qs[gi] = min(qs[gi], q[i])
-	}
-	out := make([][]int, len(groups))
-	for gi, m := range groups {
-		for i := range m {
-			out[gi] = append(out[gi], i)
-		}
-		slices.Sort(out[gi])
-	}
-	return out, qs, n, nil
-}
-
-func describeRegion(g *Graph, members []int, q float64, failed []bool, p0 float64, o RegionOptions) Region {
-	f := countTrue(failed, members)
-	r := Region{Members: members, Failures: f, QValue: q}
-	r.Rate = float64(f) / float64(len(members))
-	r.Lift = r.Rate / p0
-	r.Excess = float64(f) - p0*float64(len(members))
-	r.PValue = BinomialUpper(f, len(members), p0)
-	in := make(map[int32]bool, len(members))
-	for _, i := range members {
-		in[int32(i)] = true
-	}
-	deg := make([]int, len(members))
-	for t, i := range members {
-		for _, j := range g.Neighbors[i] {
-			if in[j] {
-				deg[t]++
-			}
-		}
-	}
-	order := make([]int, len(members))
-	for t := range order {
-		order[t] = t
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(deg[b], deg[a]) })
-	for _, t := range order[:min(o.Examples, len(order))] {
-		r.Medoids = append(r.Medoids, members[t])
-	}
-	r.Dominant = dominantValues(members, o.Metadata)
-	return r
-}
-
-// dominantValues gives, per field (sorted by name), the commonest non-empty
-// value among members; ties go to the lexically smaller value.
-func dominantValues(members []int, meta map[string][]string) []DominantValue {
-	fields := make([]string, 0, len(meta))
-	for f := range meta {
-		fields = append(fields, f)
-	}
-	slices.Sort(fields)
-	var out []DominantValue
-	for _, f := range fields {
-		vs := meta[f]
-		cnt := map[string]int{}
-		for _, i := range members {
-			if vs[i] != "" {
-				cnt[vs[i]]++
-			}
-		}
-		best, bc := "", 0
-		for v, c := range cnt {
-			if c > bc || (c == bc && v < best) {
-				best, bc = v, c
-			}
-		}
-		if bc == 0 {
-			continue
-		}
-		all := 0
-		for _, v := range vs {
-			if v == best {
-				all++
-			}
-		}
-		out = append(out, DominantValue{Field: f, Value: best, Share: float64(bc) / float64(len(members)),
-			OverallShare: float64(all) / float64(len(vs))})
-	}
-	return out
 }
 
 // FailedAbove turns a per-point value (a loss, an error, 1 − IoU) into

@@ -14,7 +14,7 @@ func TestCheckComparesVectorContent(t *testing.T) {
 	for _, backend := range []string{"hnsw", "coder", "exact"} {
 		for _, metric := range []string{"l2", "cosine"} {
 			t.Run(backend+"/"+metric, func(t *testing.T) {
-				e := openEngine(t, t.TempDir())
+				e := openEngineUnchecked(t, t.TempDir())
 				defer e.Close()
 				ctx := context.Background()
 				e.CreateDataset(ctx, "ds")

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/reef-ml/reef/storage"
 )
 
 func testOptions(dir string) Options {
@@ -18,13 +20,50 @@ func testOptions(dir string) Options {
 	return o
 }
 
+// openEngine opens dir for a test and, when the test ends, runs the
+// consistency check on the engine (if the test left it open) and again on
+// the data directory reopened: every test that writes ends checked, on what
+// it left in memory and on what it left on disk.
 func openEngine(t *testing.T, dir string) *Engine {
+	t.Helper()
+	e := openEngineUnchecked(t, dir)
+	t.Cleanup(func() {
+		if !e.isClosed() {
+			mustCheck(t, e)
+			if err := e.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		}
+		re, err := Open(context.Background(), testOptions(dir))
+		if err != nil {
+			t.Errorf("reopening after the test: %v", err)
+			return
+		}
+		defer re.Close()
+		mustCheck(t, re)
+	})
+	return e
+}
+
+// openEngineUnchecked is openEngine for tests that damage the index on
+// purpose.
+func openEngineUnchecked(t *testing.T, dir string) *Engine {
 	t.Helper()
 	e, err := Open(context.Background(), testOptions(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// isClosed is true after Close and after a test's simulated crash (its
+// storage closed under it).
+func (e *Engine) isClosed() bool {
+	e.mu.RLock()
+	closed := e.closed
+	e.mu.RUnlock()
+	_, err := e.db.Seq()
+	return closed || errors.Is(err, storage.ErrClosed)
 }
 
 // mustCheck is the storage/index consistency check every writing test ends with.

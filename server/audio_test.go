@@ -36,7 +36,7 @@ func TestAudioRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
+	defer closeChecked(t, eng)
 	so := DefaultOptions()
 	so.Ingest.ORTLibrary, so.Ingest.ModelDir, so.Ingest.AudioModelDir = lib, "", models
 	srv, err := New(eng, so)

@@ -59,9 +59,7 @@ func (ls *liveServer) stop(t *testing.T) {
 	if err := <-ls.done; err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.eng.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closeChecked(t, ls.eng)
 }
 
 func (ls *liveServer) post(t *testing.T, path, contentType string, body []byte, out any) {

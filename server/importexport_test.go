@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/reef-ml/reef/vecio"
 )
 
@@ -73,6 +75,29 @@ func npyBytes(rows, cols int) string {
 	return b.String()
 }
 
+// pqRow is a table as pandas/pyarrow users write one: vectors beside
+// plain columns, one of them optional.
+type pqRow struct {
+	ID     string    `parquet:"id"`
+	Emb    []float32 `parquet:"emb,list"`
+	Label  string    `parquet:"label"`
+	N      int64     `parquet:"n"`
+	Score  *float64  `parquet:"score,optional"`
+	Tested bool      `parquet:"tested"`
+	Tags   []string  `parquet:"tags,list"`
+}
+
+func parquetBytes(t *testing.T) string {
+	half := 0.5
+	rows := []pqRow{{"a", []float32{1, 2, 3, 4}, "cat", 1, &half, true, []string{"x", "y"}}, {"bé", []float32{1, 1, 1, 1}, "dog", -2, nil, false, nil},
+		{"日本語", []float32{4, 3, 2, 1}, "猫", 3, &half, true, []string{"z"}}}
+	var b bytes.Buffer
+	if err := parquet.Write(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 func TestImportMetadata(t *testing.T) {
 	metaNPZ, err := os.ReadFile("../vecio/testdata/meta.npz")
 	if err != nil {
@@ -97,6 +122,8 @@ func TestImportMetadata(t *testing.T) {
 				"日本語": `{"big":18446744073709551615,"count":3,"label":"猫","ok":true,"raw":"z","score":2.5}`}},
 		{"npz with a side file that wins", [][3]string{{"vectors", "m.npz", string(metaNPZ)}, {"metadata", "m.jsonl", `{"id":"a","label":"lion"}`}}, 200,
 			map[string]string{"a": `{"big":1,"count":1,"label":"lion","ok":true,"raw":"x","score":0.1}`}},
+		{"Parquet columns", [][3]string{{"vectors", "t.parquet", parquetBytes(t)}}, 200,
+			map[string]string{"a": `{"label":"cat","n":1,"score":0.5,"tags":["x","y"],"tested":true}`, "bé": `{"label":"dog","n":-2,"tested":false}`}},
 		{"npz with a 2-D extra array", [][3]string{{"vectors", "m.npz", string(twoD)}, ids}, 400, map[string]string{"field": "vectors"}},
 		{"metadata rows disagree", [][3]string{npy, ids, {"metadata", "m.csv", "label\ncat\n"}}, 400, map[string]string{"field": "metadata"}},
 		{"metadata id unknown", [][3]string{npy, ids, {"metadata", "m.csv", "id,label\nzz,cat\n"}}, 400, map[string]string{"field": "metadata"}},

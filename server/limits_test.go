@@ -35,7 +35,7 @@ func limitServerWith(t *testing.T, limits engine.Limits, mutate func(*Options)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { eng.Close() })
+	t.Cleanup(func() { closeChecked(t, eng) })
 	so := DefaultOptions()
 	so.Logger = eo.Logger
 	if mutate != nil {

@@ -40,8 +40,20 @@ func newTestServer(t *testing.T, dir string, mutate func(*Options)) *testServer 
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, eng: eng, srv: srv, key: so.AdminKey}
-	t.Cleanup(func() { eng.Close() })
+	t.Cleanup(func() { closeChecked(t, eng) })
 	return ts
+}
+
+// closeChecked ends a test that wrote: the storage/index consistency check,
+// then Close.
+func closeChecked(t testing.TB, eng *engine.Engine) {
+	t.Helper()
+	if rep, err := eng.Check(context.Background()); err != nil || !rep.OK() {
+		t.Errorf("consistency check after the test: %v %v", err, rep.Problems)
+	}
+	if err := eng.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
 }
 
 // call sends a request through the router and decodes the JSON answer.

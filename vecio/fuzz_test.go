@@ -60,10 +60,11 @@ func FuzzReadParquet(f *testing.F) {
 	f.Add(writeRows(f, []int64Doubles{{1, []float64{1, 2}, "x", 0.5}, {2, []float64{3, 4}, "y", 0}}))
 	f.Add(writeRows(f, []int32Legacy{{5, []float32{1, 2, 3}}}))
 	f.Add(writeRows(f, []ragged{{"a", []float32{1, 2}}, {"b", []float32{3}}}))
+	f.Add(writeRows(f, []withLists{{"a", []float32{1, 2}, []string{"x"}, []int32{7}, "cat"}, {"b", []float32{3, 4}, nil, nil, "dog"}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ids, m, _, err := ReadParquet(bytes.NewReader(b), int64(len(b)), ParquetOptions{Metadata: true, Limits: fuzzLimits})
-		if err == nil && (len(m.Data) != m.Rows*m.Cols || (ids != nil && len(ids) != m.Rows)) {
-			t.Fatalf("inconsistent result: %d ids, %d×%d len %d", len(ids), m.Rows, m.Cols, len(m.Data))
+		ids, m, meta, err := ReadParquet(bytes.NewReader(b), int64(len(b)), ParquetOptions{Metadata: true, Limits: fuzzLimits})
+		if err == nil && (len(m.Data) != m.Rows*m.Cols || (ids != nil && len(ids) != m.Rows) || len(meta) != m.Rows) {
+			t.Fatalf("inconsistent result: %d ids, %d metadata rows, %d×%d len %d", len(ids), len(meta), m.Rows, m.Cols, len(m.Data))
 		}
 	})
 }

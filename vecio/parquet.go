@@ -18,9 +18,10 @@ type ParquetOptions struct {
 	// means: the only such column, else the first of embedding, vector,
 	// embeddings, vectors.
 	VectorColumn string
-	// Metadata, when set, also returns every other top-level scalar column
-	// per row; a string column named "metadata" holding JSON objects (as
-	// WriteParquet writes) is expanded into the row's map.
+	// Metadata, when set, also returns every other top-level scalar or
+	// list column per row (lists as []any); a string column named
+	// "metadata" holding JSON objects (as WriteParquet writes) is expanded
+	// into the row's map. Struct and map columns are not read.
 	Metadata bool
 	Limits   Limits
 }
@@ -81,8 +82,9 @@ func (p *parquetReader) read(opts ParquetOptions) ([]string, *Matrix, []map[stri
 		return nil, nil, nil, errorf(ErrTooLarge, "parquet: %d rows exceeds limit %d", md.NumRows, p.lim.MaxRows)
 	}
 	p.rows = int(md.NumRows)
-	var vecs, scalars []*parquet.Column
+	var vecs, scalars, lists []*parquet.Column
 	byName := map[string]*parquet.Column{}
+	listName := map[*parquet.Column]string{}
 	for _, top := range p.f.Root().Columns() {
 		leaf := leafOf(top)
 		if leaf == nil {
@@ -93,6 +95,7 @@ func (p *parquetReader) read(opts ParquetOptions) ([]string, *Matrix, []map[stri
 		case 0:
 			scalars = append(scalars, leaf)
 		case 1:
+			lists, listName[leaf] = append(lists, leaf), top.Name()
 			if k := leaf.Type().Kind(); k == parquet.Float || k == parquet.Double {
 				vecs = append(vecs, leaf)
 			}
@@ -120,22 +123,27 @@ func (p *parquetReader) read(opts ParquetOptions) ([]string, *Matrix, []map[stri
 			return nil, nil, nil, errorf(ErrUnsupportedDType, "parquet: id column %q has type %v; want string, int32 or int64", idName, idCol.Type())
 		}
 	}
-	var metaCols []*parquet.Column
+	var metaCols, metaLists []*parquet.Column
 	if opts.Metadata {
 		for _, c := range scalars {
 			if c != idCol {
 				metaCols = append(metaCols, c)
 			}
 		}
+		for _, c := range lists {
+			if c != vec {
+				metaLists = append(metaLists, c)
+			}
+		}
 	}
 	// Validate every page we are about to decode before decoding any.
 	budget := pageBudget{uncompressed: 2*p.lim.MaxBytes + 64<<20}
-	for _, c := range append([]*parquet.Column{vec, idCol}, metaCols...) {
+	for _, c := range append(append([]*parquet.Column{vec, idCol}, metaCols...), metaLists...) {
 		if c == nil {
 			continue
 		}
 		budget.values = int64(p.lim.MaxRows)
-		if c == vec {
+		if c.MaxRepetitionLevel() > 0 {
 			budget.values += p.lim.MaxBytes / 4
 		}
 		if err := p.scanColumn(c, &budget); err != nil {
@@ -156,6 +164,11 @@ func (p *parquetReader) read(opts ParquetOptions) ([]string, *Matrix, []map[stri
 	if opts.Metadata {
 		if meta, err = p.readMetadata(metaCols, m.Rows); err != nil {
 			return nil, nil, nil, err
+		}
+		for _, c := range metaLists {
+			if err := readListMetadata(meta, listName[c], c); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	return ids, m, meta, nil

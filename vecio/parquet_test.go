@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -159,5 +160,33 @@ func TestParquetPyarrowFixture(t *testing.T) {
 	ids, m, _, err := readParquetBytes(b, ParquetOptions{})
 	if err != nil || !equalMatrix(m, want3x4()) || len(ids) != 3 {
 		t.Fatalf("%v %v %+v", err, ids, m)
+	}
+}
+
+type withLists struct {
+	ID        string    `parquet:"id"`
+	Embedding []float32 `parquet:"embedding,list"`
+	Tags      []string  `parquet:"tags,list"`
+	Codes     []int32   `parquet:"codes"` // legacy two-level repeated field
+	Label     string    `parquet:"label"`
+}
+
+func TestParquetListColumnsAreMetadata(t *testing.T) {
+	f := writeRows(t, []withLists{
+		{"a", []float32{1, 2}, []string{"x", "y"}, []int32{7}, "cat"},
+		{"b", []float32{3, 4}, nil, nil, "dog"},
+		{"c", []float32{5, 6}, []string{"z"}, []int32{1, 2, 3}, "cow"},
+	})
+	ids, m, meta, err := readParquetBytes(f, ParquetOptions{Metadata: true})
+	if err != nil || strings.Join(ids, ",") != "a,b,c" || m.Cols != 2 {
+		t.Fatalf("%v %v %+v", err, ids, m)
+	}
+	want := []map[string]any{
+		{"label": "cat", "tags": []any{"x", "y"}, "codes": []any{int64(7)}},
+		{"label": "dog"},
+		{"label": "cow", "tags": []any{"z"}, "codes": []any{int64(1), int64(2), int64(3)}},
+	}
+	if !reflect.DeepEqual(meta, want) {
+		t.Fatalf("metadata\n got %#v\nwant %#v", meta, want)
 	}
 }

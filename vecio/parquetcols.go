@@ -77,21 +77,8 @@ func (p *parquetReader) readMetadata(cols []*parquet.Column, rows int) ([]map[st
 			if v.DefinitionLevel() < maxDef || v.IsNull() {
 				return nil
 			}
-			var x any
-			switch v.Kind() {
-			case parquet.Boolean:
-				x = v.Boolean()
-			case parquet.Int32:
-				x = int64(v.Int32())
-			case parquet.Int64:
-				x = v.Int64()
-			case parquet.Float:
-				x = jsonFloat(float64(v.Float()), 32)
-			case parquet.Double:
-				x = jsonFloat(v.Double(), 64)
-			case parquet.ByteArray, parquet.FixedLenByteArray:
-				x = string(v.ByteArray())
-			default:
+			x, ok := scalarValue(v)
+			if !ok {
 				return nil // int96 timestamps etc.: not worth guessing
 			}
 			if s, ok := x.(string); ok && isJSON {
@@ -115,6 +102,72 @@ func (p *parquetReader) readMetadata(cols []*parquet.Column, rows int) ([]map[st
 		}
 	}
 	return meta, nil
+}
+
+// scalarValue converts one non-null value; ok is false for kinds not worth
+// guessing at (int96 timestamps and the like).
+func scalarValue(v parquet.Value) (any, bool) {
+	switch v.Kind() {
+	case parquet.Boolean:
+		return v.Boolean(), true
+	case parquet.Int32:
+		return int64(v.Int32()), true
+	case parquet.Int64:
+		return v.Int64(), true
+	case parquet.Float:
+		return jsonFloat(float64(v.Float()), 32), true
+	case parquet.Double:
+		return jsonFloat(v.Double(), 64), true
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		return string(v.ByteArray()), true
+	}
+	return nil, false
+}
+
+// readListMetadata adds list column c (e.g. tags: list<string>) to each
+// row's map under name. A value with repetition level 0 starts a row; one
+// at the maximum definition level is an element, one level below it a null
+// element (when elements are optional); lower levels mean an empty or null
+// list, which leaves the row without the field.
+func readListMetadata(meta []map[string]any, name string, c *parquet.Column) error {
+	maxDef, optElem := c.MaxDefinitionLevel(), c.Optional()
+	row := -1
+	var cur []any
+	flush := func() {
+		if row >= 0 && cur != nil {
+			meta[row][name] = cur
+		}
+	}
+	err := eachValue(c, func(v parquet.Value) error {
+		if v.RepetitionLevel() == 0 {
+			flush()
+			row, cur = row+1, nil
+			if row >= len(meta) {
+				return errorf(ErrShape, "parquet column %q: more rows than the %d vector rows", name, len(meta))
+			}
+		} else if row < 0 {
+			return errorf(ErrFormat, "parquet column %q: first value continues a row", name)
+		}
+		switch d := v.DefinitionLevel(); {
+		case d == maxDef && !v.IsNull():
+			x, ok := scalarValue(v)
+			if !ok {
+				return nil
+			}
+			cur = append(cur, x)
+		case optElem && d == maxDef-1:
+			cur = append(cur, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	flush()
+	if row+1 != len(meta) {
+		return errorf(ErrShape, "parquet column %q: %d rows but %d vector rows", name, row+1, len(meta))
+	}
+	return nil
 }
 
 // pickVectorColumn applies ParquetOptions.VectorColumn's selection rule.

@@ -38,23 +38,28 @@ func (e *Viewer) saveLayout(vs *viewState) {
 
 // writeLayoutFile writes atomically: temp file, fsync, rename, dir fsync.
 func writeLayoutFile(path string, vs *viewState) error {
-	n := len(vs.iids)
+	lf := &layoutFile{method: vs.method, placed: vs.placed, ver: vs.ver, when: vs.when,
+		iids: vs.iids, hashes: vs.hashes, coords: vs.coords}
+	return safefile.WriteBytes(path, 0o644, encodeLayout(lf))
+}
+
+func encodeLayout(lf *layoutFile) []byte {
+	n := len(lf.iids)
 	buf := make([]byte, 0, 64+24*n)
 	buf = append(buf, layoutMagic...)
-	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(vs.method)))
-	buf = append(buf, vs.method...)
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(vs.placed))
-	buf = binary.LittleEndian.AppendUint64(buf, vs.ver)
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(vs.when.UnixNano()))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(lf.method)))
+	buf = append(buf, lf.method...)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(lf.placed))
+	buf = binary.LittleEndian.AppendUint64(buf, lf.ver)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(lf.when.UnixNano()))
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(n))
 	for i := range n {
-		buf = binary.LittleEndian.AppendUint64(buf, vs.iids[i])
-		buf = binary.LittleEndian.AppendUint64(buf, vs.hashes[i])
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(vs.coords[i][0]))
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(vs.coords[i][1]))
+		buf = binary.LittleEndian.AppendUint64(buf, lf.iids[i])
+		buf = binary.LittleEndian.AppendUint64(buf, lf.hashes[i])
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(lf.coords[i][0]))
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(lf.coords[i][1]))
 	}
-	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable))
-	return safefile.WriteBytes(path, 0o644, buf)
+	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable))
 }
 
 func readLayoutFile(path string) (*layoutFile, error) {
@@ -62,6 +67,12 @@ func readLayoutFile(path string) (*layoutFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeLayout(b)
+}
+
+// decodeLayout parses a layout file; anything damaged is an error, never a
+// panic or an allocation beyond the file's size.
+func decodeLayout(b []byte) (*layoutFile, error) {
 	if len(b) < len(layoutMagic)+4+36 || string(b[:len(layoutMagic)]) != layoutMagic {
 		return nil, errors.New("layout file: bad header")
 	}

@@ -53,7 +53,7 @@ func TestFashionMNISTWeaviate(t *testing.T) {
 	queries := test.Images[:nq]
 	truth := cachedTruth(t, train.Images, queries, 10)
 
-	cl := startCluster(t, 3, 38300)
+	cl := startCluster(t, 3, 21300)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	c := cl.client(1, "QUORUM", "ONE", 120*time.Second)

@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 )
 
@@ -31,6 +35,7 @@ type Client struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	restNode  atomic.Int32 // index in opts.nodes() of the last node that answered
 
 	mu          sync.Mutex
 	collections map[string]*collection // schema cache by name; guarded by mu
@@ -41,7 +46,16 @@ func Open(ctx context.Context, o Options) (*Client, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(o.GRPC,
+	// A resolver of its own holding every node: round robin skips nodes
+	// whose connection failed, so a dead node costs only the calls in flight.
+	r := manual.NewBuilderWithScheme("reef-weaviate")
+	var addrs []resolver.Address
+	for _, n := range o.nodes() {
+		addrs = append(addrs, resolver.Address{Addr: n.GRPC})
+	}
+	r.InitialState(resolver.State{Addresses: addrs})
+	conn, err := grpc.NewClient(r.Scheme()+":///cluster", grpc.WithResolvers(r),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.MaxCallSendMsgSize(256<<20)))
 	if err != nil {
@@ -68,7 +82,7 @@ func (c *Client) Close() error {
 func (c *Client) ready(ctx context.Context) error {
 	err := c.rest(ctx, http.MethodGet, "/v1/.well-known/ready", nil, nil)
 	if err != nil {
-		return fmt.Errorf("%w: %s not ready: %v", ErrUnavailable, c.opts.HTTP, err)
+		return fmt.Errorf("%w: no node ready: %v", ErrUnavailable, err)
 	}
 	return nil
 }
@@ -90,21 +104,45 @@ type statusError struct {
 
 func (e *statusError) Error() string { return fmt.Sprintf("http %d: %s", e.code, e.body) }
 
-// rest sends in as JSON and decodes a 2xx answer into out (when non-nil).
+// rest sends in as JSON to the first node that answers and decodes a 2xx
+// answer into out (when non-nil). Only a node that cannot be reached is
+// skipped: an answer, even an error, ends the call.
 func (c *Client) rest(ctx context.Context, method, path string, in, out any) error {
+	var b []byte
+	if in != nil {
+		var err error
+		if b, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	nodes := c.opts.nodes()
+	start := int(c.restNode.Load())
+	var err error
+	for i := range nodes {
+		j := (start + i) % len(nodes)
+		var reached bool
+		if reached, err = c.restTo(ctx, nodes[j].HTTP, method, path, b, out); reached {
+			c.restNode.Store(int32(j))
+			return err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return err
+}
+
+// restTo makes one REST call to base; reached is false when no answer came.
+func (c *Client) restTo(ctx context.Context, base, method, path string, in []byte, out any) (reached bool, err error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
 	var body io.Reader
 	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		body = bytes.NewReader(b)
+		body = bytes.NewReader(in)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.opts.HTTP, "/")+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, body)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return true, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.opts.APIKey != "" {
@@ -112,26 +150,26 @@ func (c *Client) rest(ctx context.Context, method, path string, in, out any) err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return false, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("%w: reading %s: %v", ErrUnavailable, path, err)
+		return true, fmt.Errorf("%w: reading %s: %v", ErrUnavailable, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		se := &statusError{code: resp.StatusCode, body: strings.TrimSpace(string(b))}
 		if resp.StatusCode == http.StatusNotFound {
-			return fmt.Errorf("%w: %s", ErrNotFound, se)
+			return true, fmt.Errorf("%w: %s", ErrNotFound, se)
 		}
-		return se
+		return true, se
 	}
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%w: decoding %s: %v", ErrUnavailable, path, err)
+			return true, fmt.Errorf("%w: decoding %s: %v", ErrUnavailable, path, err)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // readErr maps a gRPC error of a read to a sentinel.
@@ -159,6 +197,25 @@ func writeErr(op string, err error) error {
 		return fmt.Errorf("%w: %s: %s", ErrRejected, op, st.Message())
 	}
 	return fmt.Errorf("%w: %s: %s: %s", ErrUnknownOutcome, op, st.Code(), st.Message())
+}
+
+// A property declared through one node reaches the others' applied schema
+// a moment later (Raft); until then they refuse it with "no such prop".
+// Such refusals are retried schemaLagTries times, schemaLagWait apart.
+const (
+	schemaLagTries = 15
+	schemaLagWait  = 200 * time.Millisecond
+)
+
+func schemaLag(msg string) bool { return strings.Contains(strings.ToLower(msg), "no such prop") }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 func notFoundMessage(m string) bool {

@@ -35,6 +35,8 @@ func weaviateBin() string {
 
 // startCluster starts n nodes with ports from base and stops them when
 // the test ends. It skips when the server is not built or -short is set.
+// Bases sit below the kernel's ephemeral range (32768+), where outgoing
+// connections of an earlier cluster could still hold a port.
 func startCluster(t *testing.T, n, base int) *testCluster {
 	t.Helper()
 	if testing.Short() {
@@ -98,9 +100,25 @@ func (c *testCluster) options(i int, write, read string) Options {
 	return o
 }
 
+// client talks to node i only.
 func (c *testCluster) client(i int, write, read string, timeout time.Duration) *Client {
-	c.t.Helper()
+	return c.open(c.options(i, write, read), timeout)
+}
+
+// clientAll talks to every one of n nodes, node i first.
+func (c *testCluster) clientAll(i, n int, write, read string, timeout time.Duration) *Client {
 	o := c.options(i, write, read)
+	for j := 1; j <= n; j++ {
+		if j != i {
+			m := c.options(j, write, read)
+			o.More = append(o.More, Node{HTTP: m.HTTP, GRPC: m.GRPC})
+		}
+	}
+	return c.open(o, timeout)
+}
+
+func (c *testCluster) open(o Options, timeout time.Duration) *Client {
+	c.t.Helper()
 	o.Timeout = timeout
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

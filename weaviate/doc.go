@@ -25,7 +25,9 @@
 // an exact aggregate); a new collection's shards appear on the nodes after
 // the schema is agreed (EnsureCollection waits for them); replicas commit
 // to each other with a fixed 10 s header timeout, so large batches on busy
-// nodes come back as unknown outcomes. The client talks to one node.
-// Weaviate 1.35.2 binds gRPC on all interfaces: tests connect to loopback
+// nodes come back as unknown outcomes; a node that restarted serves
+// searches from replicas still catching up (Get, a read by id, does not).
+// A client given several nodes (Options.More) spreads gRPC calls over the
+// live ones and resends reads whose connection broke. Weaviate 1.35.2 binds gRPC on all interfaces: tests connect to loopback
 // only.
 package weaviate

@@ -12,7 +12,9 @@ import (
 type Op uint8
 
 // Ops. AnyOf matches when the property equals one of Values; IsNull when
-// the property is absent (Value true) or present (Value false).
+// the property is absent (Value true) or present (Value false). Measured:
+// is-null true misses objects written before the property was declared
+// (they have no null entry), so test absence as Not(is-null false).
 const (
 	OpEqual Op = iota + 1
 	OpNotEqual
@@ -22,6 +24,11 @@ const (
 	OpGreaterEqual
 	OpAnyOf
 	OpIsNull
+	// OpLike matches text against a pattern: * any run, ? one character.
+	OpLike
+	// OpOr holds when one filter of Sub holds; OpNot when Sub[0] does not.
+	OpOr
+	OpNot
 )
 
 // Cond is one condition on a property. Values are string, float64, int
@@ -30,8 +37,16 @@ type Cond struct {
 	Property string
 	Op       Op
 	Value    any
-	Values   []any // for OpAnyOf
+	Values   []any    // for OpAnyOf
+	Sub      []Filter // for OpOr and OpNot (Property unused)
 }
+
+// Or holds when one of fs holds.
+func Or(fs ...Filter) Cond { return Cond{Op: OpOr, Sub: fs} }
+
+// Not holds when f does not. Weaviate's NOT of a comparison on a missing
+// property holds, as reef's $ne does.
+func Not(f Filter) Cond { return Cond{Op: OpNot, Sub: []Filter{f}} }
 
 // Filter is the conjunction of its conditions; an empty Filter matches
 // every object.
@@ -80,6 +95,10 @@ func (f Filter) proto() (*pb.Filters, error) {
 }
 
 func (c Cond) proto() (*pb.Filters, error) {
+	switch c.Op {
+	case OpOr, OpNot:
+		return c.logical()
+	}
 	if !propertyName.MatchString(c.Property) {
 		return nil, fmt.Errorf("%w: property %q", ErrInvalid, c.Property)
 	}
@@ -107,6 +126,13 @@ func (c Cond) proto() (*pb.Filters, error) {
 			return nil, fmt.Errorf("%w: %s: is-null takes true or false", ErrInvalid, c.Property)
 		}
 		return &pb.Filters{Operator: pb.Filters_OPERATOR_IS_NULL, Target: target, TestValue: &pb.Filters_ValueBoolean{ValueBoolean: b}}, nil
+	}
+	if c.Op == OpLike {
+		v, ok := c.Value.(string)
+		if !ok || v == "" {
+			return nil, fmt.Errorf("%w: %s: like takes a non-empty pattern", ErrInvalid, c.Property)
+		}
+		return &pb.Filters{Operator: pb.Filters_OPERATOR_LIKE, Target: target, TestValue: &pb.Filters_ValueText{ValueText: v}}, nil
 	}
 	op, ok := comparisons[c.Op]
 	if !ok {
@@ -138,6 +164,46 @@ func (c Cond) proto() (*pb.Filters, error) {
 		return nil, fmt.Errorf("%w: %s: value %v (%T) is not a string, number or boolean", ErrInvalid, c.Property, c.Value, c.Value)
 	}
 	return p, nil
+}
+
+// maxFilterDepth bounds the nesting of Or and Not.
+const maxFilterDepth = 16
+
+func (c Cond) logical() (*pb.Filters, error) {
+	if c.depth() > maxFilterDepth {
+		return nil, fmt.Errorf("%w: filter nested deeper than %d", ErrInvalid, maxFilterDepth)
+	}
+	if len(c.Sub) == 0 || (c.Op == OpNot && len(c.Sub) != 1) {
+		return nil, fmt.Errorf("%w: or needs at least one filter, not exactly one", ErrInvalid)
+	}
+	out := &pb.Filters{Operator: pb.Filters_OPERATOR_OR}
+	if c.Op == OpNot {
+		out.Operator = pb.Filters_OPERATOR_NOT
+	}
+	for i, f := range c.Sub {
+		p, err := f.proto()
+		if err != nil {
+			return nil, fmt.Errorf("sub[%d]: %w", i, err)
+		}
+		if p == nil {
+			return nil, fmt.Errorf("%w: sub[%d] is empty", ErrInvalid, i)
+		}
+		out.Filters = append(out.Filters, p)
+	}
+	if c.Op == OpOr && len(out.Filters) == 1 {
+		return out.Filters[0], nil
+	}
+	return out, nil
+}
+
+func (c Cond) depth() int {
+	d := 0
+	for _, f := range c.Sub {
+		for _, k := range f {
+			d = max(d, k.depth())
+		}
+	}
+	return d + 1
 }
 
 // idFilter matches the objects with the given UUIDs.

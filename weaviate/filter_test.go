@@ -2,6 +2,7 @@ package weaviate
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -25,6 +26,9 @@ func TestFilterTranslation(t *testing.T) {
 		{"any of one", Filter{AnyOf("c", "cat")}, `operator:OPERATOR_EQUAL value_text:"cat" target:{property:"c"}`},
 		{"any of", Filter{AnyOf("c", "cat", "dog")}, `operator:OPERATOR_OR filters:{operator:OPERATOR_EQUAL value_text:"cat" target:{property:"c"}} filters:{operator:OPERATOR_EQUAL value_text:"dog" target:{property:"c"}}`},
 		{"is null", Filter{{Property: "c", Op: OpIsNull, Value: true}}, `operator:OPERATOR_IS_NULL value_boolean:true target:{property:"c"}`},
+		{"like", Filter{{Property: "c", Op: OpLike, Value: "ca*"}}, `operator:OPERATOR_LIKE value_text:"ca*" target:{property:"c"}`},
+		{"or", Filter{Or(Filter{Eq("a", "x")}, Filter{Eq("b", 1.0), Eq("c", true)})}, `operator:OPERATOR_OR filters:{operator:OPERATOR_EQUAL value_text:"x" target:{property:"a"}} filters:{operator:OPERATOR_AND filters:{operator:OPERATOR_EQUAL value_number:1 target:{property:"b"}} filters:{operator:OPERATOR_EQUAL value_boolean:true target:{property:"c"}}}`},
+		{"not", Filter{Not(Filter{Eq("a", "x")})}, `operator:OPERATOR_NOT filters:{operator:OPERATOR_EQUAL value_text:"x" target:{property:"a"}}`},
 		{"not equal", Filter{{Property: "c", Op: OpNotEqual, Value: "x"}}, `operator:OPERATOR_NOT_EQUAL value_text:"x" target:{property:"c"}`},
 	}
 	for _, tt := range tests {
@@ -58,13 +62,17 @@ func TestFilterRejectsEveryBadCondition(t *testing.T) {
 		Eq("d", math.NaN()),
 		Eq("e", []int{1}),
 		{Property: "f", Op: 99, Value: 1.0},
+		Or(),
+		{Op: OpNot, Sub: []Filter{{Eq("a", "x")}, {Eq("b", "y")}}},
+		{Property: "g", Op: OpLike, Value: 3.0},
+		Or(Filter{Eq("bad name", "x")}),
 	}
 	_, err := f.proto()
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("err = %v, want ErrInvalid", err)
 	}
 	for i := range f {
-		if !strings.Contains(err.Error(), "filter["+string(rune('0'+i))+"]") {
+		if !strings.Contains(err.Error(), fmt.Sprintf("filter[%d]", i)) {
 			t.Errorf("condition %d not reported in %v", i, err)
 		}
 	}
@@ -74,5 +82,15 @@ func TestIDFilter(t *testing.T) {
 	p := idFilter([]string{"u1", "u2"})
 	if p.GetOperator() != pb.Filters_OPERATOR_CONTAINS_ANY || p.GetTarget().GetProperty() != "_id" || len(p.GetValueTextArray().GetValues()) != 2 {
 		t.Fatalf("idFilter = %v", p)
+	}
+}
+
+func TestFilterDepthIsBounded(t *testing.T) {
+	f := Filter{Eq("a", "x")}
+	for range maxFilterDepth + 1 {
+		f = Filter{Not(f)}
+	}
+	if _, err := f.proto(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "nested") {
+		t.Fatalf("deep filter = %v, want ErrInvalid naming the nesting", err)
 	}
 }

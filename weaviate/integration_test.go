@@ -83,7 +83,7 @@ func hitIDs(hs []Hit) []string {
 }
 
 func TestClusterEndToEnd(t *testing.T) {
-	cl := startCluster(t, 3, 38100)
+	cl := startCluster(t, 3, 21100)
 	c := cl.client(1, "QUORUM", "QUORUM", 30*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -171,6 +171,19 @@ func TestClusterEndToEnd(t *testing.T) {
 	if n := count(Filter{Eq("split", "val")}); n != 1 {
 		t.Fatalf("count split=val = %d, want 1", n)
 	}
+	// Only object 20 has a note: Not holds for the objects without one, as
+	// reef's $ne does for a missing field.
+	if n := count(Filter{Not(Filter{Eq("note", "checked")})}); n != 299 {
+		t.Fatalf("count not note=checked = %d, want 299", n)
+	}
+	// Is-null true misses objects written before the property existed (they
+	// have no null entry); "not (is-null false)" finds them.
+	if n := count(Filter{{Property: "note", Op: OpIsNull, Value: false}}); n != 1 {
+		t.Fatalf("count note present = %d, want 1", n)
+	}
+	if n := count(Filter{Not(Filter{{Property: "note", Op: OpIsNull, Value: false}})}); n != 299 {
+		t.Fatalf("count note absent = %d, want 299", n)
+	}
 	if _, err := c.Merge(ctx, name, []Object{{ID: "20", Vectors: map[string][]float32{"clip": {1, 2, 3, 4}}}}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Merge with vectors = %v, want ErrInvalid", err)
 	}
@@ -241,6 +254,10 @@ func checkSearch(t *testing.T, ctx context.Context, c *Client, name string, objs
 		{append(Range("score", 0.5, 1), AnyOf("split", "train", "other")), func(o Object) bool {
 			return o.Properties["score"].(float64) >= 0.5 && o.Properties["split"] == "train"
 		}},
+		{Filter{Or(Filter{Eq("split", "test")}, Filter{{Property: "score", Op: OpLess, Value: 0.1}})}, func(o Object) bool {
+			return o.Properties["split"] == "test" || o.Properties["score"].(float64) < 0.1
+		}},
+		{Filter{Not(Filter{Eq("split", "test")}), {Property: "split", Op: OpLike, Value: "tr*"}}, func(o Object) bool { return o.Properties["split"] == "train" }},
 	}
 	for i, tt := range filters {
 		hits, err := c.Search(ctx, name, "pixels", q, 10, tt.f)

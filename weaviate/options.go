@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
@@ -16,6 +18,10 @@ type Options struct {
 	HTTP string
 	// GRPC is host:port of the same node's gRPC API (data).
 	GRPC string
+	// More are other nodes of the same cluster. gRPC calls are spread over
+	// every node that answers (round robin) and REST calls go to the first
+	// that does, so the client keeps working while any node is down.
+	More []Node
 	// WriteConsistency is how many replicas must acknowledge a write
 	// before it is reported done: "ONE", "QUORUM" or "ALL".
 	WriteConsistency string
@@ -43,6 +49,15 @@ func DefaultOptions() Options {
 	}
 }
 
+// Node is one Weaviate node's REST base URL and gRPC host:port.
+type Node struct {
+	HTTP string
+	GRPC string
+}
+
+// nodes lists the first node and More.
+func (o Options) nodes() []Node { return append([]Node{{HTTP: o.HTTP, GRPC: o.GRPC}}, o.More...) }
+
 var consistencyLevels = map[string]pb.ConsistencyLevel{
 	"ONE":    pb.ConsistencyLevel_CONSISTENCY_LEVEL_ONE,
 	"QUORUM": pb.ConsistencyLevel_CONSISTENCY_LEVEL_QUORUM,
@@ -52,11 +67,17 @@ var consistencyLevels = map[string]pb.ConsistencyLevel{
 // validate reports every problem of o at once.
 func (o Options) validate() error {
 	var errs []error
-	if u, err := url.Parse(o.HTTP); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("%w: http %q is not an http(s) URL", ErrInvalid, o.HTTP))
-	}
-	if o.GRPC == "" {
-		errs = append(errs, fmt.Errorf("%w: grpc address is required", ErrInvalid))
+	for i, n := range o.nodes() {
+		field := "http"
+		if i > 0 {
+			field = fmt.Sprintf("more[%d].http", i-1)
+		}
+		if u, err := url.Parse(n.HTTP); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%w: %s %q is not an http(s) URL", ErrInvalid, field, n.HTTP))
+		}
+		if _, _, err := net.SplitHostPort(n.GRPC); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %s %q is not host:port", ErrInvalid, strings.Replace(field, "http", "grpc", 1), n.GRPC))
+		}
 	}
 	if _, ok := consistencyLevels[o.WriteConsistency]; !ok {
 		errs = append(errs, fmt.Errorf("%w: write_consistency %q is not ONE, QUORUM or ALL", ErrInvalid, o.WriteConsistency))

@@ -15,6 +15,9 @@ func TestOptionsValidateReportsEveryProblem(t *testing.T) {
 	}{
 		{"defaults", func(*Options) {}, nil},
 		{"bad url", func(o *Options) { o.HTTP = "127.0.0.1:8080" }, []string{"http"}},
+		{"more nodes", func(o *Options) {
+			o.More = []Node{{HTTP: "http://127.0.0.1:18090", GRPC: "127.0.0.1:18091"}, {HTTP: "ftp://x", GRPC: "nohost"}}
+		}, []string{"more[1].http", "more[1].grpc"}},
 		{"all wrong", func(o *Options) {
 			o.HTTP, o.GRPC, o.WriteConsistency, o.ReadConsistency, o.Timeout, o.Logger = "", "", "TWO", "", 0, nil
 		}, []string{"http", "grpc", "write_consistency", "read_consistency", "timeout", "logger"}},

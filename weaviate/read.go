@@ -2,10 +2,15 @@ package weaviate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"net/url"
 
 	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Hit is one search result: the reef id, the distance in the vector's
@@ -16,24 +21,36 @@ type Hit struct {
 	Properties map[string]any
 }
 
-// Get returns one object with all its vectors, or ErrNotFound.
+// Get returns one object with all its vectors, or ErrNotFound. It is a
+// replicated read by id at ReadConsistency (REST): the replicas are asked
+// and repaired, unlike searches, which read one replica per shard.
 func (c *Client) Get(ctx context.Context, name, id string) (Object, error) {
 	k, err := c.schema(ctx, name)
 	if err != nil {
 		return Object{}, err
 	}
-	req := c.searchRequest(name)
-	req.Limit = 1
-	req.Filters = idFilter([]string{ObjectUUID(name, id)})
-	req.Metadata.Vectors = k.vectorNames()
-	reply, err := c.search(ctx, req)
-	if err != nil {
+	var got struct {
+		Properties map[string]any       `json:"properties"`
+		Vectors    map[string][]float32 `json:"vectors"`
+	}
+	path := fmt.Sprintf("/v1/objects/%s/%s?include=vector&consistency_level=%s", url.PathEscape(name), ObjectUUID(name, id), c.opts.ReadConsistency)
+	if err := c.rest(ctx, http.MethodGet, path, nil, &got); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Object{}, fmt.Errorf("%w: %s has no object %q", ErrNotFound, name, id)
+		}
 		return Object{}, err
 	}
-	if len(reply.GetResults()) == 0 {
-		return Object{}, fmt.Errorf("%w: %s has no object %q", ErrNotFound, name, id)
+	o := Object{ID: id, Properties: map[string]any{}, Vectors: got.Vectors}
+	for p, v := range got.Properties {
+		if p == IDProperty {
+			continue
+		}
+		if f, ok := v.(float64); ok && k.props[p] == "int" {
+			v = int64(f) // JSON has one number type; the schema says which
+		}
+		o.Properties[p] = v
 	}
-	return object(reply.GetResults()[0]), nil
+	return o, nil
 }
 
 // Search returns the k objects nearest to query in one named vector that
@@ -84,13 +101,20 @@ func (c *Client) Count(ctx context.Context, name string, f Filter) (int64, error
 	if err != nil {
 		return 0, err
 	}
-	cctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	reply, err := c.rpc.Aggregate(cctx, &pb.AggregateRequest{Collection: name, ObjectsCount: true, Filters: filters})
-	if err != nil {
-		return 0, readErr("count", err)
+	for try := 1; ; try++ {
+		cctx, cancel := c.callCtx(ctx)
+		reply, err := c.rpc.Aggregate(cctx, &pb.AggregateRequest{Collection: name, ObjectsCount: true, Filters: filters})
+		cancel()
+		if err == nil {
+			return reply.GetSingleResult().GetObjectsCount(), nil
+		}
+		if !readRetry(err) || try == schemaLagTries {
+			return 0, readErr("count", err)
+		}
+		if err := sleepCtx(ctx, schemaLagWait); err != nil {
+			return 0, err
+		}
 	}
-	return reply.GetSingleResult().GetObjectsCount(), nil
 }
 
 // ScanOptions choose what Scan returns.
@@ -149,13 +173,20 @@ func (c *Client) searchRequest(name string) *pb.SearchRequest {
 }
 
 func (c *Client) search(ctx context.Context, req *pb.SearchRequest) (*pb.SearchReply, error) {
-	cctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	reply, err := c.rpc.Search(cctx, req)
-	if err != nil {
-		return nil, readErr("search", err)
+	for try := 1; ; try++ {
+		cctx, cancel := c.callCtx(ctx)
+		reply, err := c.rpc.Search(cctx, req)
+		cancel()
+		if err == nil {
+			return reply, nil
+		}
+		if !readRetry(err) || try == schemaLagTries {
+			return nil, readErr("search", err)
+		}
+		if err := sleepCtx(ctx, schemaLagWait); err != nil {
+			return nil, err
+		}
 	}
-	return reply, nil
 }
 
 // object converts a search result; reef_id becomes ID.
@@ -191,4 +222,44 @@ func plainValue(v *pb.Value) any {
 		return x.BoolValue
 	}
 	return nil
+}
+
+// GetMany returns the objects with the given ids that one replica per
+// shard holds (a filtered search at ReadConsistency): fast for batches, but
+// a replica that is catching up after a restart can miss recent writes,
+// which Get would find.
+func (c *Client) GetMany(ctx context.Context, name string, ids []string, vectors bool) (map[string]Object, error) {
+	k, err := c.schema(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Object, len(ids))
+	for lo := 0; lo < len(ids); lo += 1000 {
+		chunk := ids[lo:min(lo+1000, len(ids))]
+		uuids := make([]string, len(chunk))
+		for i, id := range chunk {
+			uuids[i] = ObjectUUID(name, id)
+		}
+		req := c.searchRequest(name)
+		req.Limit, req.Filters = uint32(len(chunk)), idFilter(uuids)
+		if vectors {
+			req.Metadata.Vectors = k.vectorNames()
+		}
+		reply, err := c.search(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range reply.GetResults() {
+			o := object(r)
+			out[o.ID] = o
+		}
+	}
+	return out, nil
+}
+
+// readRetry says whether a failed read is worth sending again: the node's
+// schema lagged, or its connection broke (round robin then picks another
+// node; reads are idempotent).
+func readRetry(err error) bool {
+	return schemaLag(err.Error()) || status.Code(err) == codes.Unavailable
 }

@@ -257,6 +257,10 @@ func (c *Client) schema(ctx context.Context, name string) (*collection, error) {
 	return c.fetch(ctx, name)
 }
 
+// propertySettle is how long a new property is left to reach every
+// shard replica before objects using it are written.
+const propertySettle = 2 * time.Second
+
 // ensureProperties declares the properties of ps the collection lacks.
 func (c *Client) ensureProperties(ctx context.Context, name string, ps []PropertySpec) error {
 	k, err := c.schema(ctx, name)
@@ -283,6 +287,13 @@ func (c *Client) ensureProperties(ctx context.Context, name string, ps []Propert
 		added = true
 	}
 	if added {
+		// Measured: objects written right after a property was declared
+		// were stored but never indexed for it on some replica (filters
+		// missed them for good); after a 2 s pause they were indexed.
+		// Weaviate gives no signal for this, so wait it out.
+		if err := sleepCtx(ctx, propertySettle); err != nil {
+			return err
+		}
 		if k, err = c.fetch(ctx, name); err != nil {
 			return err
 		}

@@ -55,11 +55,10 @@ func (c *Client) Upsert(ctx context.Context, name string, objs []Object) ([]Resu
 	for i, o := range objs {
 		res[i].ID = o.ID
 	}
-	cctx, cancel := c.callCtx(ctx)
-	defer cancel()
-	reply, err := c.rpc.BatchObjects(cctx, req)
+	reply, err := c.batch(ctx, req)
 	if err != nil {
 		err = writeErr("batch", err)
+		c.opts.Logger.WarnContext(ctx, "weaviate batch failed", "collection", name, "objects", len(objs), "err", err)
 		for i := range res {
 			res[i].Err = err
 		}
@@ -79,7 +78,47 @@ func (c *Client) Upsert(ctx context.Context, name string, objs []Object) ([]Resu
 	if failed == 0 {
 		return res, nil
 	}
+	c.opts.Logger.WarnContext(ctx, "weaviate batch objects failed", "collection", name, "failed", failed, "objects", len(objs), "first", res[first].Err)
 	return res, fmt.Errorf("%d of %d objects failed, first %s: %w", failed, len(objs), objs[first].ID, res[first].Err)
+}
+
+// batch sends req, resending the objects a node refused only because it
+// has not applied a just-declared property yet (bounded: schemaLagTries).
+func (c *Client) batch(ctx context.Context, req *pb.BatchObjectsRequest) (*pb.BatchObjectsReply, error) {
+	out := &pb.BatchObjectsReply{}
+	index := make([]int32, len(req.Objects)) // position in the first request
+	for i := range index {
+		index[i] = int32(i)
+	}
+	for try := 1; ; try++ {
+		cctx, cancel := c.callCtx(ctx)
+		reply, err := c.rpc.BatchObjects(cctx, req)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		var again []*pb.BatchObject
+		var againIndex []int32
+		for _, e := range reply.GetErrors() {
+			i := e.GetIndex()
+			if i < 0 || int(i) >= len(index) {
+				continue
+			}
+			if schemaLag(e.GetError()) && try < schemaLagTries {
+				again, againIndex = append(again, req.Objects[i]), append(againIndex, index[i])
+				continue
+			}
+			out.Errors = append(out.Errors, &pb.BatchObjectsReply_BatchError{Index: index[i], Error: e.GetError()})
+		}
+		if len(again) == 0 {
+			return out, nil
+		}
+		if err := sleepCtx(ctx, schemaLagWait); err != nil {
+			return nil, err
+		}
+		req = &pb.BatchObjectsRequest{Objects: again, ConsistencyLevel: req.ConsistencyLevel}
+		index = againIndex
+	}
 }
 
 // batchErr classes a per-object error: a replica that did not answer

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterr "go.etcd.io/bbolt/errors"
 
+	"github.com/reef-ml/reef/safefile"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -135,21 +136,12 @@ func restore(backup, dataDir string, force bool) (int64, error) {
 	if err := os.RemoveAll(indexDir); err != nil {
 		return 0, fmt.Errorf("remove stale index snapshots: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := safefile.SyncDir(dir); err != nil {
 		return 0, err
 	}
 	if err := os.Rename(tmpName, target); err != nil {
 		return 0, err
 	}
 	ok = true
-	return n, syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return n, safefile.SyncDir(dir)
 }

@@ -109,7 +109,8 @@ class Client:
         through the import route; each batch is validated whole before it is
         written. With create, the dataset and the space (dim from vectors,
         metric) are created when missing. Existing points keep their other
-        spaces; their metadata fields are replaced by the ones given.
+        spaces; their metadata is replaced by the row given, except that a
+        row with no fields (or no metadata at all) keeps what is stored.
         Returns {"upserted": N, "seq": last sequence number}."""
         a = encode.as_matrix(vectors)
         n, dim = a.shape

@@ -46,6 +46,7 @@ class Transport:
             headers["Content-Type"] = content_type or "application/json"
             headers["Content-Length"] = str(len(body))
         for attempt in (0, 1):
+            reused = getattr(self._local, "conn", None) is not None
             conn = self._conn()
             try:
                 try:
@@ -57,9 +58,12 @@ class Transport:
                 resp = conn.getresponse()
                 data = resp.read()
                 break
-            except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine) as e:
+            except (http.client.RemoteDisconnected, http.client.BadStatusLine, ConnectionError) as e:
                 self.close()
-                if attempt == 1 or body is not None and len(body) > (1 << 20):
+                # A kept-alive connection the server has since closed (idle
+                # timeout) fails like this: retry once on a new one. Every
+                # reef write is an idempotent upsert, so a retry is safe.
+                if attempt == 1 or not reused:
                     raise ReefError(f"cannot reach reef at {self.url}: {e}") from e
             except OSError as e:
                 self.close()

@@ -1,4 +1,5 @@
 import math
+import socket
 import struct
 import zlib
 
@@ -167,6 +168,15 @@ def test_to_pandas_and_dataframe_metadata(client, ds):
     hits = client.search(ds, "e", id="x", k=2).to_pandas()
     assert list(hits["id"]) and "metadata.n" in hits.columns and "distance" in hits.columns
     assert len(client.outliers(ds, "e", k=1, limit=3).to_pandas()) == 3
+    clusters = client.clusters(ds, "e", k=3, summary_fields=["label"], seed=1).to_pandas()
+    assert sorted(clusters["size"]) == [1, 1, 1] and "summary.label" in clusters.columns
+    client.upsert(ds, "e", ["x2"], np.eye(3)[:1], metadata=[{"label": "a"}])  # a duplicate of x
+    dups = client.duplicates(ds, "e", threshold=1e-6).to_pandas()
+    assert sorted(dups["id"]) == ["x", "x2"] and set(dups["group"]) == {0}
+    other = ds + "-other"
+    client.upsert(other, "e", ["u", "v", "w"], np.eye(3) + 0.01, metadata=[{"label": "a"}, {"label": "b"}, {"label": "b"}])
+    groups = client.compare("e", ds, other, group_by="label", permutations=50, k=1).to_pandas()
+    assert {"group", "count_a", "count_b"} <= set(groups.columns) and set(groups["group"]) >= {"a", "b"}
 
 
 def _png(path, rgb):
@@ -193,3 +203,45 @@ def test_ingest_images(client, ds, tmp_path):
     assert r["upserted"] == 2 and len(r["failed"]) == 1 and r["dim"] > 0
     hit = client.search(ds, r["space"], id=str(paths[0]), k=1).hits[0]
     assert hit.id == str(paths[1]) and hit.metadata == {"colour": "blue"}
+
+
+def test_cli_import_with_metadata_file(server, client, ds, tmp_path):
+    """`reef import x.npy --ids --metadata meta.csv|meta.jsonl`, keyed by id or by row."""
+    import json
+    import subprocess
+
+    from conftest import reef_binary
+
+    vecs = np.random.default_rng(5).standard_normal((4, 3)).astype(np.float32)
+    np.save(tmp_path / "emb.npy", vecs)
+    (tmp_path / "ids.json").write_text(json.dumps(["a", "b", "c", "d"]))
+    (tmp_path / "meta.csv").write_text("id,label,score\nd,dog,0.5\na,cat,1\n")
+    (tmp_path / "meta.jsonl").write_text('{"tags":["x"]}\n{}\n{"n":3}\n{"n":4}\n')
+    want = {"meta.csv": [{"label": "cat", "score": 1}, {}, {}, {"label": "dog", "score": 0.5}],
+            # the same points again: given metadata replaces what is stored, an empty row keeps it
+            "meta.jsonl": [{"tags": ["x"]}, {}, {"n": 3}, {"n": 4}]}
+    for name, space in (("meta.csv", "e"), ("meta.jsonl", "f")):
+        subprocess.run([reef_binary(), "import", str(tmp_path / "emb.npy"), "--ids", str(tmp_path / "ids.json"),
+                        "--metadata", str(tmp_path / name), "--dataset", ds, "--space", space, "--create",
+                        "--server", server.url], check=True, capture_output=True)
+        ids, got, meta = client.export(ds, space)
+        assert ids == ["a", "b", "c", "d"] and np.array_equal(got, vecs)
+        assert meta == want[name], name
+    bad = subprocess.run([reef_binary(), "import", str(tmp_path / "emb.npy"), "--ids", str(tmp_path / "ids.json"),
+                          "--metadata", str(tmp_path / "ids.json"), "--dataset", ds, "--space", "e",
+                          "--server", server.url], capture_output=True, text=True)
+    assert bad.returncode != 0 and "metadata" in bad.stderr
+
+
+def test_stale_keepalive_connection_is_retried(client, ds):
+    client.upsert(ds, "e", ["a", "b"], np.eye(2, 3))
+    client._t._conn().sock.shutdown(socket.SHUT_RDWR)  # as if the server had closed the idle connection
+    assert client.upsert(ds, "e", ["c"], np.ones((1, 3)))["upserted"] == 1
+    client._t._conn().sock.shutdown(socket.SHUT_RDWR)
+    assert client.search(ds, "e", id="a", k=2).ids
+
+
+def test_unreachable_server_is_a_reef_error():
+    with pytest.raises(reef.ReefError) as e:
+        reef.Client("http://127.0.0.1:9").datasets()
+    assert e.value.status is None and "cannot reach reef" in e.value.message
