@@ -62,6 +62,15 @@ func (s *Server) guard(rt route) gin.HandlerFunc {
 			fail(c, &http.MaxBytesError{Limit: limit})
 			return
 		}
+		if w := s.weightOf(rt, c.Request.ContentLength); w > 0 {
+			if !s.budget.acquire(c.Request.Context(), w, budgetWait) {
+				c.Header("Retry-After", "1")
+				c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": apiError{Code: "overloaded",
+					Message: "heavy requests in flight hold the memory budget; retry shortly"}})
+				return
+			}
+			defer s.budget.release(w)
+		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		if timeout := s.timeoutOf(rt); timeout > 0 {
 			ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)

@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,7 +285,7 @@ func TestHostileGracefulStop(t *testing.T) {
 		perms      int
 		wantStatus int
 	}{
-		{"finishes within the grace", 30 * time.Second, 200, http.StatusOK},
+		{"finishes within the grace", 30 * time.Second, 8000, http.StatusOK},
 		{"cancelled after the grace", 300 * time.Millisecond, 100000, http.StatusServiceUnavailable},
 	}
 	for _, c := range cases {
@@ -311,6 +313,9 @@ func TestHostileGracefulStop(t *testing.T) {
 			err, took := p.stop(t, c.grace+15*time.Second)
 			a := <-got
 			t.Logf("in-flight compare: HTTP %d after %v; reef exited (%v) %v after SIGTERM", a.code, a.took.Round(time.Millisecond), err, took.Round(time.Millisecond))
+			if a.took < 300*time.Millisecond {
+				t.Fatalf("the compare ended after %v, before the SIGTERM: not in flight", a.took)
+			}
 			if err != nil {
 				t.Errorf("reef exited with %v, want status 0", err)
 			}
@@ -322,4 +327,106 @@ func TestHostileGracefulStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Heavy requests share a memory budget: while one holds it, the next waits
+// about a second and is refused with 503 and Retry-After; small requests
+// never wait; once the first ends the budget is free again.
+func TestHostileMemoryBudget(t *testing.T) {
+	const body = 2 << 20 // weighs 4× as JSON: the whole 8 MiB budget
+	_, srv := limitServerWith(t, engine.DefaultLimits(), func(o *Options) { o.MemoryBudget = 8 << 20 })
+	h := srv.Handler()
+	mustSend(t, h, "/v1/datasets", `{"name":"ds"}`)
+	mustSend(t, h, "/v1/datasets/ds/spaces", `{"name":"s","dim":4}`)
+	heavy := func(r io.Reader) *http.Request {
+		req := httptest.NewRequest("POST", "/v1/datasets/ds/points", r)
+		req.ContentLength = body
+		return req
+	}
+	pr, pw := io.Pipe()
+	held := httptest.NewRecorder()
+	var wg sync.WaitGroup
+	wg.Go(func() { h.ServeHTTP(held, heavy(pr)) })
+	// The first Write returns once the handler reads: it holds the budget.
+	if _, err := pw.Write([]byte(`{"points":[]`)); err != nil {
+		t.Fatal(err)
+	}
+	padded := []byte(`{"points":[]` + strings.Repeat(" ", body-len(`{"points":[]}`)) + `}`)
+	start := time.Now()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, heavy(bytes.NewReader(padded)))
+	waited := time.Since(start)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "overloaded") {
+		t.Fatalf("second heavy request while the budget is held: %d %s", rec.Code, rec.Body)
+	}
+	if waited < budgetWait/2 || waited > budgetWait+2*time.Second {
+		t.Fatalf("refused after %v; it should wait about %v", waited, budgetWait)
+	}
+	if code, e := send(t, h, "GET", "/v1/datasets", ""); code != 200 {
+		t.Fatalf("a small request while the budget is held: %d %+v", code, e)
+	}
+	pw.Write(append(bytes.Repeat([]byte(" "), body-len(`{"points":[]}`)), '}'))
+	pw.Close()
+	wg.Wait()
+	if held.Code == http.StatusServiceUnavailable {
+		t.Fatalf("the holder: %d %s", held.Code, held.Body)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, heavy(bytes.NewReader(padded)))
+	if rec.Code == http.StatusServiceUnavailable {
+		t.Fatalf("heavy request after the budget was freed: %d %s", rec.Code, rec.Body)
+	}
+	t.Logf("held: %d; second heavy: 503 after %v; after release: %d", held.Code, waited.Round(time.Millisecond), rec.Code)
+}
+
+// analysisRoutes are fuzzed by FuzzAnalysisJSON; the first byte of an
+// input picks one.
+var analysisRoutes = []string{"/v1/datasets/a/outliers", "/v1/datasets/a/clusters", "/v1/datasets/a/duplicates",
+	"/v1/compare", "/v1/datasets/a/spaces/s/bench", "/v1/datasets/a/spaces/s/tune"}
+
+// FuzzAnalysisJSON mutates valid analysis requests: every answer is a 2xx,
+// a 4xx with an error body, or a 503/504 when the computation ran out of
+// time; never a 500 or a panic.
+func FuzzAnalysisJSON(f *testing.F) {
+	_, srv := limitServerWith(f, engine.DefaultLimits(), func(o *Options) { o.ComputeTimeout = 2 * time.Second })
+	h := srv.Handler()
+	for di, ds := range []string{"a", "b"} {
+		for _, req := range []struct{ path, body string }{
+			{"/v1/datasets", fmt.Sprintf(`{"name":%q}`, ds)},
+			{"/v1/datasets/" + ds + "/spaces", `{"name":"s","dim":8,"metric":"l2"}`},
+			{"/v1/datasets/" + ds + "/points", analysisPoints(di, 0, 60)},
+		} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", req.path, strings.NewReader(req.body)))
+			if rec.Code >= 300 {
+				f.Fatalf("setup %s: %d %s", req.path, rec.Code, rec.Body)
+			}
+		}
+	}
+	seeds := [][]string{
+		{`{"space":"s","k":5}`, `{"space":"s","method":"lof","k":3,"limit":5}`, `{"space":"s","reference":"b","k":4}`, `{"space":"s","method":"kth","k":200}`},
+		{`{"space":"s","k":3}`, `{"space":"s","method":"density","min_cluster_size":2,"neighbors":5}`, `{"space":"s","k":3,"summary_fields":["x"]}`},
+		{`{"space":"s"}`, `{"space":"s","other":"b","k":3,"relative":0.5}`, `{"space":"s","threshold":1e30,"limit":1}`},
+		{`{"space":"s","a":"a","b":"b","permutations":50}`, `{"space":"s","a":"a","b":"b","k":3,"group_by":"cluster","alpha":0.5,"examples":0}`},
+		{`{"m":[4],"ef":[10],"queries":5,"max_vectors":50}`, `{"backends":["exact"],"k":1,"queries":1}`},
+		{`{"target_recall":0.9,"k":3,"queries":5}`, `{"target_recall":1}`},
+	}
+	for i, ss := range seeds {
+		for _, s := range ss {
+			f.Add(append([]byte{byte(i)}, s...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		path := analysisRoutes[int(in[0])%len(analysisRoutes)]
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", path, bytes.NewReader(in[1:])))
+		switch {
+		case rec.Code == http.StatusServiceUnavailable || rec.Code == http.StatusGatewayTimeout:
+		case rec.Code >= 500 || rec.Code < 200:
+			t.Fatalf("POST %s %q: HTTP %d %s", path, in[1:], rec.Code, rec.Body)
+		}
+	})
 }

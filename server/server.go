@@ -32,8 +32,12 @@ type Options struct {
 	ComputeTimeout time.Duration
 	// ShutdownGrace is how long a stop waits for in-flight requests to
 	// finish; then they are cancelled and answer 503 shutting_down.
-	ShutdownGrace     time.Duration
-	MaxConcurrent     int // requests in flight before 429
+	ShutdownGrace time.Duration
+	MaxConcurrent int // requests in flight before 429
+	// MemoryBudget bounds the estimated memory of heavy requests in
+	// flight (bodies ≥ 1 MiB, uploads, analyses); past it they wait up to
+	// a second, then answer 503 with Retry-After.
+	MemoryBudget      int64
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	Logger            *slog.Logger
@@ -51,7 +55,7 @@ type Options struct {
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{Addr: "127.0.0.1:7370", MaxBodyBytes: 64 << 20, MaxUploadBytes: 2 << 30,
-		RequestTimeout: 60 * time.Second, ComputeTimeout: 5 * time.Minute, ShutdownGrace: 10 * time.Second, MaxConcurrent: 256, ReadHeaderTimeout: 10 * time.Second,
+		RequestTimeout: 60 * time.Second, ComputeTimeout: 5 * time.Minute, ShutdownGrace: 10 * time.Second, MemoryBudget: 4 << 30, MaxConcurrent: 256, ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 120 * time.Second, Version: "dev", Ingest: ingest.DefaultOptions(), View: view.DefaultOptions()}
 }
 
@@ -62,6 +66,9 @@ func (o *Options) validate() error {
 	}
 	if o.RequestTimeout <= 0 || o.ComputeTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("request and compute timeouts must be positive"))
+	}
+	if o.MemoryBudget <= 0 {
+		errs = append(errs, fmt.Errorf("memory budget must be positive"))
 	}
 	if o.ShutdownGrace < 0 {
 		errs = append(errs, fmt.Errorf("shutdown grace must not be negative"))
@@ -92,6 +99,7 @@ type Server struct {
 	router  *gin.Engine
 	metrics *metrics
 	slots   chan struct{}
+	budget  *budget
 	routes  []route
 	// extra holds handlers mounted by other packages (the embedding view).
 }
@@ -111,7 +119,7 @@ func New(eng *engine.Engine, opts Options) (*Server, error) {
 	und := understand.New(eng)
 	vo := opts.View
 	vo.Graphs, vo.Media = und, ing
-	s := &Server{eng: eng, ing: ing, und: und, view: view.New(eng, vo), opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent)}
+	s := &Server{eng: eng, ing: ing, und: und, view: view.New(eng, vo), opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent), budget: newBudget(opts.MemoryBudget)}
 	s.metrics = newMetrics(opts.Registry, eng)
 	r := gin.New()
 	r.UseRawPath = true // ids may hold escaped slashes

@@ -63,6 +63,7 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&so.RequestTimeout, "request-timeout", so.RequestTimeout, "time limit of one request")
 	f.DurationVar(&so.ComputeTimeout, "compute-timeout", so.ComputeTimeout, "time limit of one analysis (outliers, clusters, duplicates, compare, tune, bench)")
 	f.DurationVar(&so.ShutdownGrace, "shutdown-grace", so.ShutdownGrace, "on SIGTERM, how long in-flight requests may finish before they are cancelled (503)")
+	f.Int64Var(&so.MemoryBudget, "memory-budget", so.MemoryBudget, "estimated bytes heavy requests (large bodies, uploads, analyses) may hold at once before 503")
 	f.IntVar(&so.MaxConcurrent, "max-concurrent", so.MaxConcurrent, "requests in flight before answering 429")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&so.Ingest.ModelDir, "models", envOr("REEF_MODELS", so.Ingest.ModelDir), "directory of built-in model manifests (env REEF_MODELS)")
