@@ -430,3 +430,24 @@ func FuzzAnalysisJSON(f *testing.F) {
 		}
 	})
 }
+
+// The scan's limits are no tighter than the routes' own: points/missing
+// takes 100× a batch of ids, view/similar 10,000 rows, a filter 10,000
+// values.
+func TestHostileScanKeepsRouteLimits(t *testing.T) {
+	_, srv := limitServerWith(t, engine.DefaultLimits(), nil)
+	h := srv.Handler()
+	mustSend(t, h, "/v1/datasets", `{"name":"ds"}`)
+	mustSend(t, h, "/v1/datasets/ds/spaces", `{"name":"s","dim":4}`)
+	cases := []struct{ name, path, body string }{
+		{"missing ids", "/v1/datasets/ds/points/missing", string(repeatJSON(`{"ids":[`, `"a"`, `]}`, 20_000))},
+		{"similar rows", "/v1/datasets/ds/view/similar", string(repeatJSON(`{"space":"s","positive":[`, `0`, `]}`, 5000))},
+		{"filter values", "/v1/datasets/ds/search", string(repeatJSON(`{"space":"s","vector":[1,0,0,0],"filter":{"metadata.x":[`, `1`, `]}}`, 5000))},
+	}
+	for _, c := range cases {
+		code, e := send(t, h, "POST", c.path, c.body)
+		if strings.Contains(e.Message, "has more than") {
+			t.Errorf("%s: refused by the scan: HTTP %d %+v", c.name, code, e)
+		}
+	}
+}

@@ -13,15 +13,15 @@ import (
 // depth, so a body of 20M empty points is refused holding only the body
 // itself, instead of the gigabytes its decoded form would take.
 type jsonLimits struct {
-	MaxDepth     int // nesting of objects and arrays
-	MaxArray     int // elements (or members) of any array or object not named below
-	MaxBatch     int // "points" (413) and "ids" (400)
-	MaxObjects   int // "objects" of a point
-	MaxDim       int // a "vector" or a member of "vectors"
-	MaxMetadata  int // bytes of a "metadata" object
-	MaxFilter    int // elements or members of any array or object under "filter"
-	MaxTargets   int // "positive", "negative", "accept", "reject"
-	ViewCoordIDs bool
+	MaxDepth    int // nesting of objects and arrays
+	MaxArray    int // elements (or members) of any array or object not named below
+	MaxBatch    int // "points" (413)
+	MaxIDs      int // "ids" (400): the batch, more for points/missing and view coords
+	MaxObjects  int // "objects" of a point
+	MaxDim      int // a "vector" or a member of "vectors"
+	MaxMetadata int // bytes of a "metadata" object
+	MaxFilter   int // elements or members of any array or object under "filter"
+	MaxTargets  int // "positive", "negative", "accept", "reject"
 }
 
 // Documented maxima (docs/openapi.yaml) of arrays the engine does not
@@ -29,15 +29,21 @@ type jsonLimits struct {
 const (
 	maxJSONDepth   = 32
 	maxJSONArray   = 1_000_000
-	maxFilterItems = 1024
-	maxTargets     = 1024
+	maxFilterItems = 10_000 // the engine's limit on a filter's values
+	maxTargets     = 10_000 // the view's limit on similar rows (search allows 1,000)
 )
 
 func (s *Server) jsonLimits(route string) jsonLimits {
 	l := s.eng.Limits()
-	return jsonLimits{MaxDepth: maxJSONDepth, MaxArray: maxJSONArray, MaxBatch: l.MaxBatch, MaxObjects: l.MaxObjects,
-		MaxDim: l.MaxDim, MaxMetadata: l.MaxMetadataBytes, MaxFilter: maxFilterItems, MaxTargets: maxTargets,
-		ViewCoordIDs: strings.HasSuffix(route, "/coords")}
+	ids := l.MaxBatch
+	switch {
+	case strings.HasSuffix(route, "/points/missing"):
+		ids = 100 * l.MaxBatch // ingest's own limit
+	case strings.HasSuffix(route, "/coords"):
+		ids = maxJSONArray
+	}
+	return jsonLimits{MaxDepth: maxJSONDepth, MaxArray: maxJSONArray, MaxBatch: l.MaxBatch, MaxIDs: ids, MaxObjects: l.MaxObjects,
+		MaxDim: l.MaxDim, MaxMetadata: l.MaxMetadataBytes, MaxFilter: maxFilterItems, MaxTargets: maxTargets}
 }
 
 // arrayKind is what an open array or object holds, and so its limit.
@@ -139,8 +145,8 @@ func (s *jsonScanner) limitFor(kind arrayKind, isArray bool) (int, string, error
 	case !isArray || !direct:
 	case key == "points":
 		return s.lim.MaxBatch, "points", engine.ErrTooLarge
-	case key == "ids" && !s.lim.ViewCoordIDs:
-		return s.lim.MaxBatch, "ids", engine.ErrInvalid
+	case key == "ids":
+		return s.lim.MaxIDs, "ids", engine.ErrInvalid
 	case key == "objects":
 		return s.lim.MaxObjects, "objects", engine.ErrTooLarge
 	case key == "positive" || key == "negative" || key == "accept" || key == "reject":

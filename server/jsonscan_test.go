@@ -10,7 +10,7 @@ import (
 	"github.com/reef-ml/reef/engine"
 )
 
-var scanTestLimits = jsonLimits{MaxDepth: 5, MaxArray: 6, MaxBatch: 3, MaxObjects: 2, MaxDim: 4,
+var scanTestLimits = jsonLimits{MaxDepth: 5, MaxArray: 6, MaxBatch: 3, MaxIDs: 3, MaxObjects: 2, MaxDim: 4,
 	MaxMetadata: 20, MaxFilter: 2, MaxTargets: 2}
 
 func TestScanJSONLimits(t *testing.T) {
@@ -91,7 +91,7 @@ func BenchmarkScanVsDecode(b *testing.B) {
 		pts = append(pts, fmt.Sprintf(`{"id":"p%d","metadata":{"label":"l%d","split":"train"},"vectors":{"s":[%s]}}`, i, i%10, strings.Join(v, ",")))
 	}
 	body := []byte(`{"points":[` + strings.Join(pts, ",") + `]}`)
-	lim := jsonLimits{MaxDepth: maxJSONDepth, MaxArray: maxJSONArray, MaxBatch: 10000, MaxObjects: 1000, MaxDim: 16384,
+	lim := jsonLimits{MaxDepth: maxJSONDepth, MaxArray: maxJSONArray, MaxBatch: 10000, MaxIDs: 10000, MaxObjects: 1000, MaxDim: 16384,
 		MaxMetadata: 64 << 10, MaxFilter: maxFilterItems, MaxTargets: maxTargets}
 	b.Run("scan", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
