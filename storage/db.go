@@ -25,6 +25,12 @@ type Options struct {
 	// MaxSize caps the data file in bytes (0 = unlimited). A write that
 	// would grow past it fails with ErrFull; reads keep working.
 	MaxSize int
+	// InitialMmapSize is the address space mapped up front (not memory
+	// used). A write that grows the file past the mapping must remap, which
+	// waits for every open read transaction — a backup streaming for
+	// minutes would stall writes — so the default maps 1 GiB at once;
+	// larger stores still remap as they grow.
+	InitialMmapSize int
 	// Logger receives open/recovery messages; nil means slog.Default().
 	Logger *slog.Logger
 	// Faults injects write failures; tests only, nil in production.
@@ -33,13 +39,16 @@ type Options struct {
 
 // DefaultOptions returns the options reef uses.
 func DefaultOptions() Options {
-	return Options{Timeout: 2 * time.Second}
+	return Options{Timeout: 2 * time.Second, InitialMmapSize: 1 << 30}
 }
 
 func (o Options) validate() error {
 	var errs []error
 	if o.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("%w: timeout %v is negative", ErrInvalid, o.Timeout))
+	}
+	if o.InitialMmapSize < 0 {
+		errs = append(errs, fmt.Errorf("%w: initial mmap size %d is negative", ErrInvalid, o.InitialMmapSize))
 	}
 	if o.MaxSize < 0 {
 		errs = append(errs, fmt.Errorf("%w: max size %d is negative", ErrInvalid, o.MaxSize))
@@ -78,10 +87,11 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      opts.Timeout,
-		NoSync:       opts.NoSync,
-		MaxSize:      opts.MaxSize,
-		FreelistType: bolt.FreelistMapType,
+		Timeout:         opts.Timeout,
+		NoSync:          opts.NoSync,
+		MaxSize:         opts.MaxSize,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: opts.InitialMmapSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)

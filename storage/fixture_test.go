@@ -15,7 +15,7 @@ import (
 const fixtureV1 = "testdata/format-v1.db"
 
 func writeFixture(t *testing.T, path string) {
-	db, err := Open(path, DefaultOptions())
+	db, err := Open(path, smallFileOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,4 +83,12 @@ func TestFormatV1FixtureOpens(t *testing.T) {
 	if err := db.Check(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// smallFileOptions keep a test file small: without the up-front mapping
+// bbolt grows the file page by page instead of in 16 MiB steps.
+func smallFileOptions() Options {
+	o := DefaultOptions()
+	o.InitialMmapSize = 0
+	return o
 }

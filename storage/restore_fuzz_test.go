@@ -12,7 +12,7 @@ import (
 // whatever passes opens and passes the store's own check.
 func FuzzValidateBackup(f *testing.F) {
 	src := filepath.Join(f.TempDir(), "seed.db")
-	db, err := Open(src, DefaultOptions())
+	db, err := Open(src, smallFileOptions())
 	if err != nil {
 		f.Fatal(err)
 	}
