@@ -9,7 +9,7 @@ APT_PKGS  := dataset-fashion-mnist libhnswlib-dev g++ chromium espeak-ng libturb
              python3-numpy python3-pytest python3-pandas python3-setuptools python3-venv
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: setup build serve test bench fuzz clean weaviate
+.PHONY: setup build serve test test-cluster bench fuzz clean weaviate
 
 setup:
 	$(SUDO) apt-get update -qq
@@ -48,6 +48,12 @@ WEAVIATE_VERSION := v1.35.2
 weaviate:
 	mkdir -p third_party/weaviate
 	GOBIN=$(CURDIR)/third_party/weaviate $(GO) install github.com/weaviate/weaviate/cmd/weaviate-server@$(WEAVIATE_VERSION)
+
+# test-cluster builds Weaviate and runs the cluster tests (3 local nodes on
+# loopback: the client, a kill -9 fault test). make test skips them when
+# third_party/weaviate is absent, as on a fresh machine.
+test-cluster: weaviate
+	$(GO) test -race -count=1 -timeout 30m ./weaviate/
 
 clean:
 	rm -rf bin
