@@ -137,7 +137,7 @@ func TestRunBytesPerVector(t *testing.T) {
 	const dim = 16
 	w, _ := Synthetic(2000, dim, 10, 3)
 	obs := &churnObserver{}
-	g := Grid{Backends: []string{index.BackendExact, index.BackendHNSW, "hnsw+sq8"}, M: []int{8},
+	g := Grid{Backends: []string{index.BackendExact, index.BackendHNSW, "hnsw+sq8", index.BackendCoder}, M: []int{8},
 		EfConstruction: []int{40}, Ef: []int{20}, K: 5, Threads: []int{1}, Seed: 1}
 	g.New = func(c index.Config) (index.Index, error) {
 		obs.held = nil
@@ -154,7 +154,7 @@ func TestRunBytesPerVector(t *testing.T) {
 			t.Errorf("%s: %.0f bytes per vector, want in [%d, %d]", r.Backend, r.BytesPerVector, 4*dim, 40*dim)
 		}
 	}
-	if len(seen) != 3 {
+	if len(seen) != 4 {
 		t.Errorf("backends measured: %v", seen)
 	}
 }
