@@ -99,12 +99,12 @@ type SpaceHandle struct {
 	DatasetUID string // names the dataset's derived files (graphs, layouts)
 	Info       storage.Space
 	Metric     index.Metric
-	sp         *spaceState
+	levels     [2]index.Index
 }
 
-// Index is the live index of a level. Callers must only read it (Search,
-// Len): writes go through Upsert.
-func (h SpaceHandle) Index(l storage.Level) index.Index { return h.sp.level(l) }
+// Index is the store's index of a level. Callers must only read it
+// (Search, Len, IDs): writes go through Upsert.
+func (h SpaceHandle) Index(l storage.Level) index.Index { return h.levels[levelIndex(l)] }
 
 // Space returns a read handle on a space, from memory.
 func (e *Engine) Space(dataset, space string) (SpaceHandle, error) {
@@ -112,9 +112,16 @@ func (e *Engine) Space(dataset, space string) (SpaceHandle, error) {
 	if err != nil {
 		return SpaceHandle{}, err
 	}
+	h := SpaceHandle{Metric: sp.metric}
+	for i, l := range levels {
+		if h.levels[i], err = e.store.Index(dataset, space, l); err != nil {
+			return SpaceHandle{}, fromStorage(err)
+		}
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return SpaceHandle{DatasetUID: st.info.UID, Info: sp.info, Metric: sp.metric, sp: sp}, nil
+	h.DatasetUID, h.Info = st.info.UID, sp.info
+	return h, nil
 }
 
 // CheckVector validates a query vector for a space as Search does.
@@ -126,15 +133,15 @@ func CheckVector(field string, v []float32, dim int, metric index.Metric) error 
 // cosine spaces store and compare vectors.
 func Normalized(v []float32) []float32 { return normalized(v) }
 
-// LevelIndex returns the live index of a space level, for searches that
+// LevelIndex returns the store's index of a space level, for searches that
 // bypass Search's request handling (graph building, tuning). Callers must
-// only read it (Search, Len): writes go through Upsert.
+// only read it (Search, Len, IDs): writes go through Upsert.
 func (e *Engine) LevelIndex(dataset, space string, level storage.Level) (index.Index, error) {
-	_, sp, err := e.space(dataset, space)
-	if err != nil {
+	if _, _, err := e.space(dataset, space); err != nil {
 		return nil, err
 	}
-	return sp.level(level), nil
+	idx, err := e.store.Index(dataset, space, level)
+	return idx, fromStorage(err)
 }
 
 // SameSpace is the provenance guard: analyses across datasets need the same
@@ -166,7 +173,7 @@ func (e *Engine) SetEfSearch(dataset, space string, ef int) error {
 	defer e.writeMu.Unlock()
 	info := sp.info
 	info.Index.EfSearch = ef
-	if err := e.db.UpdateSpace(dataset, info); err != nil {
+	if err := e.store.UpdateSpace(context.Background(), dataset, info); err != nil {
 		return fromStorage(err)
 	}
 	e.mu.Lock()

@@ -50,38 +50,38 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 		return SearchResult{}, fieldErr(ErrInvalid, "strategy", "must be average or best_score, got %q", req.Strategy)
 	}
 	exclude := map[uint64]bool{}
-	pos, posW, err := e.targetVectors(dataset, sp, level, "positive", req.Positive, exclude)
+	pos, posW, err := e.targetVectors(ctx, dataset, sp, level, "positive", req.Positive, exclude)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	neg, negW, err := e.targetVectors(dataset, sp, level, "negative", req.Negative, exclude)
+	neg, negW, err := e.targetVectors(ctx, dataset, sp, level, "negative", req.Negative, exclude)
 	if err != nil {
 		return SearchResult{}, err
 	}
 	q := analysis.MultiQuery{Positives: pos, Negatives: neg, PosWeights: posW, NegWeights: negW, Metric: sp.metric}
-	opts := index.SearchOptions{Ef: max(req.Ef, candidatesPerTarget(req.K))}
-	var warnings []string
+	sq := StoreQuery{Dataset: dataset, Space: sp.info.Name, Level: level, Metric: sp.metric,
+		K: candidatesPerTarget(req.K), Ef: max(req.Ef, candidatesPerTarget(req.K))}
 	if len(req.Filter) > 0 {
-		allowed, w, err := e.filterSet(e.mustDataset(dataset), level, req.Filter)
-		warnings = w
-		if err != nil {
+		if _, err := compileFilter(req.Filter, level); err != nil {
 			return SearchResult{}, err
 		}
-		opts.Filter = func(id uint64) bool { _, ok := allowed[id]; return ok }
+		sq.Filter = req.Filter
 	}
 	// Gather candidates: the Rocchio vector's neighbours and each positive's.
-	idx := sp.level(level)
+	var warnings []string
 	seen := map[uint64]bool{}
 	var cands []uint64
 	add := func(v []float32) error {
-		hits, err := idx.Search(ctx, v, candidatesPerTarget(req.K), opts)
-		for _, h := range hits {
+		sq.Vector = v
+		res, err := e.store.Search(ctx, sq)
+		warnings = res.Warnings
+		for _, h := range res.Hits {
 			if !seen[h.ID] && !exclude[h.ID] {
 				seen[h.ID] = true
 				cands = append(cands, h.ID)
 			}
 		}
-		return err
+		return fromStorage(err)
 	}
 	if rv, err := analysis.RocchioVector(q); err == nil {
 		if err := add(rv); err != nil {
@@ -93,17 +93,17 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 			return SearchResult{}, err
 		}
 	}
-	vecs, err := e.db.Vectors(dataset, sp.info.Name, level, cands)
+	vecs, err := e.store.Vectors(ctx, dataset, sp.info.Name, level, cands)
 	if err != nil {
 		return SearchResult{}, fromStorage(err)
 	}
 	var scored []analysis.Scored
 	if req.Feedback != nil && len(req.Feedback.Accept)+len(req.Feedback.Reject) > 0 {
-		acc, _, err := e.targetVectors(dataset, sp, level, "feedback.accept", req.Feedback.Accept, exclude)
+		acc, _, err := e.targetVectors(ctx, dataset, sp, level, "feedback.accept", req.Feedback.Accept, exclude)
 		if err != nil {
 			return SearchResult{}, err
 		}
-		rej, _, err := e.targetVectors(dataset, sp, level, "feedback.reject", req.Feedback.Reject, exclude)
+		rej, _, err := e.targetVectors(ctx, dataset, sp, level, "feedback.reject", req.Feedback.Reject, exclude)
 		if err != nil {
 			return SearchResult{}, err
 		}
@@ -127,7 +127,7 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 	for i, s := range scored {
 		hits[i] = index.Hit{ID: cands[s.Index], Distance: distance(sp.metric, prepareQuery(pos[max(s.Matched, 0)], sp.metric), vecs[s.Index])}
 	}
-	out, err := e.resolveHits(dataset, hits, 0, req.K)
+	out, err := e.resolveHits(ctx, dataset, hits, 0, req.K)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -142,15 +142,10 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 	return SearchResult{Hits: out, Warnings: warnings, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
 }
 
-func (e *Engine) mustDataset(name string) *datasetState {
-	st, _ := e.dataset(name)
-	return st
-}
-
 // targetVectors resolves targets to vectors, applying the provenance guard
 // to targets from other datasets; same-dataset stored targets are added to
 // exclude so that examples are not returned as their own results.
-func (e *Engine) targetVectors(dataset string, sp *spaceState, level storage.Level, field string, ts []Target, exclude map[uint64]bool) ([][]float32, []float32, error) {
+func (e *Engine) targetVectors(ctx context.Context, dataset string, sp *spaceState, level storage.Level, field string, ts []Target, exclude map[uint64]bool) ([][]float32, []float32, error) {
 	vecs := make([][]float32, 0, len(ts))
 	var weights []float32
 	for i, t := range ts {
@@ -184,11 +179,11 @@ func (e *Engine) targetVectors(dataset string, sp *spaceState, level storage.Lev
 		if level == storage.LevelObject {
 			ref.ObjectID = t.ObjectID
 		}
-		iid, err := e.db.IIDOf(ds, ref)
+		iid, err := e.store.IIDOf(ctx, ds, ref)
 		if err != nil {
 			return nil, nil, fieldErr(ErrNotFound, f+".id", "%v", fromStorage(err))
 		}
-		v, err := e.db.Vector(ds, sp.info.Name, level, iid)
+		v, err := e.store.Vector(ctx, ds, sp.info.Name, level, iid)
 		if err != nil {
 			return nil, nil, fieldErr(ErrNotFound, f+".id", "%q has no vector in space %q", t.ID, sp.info.Name)
 		}
