@@ -3,9 +3,11 @@ package engine
 // The extension API: what the feature packages (ingest, understand, view)
 // may use beyond the public data API. It is deliberately small. Points,
 // vectors and metadata change only through the engine's own methods (one
-// writer, validated); side data that is not part of a point (thumbnails,
-// object crops, playable audio, registered model manifests) is kept by the
-// feature that owns it, in storage, through DB().
+// writer, validated) and are read through the store (extend_store.go), so
+// that a feature never learns which Store it runs on; side data that is not
+// part of a point (thumbnails, object crops, playable audio, registered
+// model manifests) is kept by the feature that owns it, locally, through
+// DB().
 
 import (
 	"context"
