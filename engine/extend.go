@@ -11,8 +11,8 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/storage"
@@ -33,10 +33,21 @@ func CheckName(field, name string) error { return checkName(field, name) }
 // CheckID validates a point (or object) id as Upsert does.
 func (e *Engine) CheckID(field, id string) error { return e.checkID(field, id) }
 
-// CheckMetadata validates a metadata blob as Upsert does and returns it in
-// the form Upsert stores.
-func (e *Engine) CheckMetadata(field string, md json.RawMessage) (json.RawMessage, error) {
-	return e.checkMetadata(field, md)
+// ValidatePoint checks one point as Upsert would (id, uri, metadata,
+// objects, and vectors if it has any), naming fields under field (e.g.
+// "images[3]" gives "images[3].metadata"), so that a feature can reject a
+// bad input before doing expensive work for it.
+func (e *Engine) ValidatePoint(dataset, field string, p PointInput) error {
+	st, err := e.dataset(dataset)
+	if err != nil {
+		return err
+	}
+	_, err = e.validateBatch(st, []PointInput{p})
+	var fe *FieldError
+	if errors.As(err, &fe) && strings.HasPrefix(fe.Field, "points[0]") {
+		return &FieldError{Field: field + strings.TrimPrefix(fe.Field, "points[0]"), Err: fe.Err, Msg: fe.Msg}
+	}
+	return err
 }
 
 // CheckDataset reports whether a dataset exists (ErrNotFound naming the
@@ -45,16 +56,6 @@ func (e *Engine) CheckMetadata(field string, md json.RawMessage) (json.RawMessag
 func (e *Engine) CheckDataset(name string) error {
 	_, err := e.dataset(name)
 	return err
-}
-
-// SpaceInfo returns what storage records of a space (dim, provenance,
-// model version), from memory.
-func (e *Engine) SpaceInfo(dataset, space string) (storage.Space, error) {
-	_, sp, err := e.space(dataset, space)
-	if err != nil {
-		return storage.Space{}, err
-	}
-	return sp.info, nil
 }
 
 // DataDir is the data directory, for feature caches that live beside the
@@ -134,17 +135,6 @@ func CheckVector(field string, v []float32, dim int, metric index.Metric) error 
 // Normalized returns a unit-length copy of v (zeros for a zero vector), as
 // cosine spaces store and compare vectors.
 func Normalized(v []float32) []float32 { return normalized(v) }
-
-// LevelIndex returns the store's index of a space level, for searches that
-// bypass Search's request handling (graph building, tuning). Callers must
-// only read it (Search, Len, IDs): writes go through Upsert.
-func (e *Engine) LevelIndex(dataset, space string, level storage.Level) (index.Index, error) {
-	if _, _, err := e.space(dataset, space); err != nil {
-		return nil, err
-	}
-	idx, err := e.store.Index(dataset, space, level)
-	return idx, fromStorage(err)
-}
 
 // SameSpace is the provenance guard: analyses across datasets need the same
 // space definition (dim, metric, model and version).

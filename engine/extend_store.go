@@ -23,7 +23,7 @@ func (e *Engine) DatasetState(ctx context.Context, name string) (storage.Dataset
 	return d, fromStorage(err)
 }
 
-// Resolve maps IIDs (of Rows, or of hits from LevelIndex) to their points,
+// Resolve maps IIDs (of Rows, or of hits from a SpaceHandle's Index) to their points,
 // in order; a point deleted meanwhile has an empty PointID.
 func (e *Engine) Resolve(ctx context.Context, dataset string, iids []uint64) ([]storage.Resolved, error) {
 	if _, err := e.dataset(dataset); err != nil {

@@ -208,6 +208,15 @@ type DetectResult struct {
 // in the results; a model failure or cancellation returns an error.
 // Results are in input order.
 func (d *Detector) DetectItems(ctx context.Context, items []Item) ([]DetectResult, error) {
+	return d.DetectItemsEach(ctx, items, nil)
+}
+
+// DetectItemsEach is DetectItems that also hands each successfully decoded
+// image and its detections to each (when not nil), so that a caller can use
+// the pixels, e.g. to cut crops, without decoding the image again. each is
+// called concurrently for different items, before the chunk's images are
+// released.
+func (d *Detector) DetectItemsEach(ctx context.Context, items []Item, each func(i int, img image.Image, dets []Detection)) ([]DetectResult, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
@@ -232,6 +241,9 @@ func (d *Detector) DetectItems(ctx context.Context, items []Item) ([]DetectResul
 		for i := lo; i < hi; i++ {
 			if res[i].Err == nil {
 				res[i].Detections, res[i].Err = dets[i-lo], errs[i-lo]
+			}
+			if res[i].Err == nil && each != nil {
+				each(i, imgs[i-lo], res[i].Detections)
 			}
 		}
 		return nil

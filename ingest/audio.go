@@ -128,7 +128,7 @@ func (e *Ingester) IngestAudioWith(ctx context.Context, dataset string, opts Aud
 			return IngestResult{}, engine.FieldErr(engine.ErrInvalid, field, "%q repeats another file id", it.ID)
 		}
 		seen[it.ID] = true
-		if _, err := e.eng.CheckMetadata(fmt.Sprintf("files[%d].metadata", i), it.Metadata); err != nil {
+		if err := e.eng.ValidatePoint(dataset, fmt.Sprintf("files[%d]", i), engine.PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata}); err != nil {
 			return IngestResult{}, err
 		}
 	}

@@ -4,8 +4,10 @@
 // view (thumbnails, object crops, playable audio) and the ingest
 // measurement against bare ONNX Runtime.
 //
-// Guarantees: a bad file (undecodable image or audio) is reported per file
-// in IngestResult.Failed and never stops the batch; the good files' points
+// Guarantees: a bad file (undecodable image or audio, or an image whose
+// metadata or label boxes Upsert would refuse: checked before any
+// inference) is reported per file in IngestResult.Failed and never stops
+// the batch; the good files' points
 // are written in one engine transaction (engine.Upsert), so a batch's
 // points are all stored or none. Replacing a registered model swaps its
 // directory in atomically (safefile.Replace). Models are loaded on first
@@ -13,7 +15,9 @@
 //
 // Caveats: thumbnails, crops and playable audio are side data written after
 // the points commit, best effort: a crash or failure in between leaves
-// points without them (logged), never media without points. Each image is
-// still decoded separately by the detector, the embedder and the crop
-// cutter.
+// points without them (logged), never media without points; points,
+// thumbnails and crops are three transactions. With a detector model each
+// image is decoded twice (the detector's full-resolution decode, which also
+// cuts the crops, and the embedder's scaled one); without one, images with
+// label boxes are decoded a second time, after the embedder, for crops.
 package ingest

@@ -93,6 +93,12 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 	if err != nil {
 		return IngestResult{}, err
 	}
+	// Metadata and label boxes are checked before any inference: a bad one
+	// fails its file, like an undecodable image, not the batch.
+	items, rejected := e.validItems(dataset, items)
+	if len(items) == 0 {
+		return IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: rejected}, nil
+	}
 	// Box vectors share the image space when their dim matches; otherwise
 	// they get a space of their own.
 	boxSpace := space
@@ -105,10 +111,11 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 			return IngestResult{}, err
 		}
 	}
-	// Detector models also get inference boxes (engine/ingest_detect.go).
+	// Detector models also get inference boxes (ingest_detect.go).
 	var dets map[string][]engine.ObjectInput
+	var crops map[string]*storage.ObjectThumbs // cut while the detector had the pixels
 	if !opts.SkipDetection {
-		if dets, err = e.detectObjects(ctx, dataset, lm, items); err != nil {
+		if dets, crops, err = e.detectObjects(ctx, dataset, lm, items); err != nil {
 			return IngestResult{}, err
 		}
 	}
@@ -137,7 +144,7 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 		}
 	}()
 	go lm.emb.EmbedFiles(ctx, in, out)
-	res := IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: []IngestError{}}
+	res := IngestResult{Space: space, Dim: lm.emb.Dim(), Failed: rejected}
 	var points []engine.PointInput
 	thumbs := make(map[string][]byte, len(items))
 	for r := range out {
@@ -147,14 +154,10 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 		}
 		it := items[byID[r.ID]]
 		p := engine.PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata, Vectors: map[string][]float32{space: r.Embedding}}
-		for j, b := range it.Labels {
-			o := engine.ObjectInput{ID: b.ID, Kind: engine.KindLabel, Class: b.Class, BBox: b.BBox}
-			if j < len(r.Boxes) {
-				o.Vectors = map[string][]float32{boxSpace: r.Boxes[j]}
-			}
-			p.Objects = append(p.Objects, o)
+		p.Objects = itemObjects(it, dets[it.ID], e.eng.Limits().MaxObjects)
+		for j := range min(len(it.Labels), len(r.Boxes)) { // labels come first
+			p.Objects[j].Vectors = map[string][]float32{boxSpace: r.Boxes[j]}
 		}
-		p.Objects = appendDetections(p.Objects, dets[it.ID], e.eng.Limits().MaxObjects)
 		points = append(points, p)
 		if r.Thumbnail != nil {
 			thumbs[it.ID] = r.Thumbnail
@@ -173,8 +176,26 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 	}
 	res.Upserted, res.Seq = wr.Upserted, wr.Seq
 	e.storeIngestThumbnails(ctx, dataset, points, thumbs)
-	e.storeIngestObjectThumbnails(ctx, dataset, items, points)
+	e.storeIngestObjectThumbnails(ctx, dataset, items, points, crops)
 	return res, nil
+}
+
+// validItems returns the items whose point (id, uri, metadata, label boxes)
+// Upsert would accept, and a failure for each of the others, naming the
+// field as images[i].… with i the item's index in the request.
+func (e *Ingester) validItems(dataset string, items []ImageItem) ([]ImageItem, []IngestError) {
+	good := make([]ImageItem, 0, len(items))
+	bad := []IngestError{}
+	for i, it := range items {
+		p := engine.PointInput{ID: it.ID, URI: it.URI, Metadata: it.Metadata}
+		p.Objects = itemObjects(it, nil, e.eng.Limits().MaxObjects)
+		if err := e.eng.ValidatePoint(dataset, fmt.Sprintf("images[%d]", i), p); err != nil {
+			bad = append(bad, IngestError{ID: it.ID, Error: err.Error()})
+			continue
+		}
+		good = append(good, it)
+	}
+	return good, bad
 }
 
 // ensureModelSpace creates the model's space in a dataset, or checks that
@@ -182,8 +203,8 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 func (e *Ingester) ensureModelSpace(ctx context.Context, dataset string, m extract.Manifest, suffix string, dim int) (string, error) {
 	name := m.Name + suffix
 	provenance := "model:" + m.Name + suffix
-	sp, err := e.eng.SpaceInfo(dataset, name)
-	if err == nil {
+	sh, err := e.eng.Space(dataset, name)
+	if sp := sh.Info; err == nil {
 		if sp.Provenance != provenance || sp.ModelVersion != m.Version || sp.Dim != dim {
 			return "", engine.FieldErr(engine.ErrIncompatible, "model", "space %q holds vectors from %s %s (dim %d), not %s %s (dim %d)",
 				name, sp.Provenance, sp.ModelVersion, sp.Dim, provenance, m.Version, dim)

@@ -3,9 +3,11 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"image"
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/extract"
+	"github.com/reef-ml/reef/storage"
 )
 
 // detectionIDPrefix names inference boxes made on ingest: det0, det1, … in
@@ -42,44 +44,101 @@ func (e *Ingester) detector(lm *loadedModel) (*extract.Detector, error) {
 }
 
 // detectObjects runs the model's detector (when its manifest has a
-// detection section; otherwise it returns nil, nil) on the items' images
-// and returns, per item id, the detections as inference objects ("det0",
-// "det1", … best first) with their box vectors in the dataset's detection
-// space (see detectionSpace). Items whose image cannot be decoded are left
-// out: the embedding pass reports them in IngestResult.Failed.
-func (e *Ingester) detectObjects(ctx context.Context, dataset string, lm *loadedModel, items []ImageItem) (map[string][]engine.ObjectInput, error) {
+// detection section; otherwise it returns nil, nil, nil) on the items'
+// images and returns, per item id, the detections as inference objects
+// ("det0", "det1", … best first) with their box vectors in the dataset's
+// detection space (see detectionSpace), and the crops of every object the
+// point will have (labels and detections), cut from the pixels the detector
+// decoded so that the crops need no decode of their own. Items whose image
+// cannot be decoded are left out: the embedding pass reports them in
+// IngestResult.Failed.
+func (e *Ingester) detectObjects(ctx context.Context, dataset string, lm *loadedModel, items []ImageItem) (map[string][]engine.ObjectInput, map[string]*storage.ObjectThumbs, error) {
 	det, err := e.detector(lm)
 	if det == nil || err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	xs := make([]extract.Item, len(items))
 	for i, it := range items {
 		xs[i] = extract.Item{ID: it.ID, Path: it.Path, Data: it.Data}
 	}
-	res, err := det.DetectItems(ctx, xs)
+	cut := make([]*storage.ObjectThumbs, len(items)) // each writes only its own entry
+	maxObjects := e.eng.Limits().MaxObjects
+	res, err := det.DetectItemsEach(ctx, xs, func(i int, img image.Image, found []extract.Detection) {
+		objs := itemObjects(items[i], detectionObjects(found, ""), maxObjects)
+		if len(objs) == 0 {
+			return
+		}
+		rec, err := cropsOf(items[i].ID, img, objs)
+		if err != nil {
+			e.log.Warn("object crops not cut", "dataset", dataset, "id", items[i].ID, "err", err)
+			return
+		}
+		cut[i] = rec
+	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make(map[string][]engine.ObjectInput, len(items))
+	crops := make(map[string]*storage.ObjectThumbs, len(items))
 	space := ""
-	for _, r := range res {
+	for i, r := range res {
+		if cut[i] != nil {
+			crops[r.ID] = cut[i]
+		}
 		if r.Err != nil || len(r.Detections) == 0 {
 			continue
 		}
 		if space == "" {
 			if space, err = e.detectionSpace(ctx, dataset, lm, det.Dim()); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		objs := make([]engine.ObjectInput, len(r.Detections))
-		for j, d := range r.Detections {
-			score := d.Score
-			objs[j] = engine.ObjectInput{ID: fmt.Sprintf("%s%d", detectionIDPrefix, j), Kind: engine.KindInference, Class: d.Class,
-				BBox: d.BBox, Score: &score, Vectors: map[string][]float32{space: d.Vector}}
-		}
-		out[r.ID] = objs
+		out[r.ID] = detectionObjects(r.Detections, space)
 	}
-	return out, nil
+	return out, crops, nil
+}
+
+// detectionObjects turns detections into inference objects, with their
+// vectors in space (none when space is "").
+func detectionObjects(found []extract.Detection, space string) []engine.ObjectInput {
+	objs := make([]engine.ObjectInput, len(found))
+	for j, d := range found {
+		score := d.Score
+		objs[j] = engine.ObjectInput{ID: fmt.Sprintf("%s%d", detectionIDPrefix, j), Kind: engine.KindInference, Class: d.Class,
+			BBox: d.BBox, Score: &score}
+		if space != "" {
+			objs[j].Vectors = map[string][]float32{space: d.Vector}
+		}
+	}
+	return objs
+}
+
+// itemObjects is the object list an ingested image's point gets: its label
+// boxes, then its detections (appendDetections), without label vectors.
+func itemObjects(it ImageItem, dets []engine.ObjectInput, maxObjects int) []engine.ObjectInput {
+	var objs []engine.ObjectInput
+	for _, b := range it.Labels {
+		objs = append(objs, engine.ObjectInput{ID: b.ID, Kind: engine.KindLabel, Class: b.Class, BBox: b.BBox})
+	}
+	return appendDetections(objs, dets, maxObjects)
+}
+
+// cropsOf cuts the crops of objs (ids as Upsert stores them) out of the
+// decoded original image.
+func cropsOf(id string, img image.Image, objs []engine.ObjectInput) (*storage.ObjectThumbs, error) {
+	stored := make([]storage.Object, len(objs))
+	for j, o := range objs {
+		stored[j] = storage.Object{ID: o.ID, BBox: o.BBox}
+		if o.ID == "" {
+			stored[j].ID = fmt.Sprint(j) // Upsert's default object id
+		}
+	}
+	crops, err := cutObjectCrops(img, stored)
+	if err != nil {
+		return nil, err
+	}
+	b := img.Bounds()
+	return &storage.ObjectThumbs{PointID: id, Width: b.Dx(), Height: b.Dy(), Crops: crops}, nil
 }
 
 // detectionSpace ensures the space for detection box vectors, following the

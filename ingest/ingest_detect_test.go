@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -16,6 +17,18 @@ import (
 // builtinEnv returns options with the repository's ONNX Runtime and the
 // built-in model, plus the Caltech-101 image directory, or skips.
 func builtinEnv(t testing.TB) (envOptions, string) {
+	t.Helper()
+	o := builtinModelEnv(t)
+	images, _ := filepath.Abs("../../shared/data/caltech101/images")
+	if _, err := os.Stat(images); err != nil {
+		t.Skip("../shared/data/caltech101 absent")
+	}
+	return o, images
+}
+
+// builtinModelEnv returns options with the repository's ONNX Runtime and
+// the built-in model, or skips.
+func builtinModelEnv(t testing.TB) envOptions {
 	t.Helper()
 	lib, _ := filepath.Abs("../third_party/onnxruntime/libonnxruntime.so.1")
 	if _, err := os.Stat(lib); err != nil {
@@ -32,13 +45,9 @@ func builtinEnv(t testing.TB) (envOptions, string) {
 	if m.Detection == nil {
 		t.Skip("built-in manifest has no detection section; rerun scripts/build-default-model.sh")
 	}
-	images, _ := filepath.Abs("../../shared/data/caltech101/images")
-	if _, err := os.Stat(images); err != nil {
-		t.Skip("../shared/data/caltech101 absent")
-	}
 	o := testOptions(t.TempDir())
 	o.ORTLibrary, o.ModelDir = lib, dir
-	return o, images
+	return o
 }
 
 func TestIngestImagesDetectsObjects(t *testing.T) {
@@ -79,6 +88,26 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
 		if err != nil || ct != "image/jpeg" || max(cfg.Width, cfg.Height) != 128 {
 			t.Fatalf("thumbnail %s: %s %dx%d %v", it.ID, ct, cfg.Width, cfg.Height, err)
+		}
+	}
+
+	// The crops cut in the detector's pass are the ones a fresh decode
+	// gives (StoreObjectThumbnails), for label and inference boxes alike.
+	for _, it := range items[:4] {
+		before, err := e.DB().AllObjectThumbs("photos", it.ID)
+		if err != nil || len(before.Crops) == 0 {
+			t.Fatalf("%s: no crops stored on ingest: %+v %v", it.ID, before, err)
+		}
+		img, err := extract.DecodeImage(it.Data, extract.DefaultImageLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.StoreObjectThumbnails(ctx, "photos", it.ID, img); err != nil {
+			t.Fatal(err)
+		}
+		after, err := e.DB().AllObjectThumbs("photos", it.ID)
+		if err != nil || !reflect.DeepEqual(before, after) {
+			t.Fatalf("%s: ingest crops differ from a fresh decode's:\n%+v\n%+v %v", it.ID, before, after, err)
 		}
 	}
 
@@ -143,11 +172,11 @@ func TestIngestImagesDetectsObjects(t *testing.T) {
 // unitVector returns a unit query vector of the space's dimension.
 func unitVector(t *testing.T, e *testEnv, dataset, space string) []float32 {
 	t.Helper()
-	sp, err := e.SpaceInfo(dataset, space)
+	sh, err := e.Space(dataset, space)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := make([]float32, sp.Dim)
+	v := make([]float32, sh.Info.Dim)
 	v[0] = 1
 	return v
 }

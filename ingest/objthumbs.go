@@ -145,13 +145,15 @@ func (e *Ingester) StoreObjectThumbnails(ctx context.Context, dataset, pointID s
 }
 
 // storeIngestObjectThumbnails is image ingest's hook, called once the
-// batch's points and thumbnails are stored: every ingested image whose
-// point has objects (label or inference boxes) is decoded again and its
-// boxes are cut out (StoreObjectThumbnails); for the others only the
-// original size is recorded, from the image header, so that boxes added
-// later can be cropped from the thumbnail. Best effort, like thumbnails: a
-// failure is logged and the points stay stored.
-func (e *Ingester) storeIngestObjectThumbnails(ctx context.Context, dataset string, items []ImageItem, points []engine.PointInput) {
+// batch's points and thumbnails are stored: crops already cut in the
+// detector's pass (cut, by point id) are stored as they are; any other
+// image whose point has objects (label or inference boxes) is decoded
+// again and its boxes are cut out (StoreObjectThumbnails); for the rest
+// only the original size is recorded, from the image header, so that boxes
+// added later can be cropped from the thumbnail. The crops of the detector
+// pass and the sizes go in one transaction. Best effort, like thumbnails:
+// a failure is logged and the points stay stored.
+func (e *Ingester) storeIngestObjectThumbnails(ctx context.Context, dataset string, items []ImageItem, points []engine.PointInput, cut map[string]*storage.ObjectThumbs) {
 	byID := make(map[string]*ImageItem, len(items))
 	for i := range items {
 		byID[items[i].ID] = &items[i]
@@ -163,6 +165,13 @@ func (e *Ingester) storeIngestObjectThumbnails(ctx context.Context, dataset stri
 		}
 		it := byID[p.ID]
 		if it == nil {
+			continue
+		}
+		if rec := cut[p.ID]; rec != nil && len(p.Objects) > 0 {
+			if t, err := e.eng.DB().Thumbnail(dataset, p.ID); err == nil {
+				rec.ThumbCRC = thumbCRC(t)
+			}
+			sizes = append(sizes, *rec)
 			continue
 		}
 		if len(p.Objects) > 0 {
@@ -187,7 +196,7 @@ func (e *Ingester) storeIngestObjectThumbnails(ctx context.Context, dataset stri
 	}
 	if len(sizes) > 0 {
 		if err := e.eng.DB().PutObjectThumbs(dataset, sizes); err != nil {
-			e.log.Warn("image sizes not stored", "dataset", dataset, "images", len(sizes), "err", err)
+			e.log.Warn("object crops and image sizes not stored", "dataset", dataset, "images", len(sizes), "err", err)
 		}
 	}
 }

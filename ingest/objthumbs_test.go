@@ -245,7 +245,7 @@ func TestIngestObjectThumbnails(t *testing.T) {
 	if err := e.DB().PutThumbnails("img", []string{"b"}, [][]byte{pngOf(t, twoTone(128, 102, 3))}); err != nil {
 		t.Fatal(err)
 	}
-	e.storeIngestObjectThumbnails(ctx, "img", items, points) // c fails, logged
+	e.storeIngestObjectThumbnails(ctx, "img", items, points, nil) // c fails, logged
 	rec, err := e.DB().AllObjectThumbs("img", "a")
 	if err != nil || rec.Width != 300 || rec.Height != 200 || len(rec.Crops) != 1 || rec.Crops[0].ObjectID != "0" {
 		t.Fatalf("record of a: %+v %v", rec, err)

@@ -9,4 +9,15 @@
 //   - When API keys are configured, every route but /v1/health needs one,
 //     checked (in constant time) before the body is read. Read keys may only
 //     call routes marked read-only.
+//
+// Which package answers each route (the handler holds *engine.Engine,
+// *ingest.Ingester, *understand.Analyzer and *view.Viewer, built in New):
+//   - engine: datasets, spaces, points (upsert, get, delete, metadata),
+//     search, import/export, check, backup;
+//   - ingest: images, audio and playable audio, models, points/missing,
+//     point thumbnails and object crops (PUT/GET .../thumbnail);
+//   - understand: outliers, clusters, duplicates, compare, spaces/…/tune
+//     and bench;
+//   - view: /v1/datasets/{ds}/view/… (layouts, points, colours, rows,
+//     neighbours, similar, tags), and the page itself (web).
 package server

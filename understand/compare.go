@@ -100,11 +100,12 @@ func (e *Analyzer) Compare(ctx context.Context, req CompareRequest) (CompareResu
 	if len(rowsA.IIDs) < 2 || len(rowsB.IIDs) < 2 {
 		return CompareResult{}, engine.FieldErr(engine.ErrInvalid, "a", "each dataset needs at least 2 vectors in space %q", req.Space)
 	}
-	idxA, errA := e.eng.LevelIndex(req.A, req.Space, lvl)
-	idxB, errB := e.eng.LevelIndex(req.B, req.Space, lvl)
+	shA, errA := e.eng.Space(req.A, req.Space)
+	shB, errB := e.eng.Space(req.B, req.Space)
 	if err := errors.Join(errA, errB); err != nil {
 		return CompareResult{}, err
 	}
+	idxA, idxB := shA.Index(lvl), shB.Index(lvl)
 	g, err := e.jointGraph(ctx, rowsA, rowsB, idxA, idxB, req.K)
 	if err != nil {
 		return CompareResult{}, err

@@ -82,11 +82,12 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 		if rowsB, err = e.eng.Rows(ctx, req.Other, req.Space, lvl); err != nil {
 			return DuplicatesResult{}, err
 		}
-		idxA, errA := e.eng.LevelIndex(dataset, req.Space, lvl)
-		idxB, errB := e.eng.LevelIndex(req.Other, req.Space, lvl)
+		shA, errA := e.eng.Space(dataset, req.Space)
+		shB, errB := e.eng.Space(req.Other, req.Space)
 		if err := errors.Join(errA, errB); err != nil {
 			return DuplicatesResult{}, err
 		}
+		idxA, idxB := shA.Index(lvl), shB.Index(lvl)
 		if g, err = e.jointGraph(ctx, rowsA, rowsB, idxA, idxB, req.K); err != nil {
 			return DuplicatesResult{}, err
 		}

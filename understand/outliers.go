@@ -106,10 +106,11 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 		if rows, err = e.eng.Rows(ctx, dataset, req.Space, lvl); err != nil {
 			return OutliersResult{}, err
 		}
-		refIdx, err := e.eng.LevelIndex(req.Reference, req.Space, lvl)
+		refSh, err := e.eng.Space(req.Reference, req.Space)
 		if err != nil {
 			return OutliersResult{}, err
 		}
+		refIdx := refSh.Index(lvl)
 		refRow := ref.RowOf()
 		queries := make([][]analysis.Neighbor, len(rows.IIDs))
 		err = e.parallel(ctx, len(rows.IIDs), func(i int) error {

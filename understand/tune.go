@@ -52,10 +52,11 @@ func (e *Analyzer) Tune(ctx context.Context, dataset, space string, req TuneRequ
 	if req.K < 1 || req.K > 1000 || req.Queries < 1 || req.Queries > 10000 {
 		return TuneResult{}, engine.FieldErr(engine.ErrInvalid, "queries", "k must be in 1..1000 and queries in 1..10000")
 	}
-	idx, err := e.eng.LevelIndex(dataset, space, lvl)
+	sh, err := e.eng.Space(dataset, space)
 	if err != nil {
 		return TuneResult{}, err
 	}
+	idx := sh.Index(lvl)
 	rows, err := e.eng.Rows(ctx, dataset, space, lvl)
 	if err != nil {
 		return TuneResult{}, err

@@ -14,7 +14,7 @@ import (
 // BenchmarkUnderstandingScaling times the all-points 10-NN graph, outlier
 // scores and a two-dataset comparison on Fashion-MNIST at three sizes, to
 // show how cost grows (the index is built first and not timed). Heavy:
-// REEF_HEAVY=1 go test -run '^$' -bench UnderstandingScaling -benchtime 1x -timeout 1h ./engine/
+// REEF_HEAVY=1 go test -run '^$' -bench UnderstandingScaling -benchtime 1x -timeout 1h ./understand/
 func BenchmarkUnderstandingScaling(b *testing.B) {
 	if os.Getenv("REEF_HEAVY") == "" {
 		b.Skip("set REEF_HEAVY=1")

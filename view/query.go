@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 )
@@ -229,35 +230,6 @@ type ViewSimilarRequest struct {
 	K        int   `json:"k,omitempty"`
 }
 
-// RocchioQuery is mean(positive) − 0.5·mean(negative), normalised under
-// cosine (each input vector normalised first).
-func RocchioQuery(pos, neg [][]float32, cosine bool) []float32 {
-	dim := len(pos[0])
-	q := make([]float64, dim)
-	add := func(vs [][]float32, w float64) {
-		for _, v := range vs {
-			if cosine {
-				v = engine.Normalized(v)
-			}
-			for j, x := range v {
-				q[j] += w * float64(x)
-			}
-		}
-	}
-	add(pos, 1/float64(len(pos)))
-	if len(neg) > 0 {
-		add(neg, -0.5/float64(len(neg)))
-	}
-	out := make([]float32, dim)
-	for j, x := range q {
-		out[j] = float32(x)
-	}
-	if cosine {
-		out = engine.Normalized(out)
-	}
-	return out
-}
-
 // ViewSimilar finds rows near the Rocchio query of the positive and
 // negative rows, leaving them out of the results.
 func (e *Viewer) ViewSimilar(ctx context.Context, dataset string, req ViewSimilarRequest) (ViewHits, error) {
@@ -308,7 +280,10 @@ func (e *Viewer) ViewSimilar(ctx context.Context, dataset string, req ViewSimila
 	if err != nil {
 		return ViewHits{}, err
 	}
-	q := RocchioQuery(pos, neg, sp.Metric == index.Cosine)
+	q, err := analysis.RocchioVector(analysis.MultiQuery{Positives: pos, Negatives: neg, Metric: sp.Metric})
+	if err != nil {
+		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "positive", "%v", err)
+	}
 	if err := engine.CheckVector("positive", q, sp.Info.Dim, sp.Metric); err != nil {
 		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "negative", "the query (positives minus negatives) is not a usable vector: %v", err)
 	}

@@ -188,7 +188,7 @@ func (e *Viewer) summaryLocked(ctx context.Context, vr viewRows) (ViewSummary, e
 
 // View summarises the embedding view of a space level, computing a layout
 // on first use (PCA at once, UMAP in the background for up to
-// Options.ViewAutoUMAPMax rows).
+// Options.AutoUMAPMax rows).
 func (e *Viewer) View(ctx context.Context, dataset string, ref ViewRef) (ViewSummary, error) {
 	vr, err := e.viewRows(ctx, dataset, ref)
 	if err != nil {

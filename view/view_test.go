@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
+	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/layout"
 )
 
@@ -418,8 +420,8 @@ func TestViewNeighborsAndSimilar(t *testing.T) {
 			t.Fatalf("similar hit %+v", h)
 		}
 	}
-	q := RocchioQuery([][]float32{{1, 0}, {0, 1}}, [][]float32{{1, 1}}, true)
-	if math.Abs(float64(q[0]-q[1])) > 1e-6 || math.Abs(math.Hypot(float64(q[0]), float64(q[1]))-1) > 1e-6 {
+	q, err := analysis.RocchioVector(analysis.MultiQuery{Positives: [][]float32{{1, 0}, {0, 1}}, Negatives: [][]float32{{1, 1}}, Metric: index.Cosine})
+	if err != nil || math.Abs(float64(q[0]-q[1])) > 1e-6 || math.Abs(math.Hypot(float64(q[0]), float64(q[1]))-1) > 1e-6 {
 		t.Fatalf("Rocchio query %v", q)
 	}
 }
