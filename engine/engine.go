@@ -258,18 +258,55 @@ func (e *Engine) snapshotLoop(every time.Duration) {
 	}
 }
 
-// dataset returns a dataset's state under a read lock.
+// dataset returns a dataset's state under a read lock. Under a shared
+// store (not the embedded one) a dataset this node has not seen, or a
+// space it lacks, may have been made by another reef node: a miss asks the
+// store before it is reported.
 func (e *Engine) dataset(name string) (*datasetState, error) {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.closed {
+	closed, ds := e.closed, e.datasets[name]
+	e.mu.RUnlock()
+	if closed {
 		return nil, ErrClosed
 	}
-	ds, ok := e.datasets[name]
-	if !ok {
+	if ds == nil && e.emb == nil {
+		ds = e.refreshDataset(name)
+	}
+	if ds == nil {
 		return nil, fieldErr(ErrNotFound, "dataset", "dataset %q does not exist", name)
 	}
 	return ds, nil
+}
+
+// refreshDataset reads a dataset's catalog entry from the store, or nil.
+func (e *Engine) refreshDataset(name string) *datasetState {
+	ctx := context.Background()
+	info, err := e.store.Dataset(ctx, name)
+	if err != nil {
+		return nil
+	}
+	spaces, err := e.store.Spaces(ctx, name)
+	if err != nil {
+		return nil
+	}
+	st := &datasetState{info: info, spaces: make(map[string]*spaceState)}
+	for _, sp := range spaces {
+		if m, err := index.ParseMetric(sp.Metric); err == nil {
+			st.spaces[sp.Name] = &spaceState{info: sp, metric: m}
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur := e.datasets[name]; cur != nil && cur.info.UID == info.UID {
+		for n, sp := range st.spaces {
+			if cur.spaces[n] == nil {
+				cur.spaces[n] = sp
+			}
+		}
+		return cur
+	}
+	e.datasets[name] = st
+	return st
 }
 
 // space returns a space's state.
@@ -281,6 +318,14 @@ func (e *Engine) space(dataset, space string) (*datasetState, *spaceState, error
 	e.mu.RLock()
 	sp, ok := ds.spaces[space]
 	e.mu.RUnlock()
+	if !ok && e.emb == nil {
+		ds = e.refreshDataset(dataset)
+		if ds != nil {
+			e.mu.RLock()
+			sp, ok = ds.spaces[space]
+			e.mu.RUnlock()
+		}
+	}
 	if !ok {
 		return nil, nil, fieldErr(ErrNotFound, "space", "space %q does not exist in dataset %q", space, dataset)
 	}
