@@ -27,26 +27,33 @@ import (
 // exact test, Bonferroni-corrected. Driver marks a group significant under
 // both tests; Complement marks one significant under the share test only.
 type GroupDiff struct {
-	Group          string
-	CountA, CountB int
+	Group  string `json:"group"`
+	CountA int    `json:"count_a"`
+	CountB int    `json:"count_b"`
 	// ShareA and ShareB are the group's fraction of A and of B.
-	ShareA, ShareB float64
+	ShareA float64 `json:"share_a"`
+	ShareB float64 `json:"share_b"`
 	// ExpectedB is CountB's H0 mean.
-	ExpectedB   float64
-	Z           float64
-	PValue      float64
-	Significant bool
+	ExpectedB   float64 `json:"expected_b"`
+	Z           float64 `json:"z"`
+	PValue      float64 `json:"p_value"`
+	Significant bool    `json:"significant"`
 	// Effect sizes: ShareDiff = ShareB − ShareA; LogRatio = log2 of
 	// ShareB/ShareA (counts plus ½, so empty sides stay finite); CohenH =
 	// 2·asin√ShareB − 2·asin√ShareA; AdjustedLogRatio = LogRatio − log2 s,
 	// the change left once the complement's shift is taken out.
-	ShareDiff, LogRatio, CohenH, AdjustedLogRatio float64
-	AdjustedPValue                                float64
-	Driver, Complement                            bool
+	ShareDiff        float64 `json:"share_diff"`
+	LogRatio         float64 `json:"log_ratio"`
+	CohenH           float64 `json:"cohen_h"`
+	AdjustedLogRatio float64 `json:"adjusted_log_ratio"`
+	AdjustedPValue   float64 `json:"adjusted_p_value"`
+	Driver           bool    `json:"driver"`
+	Complement       bool    `json:"complement"`
 	// MeanCoverageA is the mean Coverage of the group's A points (how well
 	// B covers them) and MeanCoverageB that of its B points (how well A
 	// covers them); NaN when the group has no point in that set.
-	MeanCoverageA, MeanCoverageB float64
+	MeanCoverageA float64 `json:"mean_coverage_a"`
+	MeanCoverageB float64 `json:"mean_coverage_b"`
 }
 
 type groupAcc struct {

@@ -41,7 +41,12 @@ func indexConfig(sp storage.Space, backend string) (index.Config, error) {
 	}
 	if sp.Index.EfSearch > 0 {
 		cfg.EfSearch = sp.Index.EfSearch
+	} else if cfg.Backend == index.BackendHNSW {
+		// No ef set: the index tunes its default to reach recall@10 0.95
+		// on its own vectors, re-tuned as it doubles.
+		cfg.TargetRecall = 0.95
 	}
+	cfg.Quantization = sp.Index.Quantization
 	return cfg, nil
 }
 

@@ -3,10 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/reef-ml/reef/analysis"
-	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -122,24 +122,49 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 	} else if scored, err = analysis.Rescore(ctx, q, strategy, vecs, analysis.Options{Workers: e.workers()}); err != nil {
 		return SearchResult{}, fieldErr(ErrInvalid, "positive", "%v", err)
 	}
-	scored = scored[:min(req.K, len(scored))]
-	hits := make([]index.Hit, len(scored))
-	for i, s := range scored {
-		hits[i] = index.Hit{ID: cands[s.Index], Distance: distance(sp.metric, prepareQuery(pos[max(s.Matched, 0)], sp.metric), vecs[s.Index])}
-	}
-	out, err := e.resolveHits(ctx, dataset, hits, 0, req.K)
+	out, err := e.scoredHits(ctx, dataset, sp, cands, vecs, scored[:min(req.K, len(scored))], pos)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	for i := range out {
-		s := scored[i].Score
-		out[i].Score = &s
-		if scored[i].Matched >= 0 {
-			m := scored[i].Matched
-			out[i].Matched = &m
-		}
-	}
 	return SearchResult{Hits: out, Warnings: warnings, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
+}
+
+// scoredHits resolves the ranked candidates, each hit carrying the score
+// that ranked it (resolved in the same pass, so a point deleted meanwhile
+// drops out without shifting scores onto its neighbours) and, as distance,
+// that to the positive it matched (best_score) or to its nearest positive.
+func (e *Engine) scoredHits(ctx context.Context, dataset string, sp *spaceState, cands []uint64, vecs [][]float32, scored []analysis.Scored, pos [][]float32) ([]Hit, error) {
+	iids := make([]uint64, len(scored))
+	for i, s := range scored {
+		iids[i] = cands[s.Index]
+	}
+	res, err := e.store.Resolve(ctx, dataset, iids)
+	if err != nil {
+		return nil, fromStorage(err)
+	}
+	out := make([]Hit, 0, len(res))
+	for i, r := range res {
+		if r.PointID == "" {
+			continue // deleted between search and resolve
+		}
+		s := scored[i]
+		h := Hit{ID: r.PointID, ObjectID: r.ObjectID, URI: r.URI, Metadata: r.Metadata, Score: &s.Score}
+		if s.Matched >= 0 {
+			h.Matched = &s.Matched
+			h.Distance = distance(sp.metric, prepareQuery(pos[s.Matched], sp.metric), vecs[s.Index])
+		} else {
+			h.Distance = float32(math.Inf(1))
+			for _, p := range pos {
+				h.Distance = min(h.Distance, distance(sp.metric, prepareQuery(p, sp.metric), vecs[s.Index]))
+			}
+		}
+		if r.Object != nil {
+			bbox := r.Object.BBox
+			h.Kind, h.Class, h.BBox = r.Object.Kind, r.Object.Class, &bbox
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // targetVectors resolves targets to vectors, applying the provenance guard

@@ -23,6 +23,9 @@ func hnswBytes(n, m, lv, cnt int, link func(s, i int) int) []byte {
 	u32(8)
 	b = binary.LittleEndian.AppendUint64(b, 1)
 	b = append(b, 0) // no quantization
+	b = binary.LittleEndian.AppendUint64(b, 0)
+	u32(0)
+	u32(0)
 	u32(uint32(n))
 	u32(0)
 	u32(uint32(lv))

@@ -27,6 +27,12 @@ type Config struct {
 	// candidates so results and distances stay full precision. SQ8 needs
 	// the L2 or cosine metric.
 	Quantization string
+	// TargetRecall, when > 0, makes the HNSW backend tune its default ef
+	// itself: the smallest ef whose recall@10 on a sample of its own
+	// vectors reaches TargetRecall (plus a small margin), re-measured as
+	// the index doubles (see HNSW.DefaultEf). EfSearch is the default
+	// until the first tune. Zero keeps EfSearch fixed.
+	TargetRecall float64
 }
 
 // Quantization names accepted by Config.Quantization.
@@ -81,6 +87,9 @@ func (c Config) Validate() error {
 		if c.EfSearch < 1 || c.EfSearch > maxEf {
 			bad("efSearch %d out of range [1, %d]", c.EfSearch, maxEf)
 		}
+	}
+	if !(c.TargetRecall >= 0 && c.TargetRecall <= 1) {
+		bad("targetRecall %v out of range [0, 1]", c.TargetRecall)
 	}
 	switch c.Quantization {
 	case "", QuantNone:

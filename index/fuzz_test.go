@@ -71,8 +71,10 @@ func FuzzSnapshot(f *testing.F) {
 	mustAddAll(f, h, seqIDs(20, 0), clustered(12, 20, 3, 2))
 	ex, _ := NewExact(3, Dot)
 	mustAddAll(f, ex, seqIDs(10, 0), clustered(13, 10, 3, 2))
+	sq, _ := NewHNSW(Config{Dim: 3, Metric: L2, M: 4, EfConstruction: 8, EfSearch: 8, Seed: 1, Quantization: QuantSQ8, TargetRecall: 0.9})
+	mustAddAll(f, sq, seqIDs(sq8TrainMin+5, 0), clustered(15, sq8TrainMin+5, 3, 2))
 	dir := f.TempDir()
-	for i, idx := range []Index{h, ex} {
+	for i, idx := range []Index{h, ex, sq} {
 		p := filepath.Join(dir, string(rune('a'+i)))
 		if err := WriteSnapshotFile(p, idx, SnapshotHeader{Seq: 9, Tag: "x"}); err != nil {
 			f.Fatal(err)

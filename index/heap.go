@@ -42,13 +42,18 @@ type scratch struct {
 	pruneOut []cand
 	plan     [][]cand // per-level neighbours chosen by an insert
 	queue    []uint32 // BFS queue for Delete's layer-0 check
+	// skip is a slot walks treat as absent (noUp: none); the ef self-tune
+	// sets it so a stored vector searched for itself behaves like a
+	// held-out query instead of walking straight into its own links.
+	skip uint32
 }
 
 func (h *HNSW) getScratch() *scratch {
 	if s, ok := h.pool.Get().(*scratch); ok {
+		s.skip = noUp
 		return s
 	}
-	return &scratch{}
+	return &scratch{skip: noUp}
 }
 
 func (h *HNSW) putScratch(s *scratch) { h.pool.Put(s) }

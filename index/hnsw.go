@@ -90,6 +90,11 @@ type HNSW struct {
 	sqReady     atomic.Bool
 	sqTrainedAt atomic.Int64
 
+	// Self-tuned default ef (hnsw_tune.go): efTuned is 0 until tuned.
+	tuneMu  sync.Mutex
+	efTuned atomic.Int32
+	tunedAt atomic.Int64
+
 	pool sync.Pool
 }
 

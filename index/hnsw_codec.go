@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 )
 
@@ -12,6 +13,7 @@ import (
 //	dim u32, metric u8, M u32, efC u32, efS u32, seed u64
 //	quantization u8 (0 none, 1 sq8); for sq8: trainedAt u32 (0: codes
 //	not trained yet), then if trained step f32 and dim×f32 lo
+//	targetRecall f64 bits u64, tuned ef u32 (0: not tuned), tuned at u32
 //	nodes u32, entry u32, maxLevel u32
 //	per node: level u8, label u64, dim×f32, then per level 0..level:
 //	          count u32, count×u32 node links
@@ -67,6 +69,9 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 	} else {
 		e.u8(0)
 	}
+	e.u64(math.Float64bits(c.TargetRecall))
+	e.u32(uint32(h.efTuned.Load()))
+	e.u32(uint32(h.tunedAt.Load()))
 	e.u32(n)
 	if n > 0 {
 		e.u32(dense[h.ep])
@@ -150,6 +155,9 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 	case qm != 0:
 		d.fail("unknown quantization %d", qm)
 	}
+	cfg.TargetRecall = math.Float64frombits(d.u64())
+	efTuned := d.bounded("tuned ef", 0, maxEf)
+	tunedAt := d.bounded("tuned size", 0, maxNodes)
 	n := d.bounded("node count", 0, maxNodes)
 	ep := d.u32()
 	top := int(d.bounded("max level", 0, maxLevels-1))
@@ -248,6 +256,8 @@ func readHNSW(r io.Reader, limit int64) (*HNSW, error) {
 		}
 		h.ready[s] = 1
 	}
+	h.efTuned.Store(int32(efTuned))
+	h.tunedAt.Store(int64(tunedAt))
 	if sq.trainedAt > 0 {
 		h.sq.setParams(sq.lo, sq.step)
 		h.sq.trainedAt = sq.trainedAt

@@ -41,6 +41,7 @@ func (h *HNSW) add(id uint64, vec []float32) {
 		h.putScratch(sc)
 		h.mu.RUnlock()
 		h.maybeTrain()
+		h.maybeTune()
 		return
 	}
 }
@@ -106,9 +107,25 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 		ep, top = h.entry()
 	}
 
-	cur, dcur := ep, h.dist(q, h.vec(ep))
+	// With trained codes the walk runs on them (as searches do) and its
+	// candidates are re-ranked exactly, so neighbour selection and pruning
+	// below always compare full-precision distances.
+	sqWalk := h.quant && h.sqReady.Load()
+	var qc queryCode
+	var cur uint32 = ep
+	var dcur float32
+	if sqWalk {
+		qc = h.prepareQueryCode(sc, q)
+		dcur = h.codeDist(qc, ep)
+	} else {
+		dcur = h.dist(q, h.vec(ep))
+	}
 	for l := top; l > level; l-- {
-		cur, dcur = h.greedy(sc, q, cur, dcur, l)
+		if sqWalk {
+			cur, dcur = h.greedySQ(sc, qc, cur, dcur, l)
+		} else {
+			cur, dcur = h.greedy(sc, q, cur, dcur, l)
+		}
 	}
 	// Phase 1, top-down: choose the neighbours on every level without
 	// publishing anything.
@@ -119,8 +136,13 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 	sc.plan = sc.plan[:lmax+1]
 	for l := lmax; l >= 0; l-- {
 		// No cancellation: an insert is never abandoned half-linked.
-		_ = h.searchLayer(context.Background(), sc, q, cur, dcur, h.cfg.EfConstruction, l, nil)
-		sc.out = sc.res.SortedAsc(sc.out)
+		if sqWalk {
+			_ = h.searchLayerSQ(context.Background(), sc, qc, cur, dcur, h.cfg.EfConstruction, l, nil)
+			h.rerank(sc, q)
+		} else {
+			_ = h.searchLayer(context.Background(), sc, q, cur, dcur, h.cfg.EfConstruction, l, nil)
+			sc.out = sc.res.SortedAsc(sc.out)
+		}
 		w := sc.out
 		if len(w) > 0 && w[0].ID == slot { // defensive: never self-link
 			w = w[1:]
@@ -128,6 +150,9 @@ func (h *HNSW) insert(sc *scratch, slot uint32, level int, vec []float32) {
 		sc.plan[l] = h.selectNeighbors(sc.plan[l], w, h.m)
 		if len(w) > 0 {
 			cur, dcur = w[0].ID, w[0].Dist
+			if sqWalk {
+				dcur = h.codeDist(qc, cur)
+			}
 		}
 	}
 	// Phase 2, bottom-up: write the node's own row on a level before any

@@ -29,6 +29,9 @@ func (h *HNSW) greedy(sc *scratch, q []float32, cur uint32, dcur float32, l int)
 		changed = false
 		sc.nbrs = h.links(sc.nbrs, cur, l)
 		for _, n := range sc.nbrs {
+			if n == sc.skip {
+				continue
+			}
 			if d := h.dist(q, h.vec(n)); d < dcur {
 				cur, dcur, changed = n, d, true
 			}
@@ -48,6 +51,9 @@ func (h *HNSW) searchLayer(ctx context.Context, sc *scratch, q []float32, ep uin
 	sc.cands = append(sc.cands[:0], cand{Dist: dep, ID: ep})
 	sc.res = sc.res[:0]
 	marks[ep] = gen
+	if sc.skip != noUp {
+		marks[sc.skip] = gen
+	}
 	if accept == nil || accept(ep) {
 		sc.res.Push(cand{Dist: dep, ID: ep})
 	}
@@ -97,6 +103,11 @@ func (h *HNSW) searchLayer(ctx context.Context, sc *scratch, q []float32, ep uin
 
 // Search implements Index.
 func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts SearchOptions) ([]Hit, error) {
+	return h.search(ctx, q, k, opts, noUp)
+}
+
+// search is Search with a slot the walk treats as absent (noUp: none).
+func (h *HNSW) search(ctx context.Context, q []float32, k int, opts SearchOptions, skip uint32) ([]Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -111,6 +122,7 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts SearchOption
 	}
 	sc := h.getScratch()
 	defer h.putScratch(sc)
+	sc.skip = skip
 	if cap(sc.q) < h.dim {
 		sc.q = make([]float32, h.dim)
 	}
@@ -125,7 +137,7 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts SearchOption
 	}
 	ef := opts.Ef
 	if ef == 0 {
-		ef = h.cfg.EfSearch
+		ef = h.DefaultEf()
 	}
 	ef = max(ef, k)
 	var accept func(uint32) bool

@@ -12,8 +12,8 @@ import (
 
 // The quantised walk: the same Algorithm 2 as searchLayer, but every
 // distance is the integer squared L2 between the query's code and a node's
-// code, read from the node's layer-0 record. Candidates' records are
-// prefetched one neighbour ahead. rerank then recomputes the kept
+// code, read from the node's layer-0 record. Candidates' whole codes are
+// prefetched prefetchAhead neighbours ahead. rerank then recomputes the kept
 // candidates' distances on full vectors, so callers only ever see exact
 // distances in exact order.
 
@@ -28,12 +28,12 @@ type queryCode struct {
 	vnni bool
 }
 
-func (h *HNSW) prepareQueryCode(sc *scratch) queryCode {
+func (h *HNSW) prepareQueryCode(sc *scratch, q []float32) queryCode {
 	if cap(sc.qcode) < h.codeLen {
 		sc.qcode = make([]byte, h.codeLen)
 	}
 	qc := queryCode{b: sc.qcode[:h.codeLen], vnni: vec.HasVNNI}
-	h.sq.encode(qc.b, sc.q)
+	h.sq.encode(qc.b, q)
 	var sum, sq int64
 	for i, c := range qc.b {
 		sum += int64(c)
@@ -55,8 +55,15 @@ func (h *HNSW) codeDist(qc queryCode, slot uint32) float32 {
 	return float32(vec.L2SqI8(qc.b, h.code(slot)))
 }
 
+// prefetchAhead is how many neighbours ahead of the one being measured
+// the walk prefetches. Each prefetch covers the whole code (13 lines at
+// 784-d): on Fashion-MNIST 60k at ef 12, p50 latency was 42 µs prefetching
+// one line one neighbour ahead, 34 µs for the whole code, 29 µs for the
+// whole code 8 ahead (5 ahead 29.7, 32 ahead 29.3), on one built index.
+const prefetchAhead = 8
+
 func (h *HNSW) prefetchCode(slot uint32) {
-	vec.Prefetch((*byte)(unsafe.Pointer(&h.links0[int(slot)*h.stride0])))
+	vec.PrefetchRange((*byte)(unsafe.Pointer(&h.links0[int(slot)*h.stride0])), h.codeLen)
 }
 
 func (h *HNSW) greedySQ(sc *scratch, qc queryCode, cur uint32, dcur float32, l int) (uint32, float32) {
@@ -64,6 +71,9 @@ func (h *HNSW) greedySQ(sc *scratch, qc queryCode, cur uint32, dcur float32, l i
 		changed = false
 		sc.nbrs = h.links(sc.nbrs, cur, l)
 		for _, n := range sc.nbrs {
+			if n == sc.skip {
+				continue
+			}
 			if d := h.codeDist(qc, n); d < dcur {
 				cur, dcur, changed = n, d, true
 			}
@@ -72,12 +82,15 @@ func (h *HNSW) greedySQ(sc *scratch, qc queryCode, cur uint32, dcur float32, l i
 	return cur, dcur
 }
 
-func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep uint32, dep float32, ef int, accept func(uint32) bool) error {
+func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep uint32, dep float32, ef, l int, accept func(uint32) bool) error {
 	sc.vis.reset(len(h.levels))
 	marks, gen := sc.vis.marks, sc.vis.gen
 	sc.cands = append(sc.cands[:0], cand{Dist: dep, ID: ep})
 	sc.res = sc.res[:0]
 	marks[ep] = gen
+	if sc.skip != noUp {
+		marks[sc.skip] = gen
+	}
 	if accept == nil || accept(ep) {
 		sc.res.Push(cand{Dist: dep, ID: ep})
 	}
@@ -99,7 +112,7 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep 
 			default:
 			}
 		}
-		sc.nbrs = h.links(sc.nbrs, c.ID, 0)
+		sc.nbrs = h.links(sc.nbrs, c.ID, l)
 		nb := sc.nbrs
 		// Drop visited neighbours first so prefetches go only to records
 		// that will be read.
@@ -112,12 +125,12 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep 
 			}
 		}
 		nb = nb[:k]
-		if len(nb) > 0 {
-			h.prefetchCode(nb[0])
+		for i := range min(prefetchAhead, len(nb)) {
+			h.prefetchCode(nb[i])
 		}
 		for i, n := range nb {
-			if i+1 < len(nb) {
-				h.prefetchCode(nb[i+1])
+			if i+prefetchAhead < len(nb) {
+				h.prefetchCode(nb[i+prefetchAhead])
 			}
 			d := h.codeDist(qc, n)
 			if d >= worst {
@@ -142,19 +155,25 @@ func (h *HNSW) searchLayerSQ(ctx context.Context, sc *scratch, qc queryCode, ep 
 // searchSQ walks the graph on codes and re-ranks exactly; the result is
 // left in sc.out, sorted by exact distance. Caller holds mu shared.
 func (h *HNSW) searchSQ(ctx context.Context, sc *scratch, ep uint32, top, ef int, accept func(uint32) bool) error {
-	qc := h.prepareQueryCode(sc)
+	qc := h.prepareQueryCode(sc, sc.q)
 	cur, dcur := ep, h.codeDist(qc, ep)
 	for l := top; l > 0; l-- {
 		cur, dcur = h.greedySQ(sc, qc, cur, dcur, l)
 	}
-	if err := h.searchLayerSQ(ctx, sc, qc, cur, dcur, ef, accept); err != nil {
+	if err := h.searchLayerSQ(ctx, sc, qc, cur, dcur, ef, 0, accept); err != nil {
 		return err
 	}
+	h.rerank(sc, sc.q)
+	return nil
+}
+
+// rerank replaces the code distances of the walk's results (sc.res) by
+// exact distances to q and leaves them in sc.out, nearest first.
+func (h *HNSW) rerank(sc *scratch, q []float32) {
 	out := append(sc.out[:0], sc.res...)
 	for i := range out {
-		out[i].Dist = h.dist(sc.q, h.vec(out[i].ID))
+		out[i].Dist = h.dist(q, h.vec(out[i].ID))
 	}
 	slices.SortFunc(out, func(a, b cand) int { return cmp.Compare(a.Dist, b.Dist) })
 	sc.out = out
-	return nil
 }

@@ -1,6 +1,7 @@
-// Package index holds reef's vector indexes: its own HNSW graph, a backend
-// built on github.com/coder/hnsw v0.6.1 (kept for comparison; it has a known
-// recall bug) and exact brute-force search.
+// Package index holds reef's vector indexes: its own HNSW graph (optionally
+// walking on sq8 codes, Config.Quantization), a backend built on
+// github.com/coder/hnsw v0.6.1 (kept for comparison; it has a known recall
+// bug) and exact brute-force search. Distance kernels live in package vec.
 //
 // Guarantees and caveats:
 //   - An Index is a cache. reef's source of truth is the bbolt store; every
@@ -12,6 +13,11 @@
 //   - Under Cosine, vectors are normalised once on Add and queries once per
 //     search, so the distance is 1 - cos(a, b). L2 reports the Euclidean
 //     distance; Dot reports -dot(a, b) so smaller is always nearer.
+//   - With sq8, the graph walk ranks by 8-bit code distances, but the
+//     candidates are re-ranked on the full vectors: returned hits and
+//     distances are exact for the candidates found, as without it.
+//   - Snapshots of another format version are refused (ErrSnapshotVersion)
+//     so callers rebuild instead of misreading them.
 //   - All methods are safe for concurrent use.
 package index
 

@@ -160,7 +160,9 @@ func TestReadHNSWCorrupt(t *testing.T) {
 	}
 	// A huge node count must be refused before allocating.
 	bad := bytes.Clone(good)
-	binary.LittleEndian.PutUint32(bad[8+4+4+1+4+4+4+8:], 1<<30)
+	// header: magic, version, dim, metric, M, efC, efS, seed, quantization
+	// (none: 1 byte), targetRecall, tuned ef, tuned at, then the count.
+	binary.LittleEndian.PutUint32(bad[8+4+4+1+4+4+4+8+1+8+4+4:], 1<<30)
 	if _, err := ReadHNSW(bytes.NewReader(bad)); !errors.Is(err, ErrCorruptSnapshot) {
 		t.Fatalf("huge count: err = %v", err)
 	}

@@ -168,7 +168,7 @@ func TestSQ8CodeDistPaths(t *testing.T) {
 	h.sq.encode(want, sc.q)
 	qu := append([]byte(nil), want...)
 	for _, vnni := range []bool{true, false} {
-		qc := h.prepareQueryCode(sc)
+		qc := h.prepareQueryCode(sc, sc.q)
 		if qc.vnni != vnni { // exercise the other path too
 			qc.vnni = vnni
 			for i := range qc.b {

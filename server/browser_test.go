@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1086,10 +1087,11 @@ func TestBrowserWorkbench(t *testing.T) {
 		t.Fatalf("the lasso's grid shows no images: %v", err)
 	}
 	var g struct {
-		Rows  []int  `json:"rows"`
-		Live  int    `json:"live"`
-		Focus int    `json:"focus"`
-		Title string `json:"title"`
+		Rows  []int      `json:"rows"`
+		Live  int        `json:"live"`
+		Focus int        `json:"focus"`
+		Title string     `json:"title"`
+		Dist  []*float64 `json:"dist"`
 	}
 	gridState := func() {
 		t.Helper()
@@ -1125,6 +1127,14 @@ func TestBrowserWorkbench(t *testing.T) {
 		return got
 	}
 	checkTiles(false)
+	// The tiles' rows come in batch reads (POST .../view/rows), not one
+	// call a tile.
+	shown, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#grid-inner .gtile img').length`))
+	calls, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__reef.rowCalls()`))
+	singles, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType('resource').filter(e => e.name.includes('/view/row/')).length`))
+	if calls < 1 || calls > shown/4 || singles != 0 {
+		t.Fatalf("%d grid tiles took %d batch reads and %d single-row calls", shown, calls, singles)
+	}
 	shot(t, ctx, dir, "lasso-grid")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'field:label'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('grid-sort'))`)); err != nil {
 		t.Fatal(err)
@@ -1187,6 +1197,21 @@ func TestBrowserWorkbench(t *testing.T) {
 		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-msg').textContent`))
 		t.Fatalf("tagging: %v (%q)", err, msg)
 	}
+	// The lasso's grid filtered by the tag just made: the two tagged rows,
+	// which are then what the selection tools act on.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'mine'; s.dispatchEvent(new Event('change')); return s.value === 'mine'; })(document.getElementById('grid-tag'))`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__reef.grid().rows.length === 2 && document.getElementById('sel-counts').textContent.startsWith('2 in the grid')`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		gridState()
+		counts, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-counts').textContent`))
+		t.Fatalf("the lasso's grid filtered by tag mine: %v (%q), want the tagged %v", g.Rows, counts, picked)
+	}
+	gridState()
+	if g.Title != "lasso" || !slices.Equal(slices.Sorted(slices.Values(g.Rows)), slices.Sorted(slices.Values(picked))) {
+		t.Fatalf("the %q grid filtered by tag mine lists %v, want %v", g.Title, g.Rows, picked)
+	}
+	shot(t, ctx, dir, "grid-tag-filter")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => { s.value = 'tags'; s.dispatchEvent(new Event('change')); return true; })(document.getElementById('color'))`)); err != nil {
 		t.Fatal(err)
 	}
@@ -1247,9 +1272,10 @@ func TestBrowserWorkbench(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err != nil {
 			t.Fatal(err)
 		}
-		msg, err := chromedp.Run(ctx, chromedp.Poll[string](`(m => m.includes(' similar in ') && m)(document.getElementById('sel-msg').textContent)`, chromedp.WithPollingTimeout(20*time.Second)))
+		msg, err := chromedp.Run(ctx, chromedp.Poll[string](`(m => / similar( within distance \S+)? in /.test(m) && m)(document.getElementById('sel-msg').textContent)`, chromedp.WithPollingTimeout(20*time.Second)))
 		if err != nil {
-			t.Fatal(err)
+			msg, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('sel-msg').textContent`))
+			t.Fatalf("Find similar (k %d, include %v, within %q): %v (%q)", k, self, max, err, msg)
 		}
 		gridState()
 		return len(g.Rows), msg
@@ -1260,47 +1286,35 @@ func TestBrowserWorkbench(t *testing.T) {
 	if got, msg := similar(10, true, ""); got != 12 || !strings.Contains(msg, "the 2 selected are included") || !slices.Contains(g.Rows, picked[0]) {
 		t.Fatalf("k=10 with the selection: %d rows, %q", got, msg)
 	}
-	if got, msg := similar(10, false, "0"); got != 0 || !strings.Contains(msg, "farther than 0") {
+	if got, msg := similar(10, false, "0"); got != 0 || !strings.Contains(msg, "0 similar within distance 0") {
 		t.Fatalf("k=10 within distance 0: %d rows, %q", got, msg)
+	}
+	// The server applies the distance: every row within the 40th nearest's
+	// distance, though k says 10.
+	if got, _ := similar(40, false, ""); got != 40 || g.Dist[39] == nil {
+		t.Fatalf("k=40: %d rows", got)
+	}
+	d40 := *g.Dist[39]
+	if got, msg := similar(10, false, strconv.FormatFloat(d40, 'g', -1, 64)); got < 40 || !strings.Contains(msg, "within distance") {
+		t.Fatalf("within the 40th nearest's distance %g: %d rows, %q", d40, got, msg)
+	}
+	for i, d := range g.Dist {
+		if d == nil || *d > d40*(1+1e-6) {
+			t.Fatalf("row %d of the grid within %g is at %v", g.Rows[i], d40, d)
+		}
 	}
 }
 
 // checkBoxes makes dataset "shapes": 6 images of 100×60 (smaller than a
-// thumbnail, so the thumbnail is the original and boxes can be placed)
-// with a label box and an inference box each, and checks that the
-// details draw them on the whole image, at point and at object level.
+// thumbnail, so the thumbnail is the original) with a label box and an
+// inference box each, and checks that the details draw them on the whole
+// image, at point and at object level; then "shapesbig", the same boxes on
+// 384×230 images whose 128 px thumbnails are drawn with the boxes scaled
+// by the image_size the server records, and a note that it is the
+// thumbnail of the larger image.
 func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
 	t.Helper()
-	bctx := context.Background()
-	if _, err := ls.eng.CreateDataset(bctx, "shapes"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ls.eng.CreateSpace(bctx, "shapes", engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
-		t.Fatal(err)
-	}
-	var pts []engine.PointInput
-	var ids []string
-	var imgs [][]byte
-	for i := range 6 {
-		id := fmt.Sprintf("s%d", i)
-		pts = append(pts, engine.PointInput{ID: id, Vectors: map[string][]float32{"emb": {float32(i), float32(i % 2)}}, Objects: []engine.ObjectInput{
-			{ID: "a", Class: "cat", BBox: [4]float32{10, 20, 40, 30}, Vectors: map[string][]float32{"emb": {float32(i), 5}}},
-			{ID: "b", Kind: "inference", Class: "dog", BBox: [4]float32{60, 10, 30, 30}, Vectors: map[string][]float32{"emb": {float32(i), -5}}},
-		}})
-		img := image.NewNRGBA(image.Rect(0, 0, 100, 60))
-		for p := 0; p < len(img.Pix); p += 4 {
-			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = 60, 60, 60, 255
-		}
-		var buf bytes.Buffer
-		png.Encode(&buf, img)
-		ids, imgs = append(ids, id), append(imgs, buf.Bytes())
-	}
-	if _, err := ls.eng.Upsert(bctx, "shapes", pts); err != nil {
-		t.Fatal(err)
-	}
-	if err := ls.srv.ing.StoreThumbnails(bctx, "shapes", ids, imgs); err != nil {
-		t.Fatal(err)
-	}
+	makeShapes(t, ls, "shapes", 100, 60)
 	// The label box's left edge, 3× enlarged (a 100 px image in 300 px),
 	// is drawn in the label colour (#34d399).
 	const probe = `(() => { const c = document.querySelector('#detail canvas.full'); if (!c) return [-1, 0, 0, 0]; const d = c.getContext('2d').getImageData(30, 105, 1, 1).data; return [Number(c.dataset.boxes), d[0], d[1], d[2]]; })()`
@@ -1325,5 +1339,54 @@ func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
 			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('detail').innerHTML.slice(0, 600)`))
 			t.Fatalf("%s level: [boxes r g b] at the label box's edge = %v, want [%d 52 211 153]\n%s", level, got, want, html)
 		}
+	}
+
+	// 384×230: the thumbnail is 128×77, drawn 2× (256 px); the label box
+	// [10 20 40 30] lands at x 6.7, y 13.3..33.3 there.
+	makeShapes(t, ls, "shapesbig", 384, 230)
+	navigate(t, ctx, ls.base+"/#ds=shapesbig&space=emb&level=point")
+	if row := clickRow(t, ctx, []int{0, 1, 2, 3, 4, 5}); row < 0 {
+		t.Fatal("shapesbig: nothing could be clicked")
+	}
+	const big = `(() => { const c = document.querySelector('#detail canvas.full'); if (!c) return null; let g = 0; for (let y = 16; y < 31; y++) { const d = c.getContext('2d').getImageData(6, y, 2, 1).data; if (d[1] > 120 && d[1] > d[0] + 60 || d[5] > 120 && d[5] > d[4] + 60) g++; } return [c.dataset.natural, Number(c.dataset.boxes), g, c.dataset.note]; })()`
+	got, err := chromedp.Run(ctx, chromedp.Poll[[]any](big, chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil || len(got) != 4 || got[0] != "128x77" || got[1].(float64) != 2 || got[2].(float64) < 12 || !strings.Contains(got[3].(string), "the 128×77 thumbnail of a 384×230 image") {
+		t.Fatalf("a 384×230 image's details: [natural boxes green-rows note] = %v (%v)", got, err)
+	}
+}
+
+// makeShapes stores 6 grey w×h images as thumbnails (ingest records the
+// original size) of points with a label box and an inference box each.
+func makeShapes(t *testing.T, ls *liveServer, name string, w, h int) {
+	t.Helper()
+	bctx := context.Background()
+	if _, err := ls.eng.CreateDataset(bctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.eng.CreateSpace(bctx, name, engine.SpaceSpec{Name: "emb", Dim: 2, Metric: "l2"}); err != nil {
+		t.Fatal(err)
+	}
+	var pts []engine.PointInput
+	var ids []string
+	var imgs [][]byte
+	for i := range 6 {
+		id := fmt.Sprintf("s%d", i)
+		pts = append(pts, engine.PointInput{ID: id, Vectors: map[string][]float32{"emb": {float32(i), float32(i % 2)}}, Objects: []engine.ObjectInput{
+			{ID: "a", Class: "cat", BBox: [4]float32{10, 20, 40, 30}, Vectors: map[string][]float32{"emb": {float32(i), 5}}},
+			{ID: "b", Kind: "inference", Class: "dog", BBox: [4]float32{60, 10, 30, 30}, Vectors: map[string][]float32{"emb": {float32(i), -5}}},
+		}})
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for p := 0; p < len(img.Pix); p += 4 {
+			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = 60, 60, 60, 255
+		}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		ids, imgs = append(ids, id), append(imgs, buf.Bytes())
+	}
+	if _, err := ls.eng.Upsert(bctx, name, pts); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.srv.ing.StoreThumbnails(bctx, name, ids, imgs); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -69,7 +69,7 @@ func bad(field, msg string) error { return &badRequest{field: field, msg: msg} }
 
 func fail(c *gin.Context, err error) {
 	status, code := statusOf(err)
-	body := apiError{Code: code, Message: err.Error()}
+	body := apiError{Code: code, Message: plainMessage(err.Error())}
 	var fe *engine.FieldError
 	var br *badRequest
 	switch {

@@ -17,7 +17,8 @@ const maxImageFiles = 1024
 // "images" (the file name is the point id unless "ids" maps it), and
 // optional JSON fields "model", "metadata" ({file: {...}}), "labels"
 // ({file: [{"id","class","bbox"}]}) and "uris" ({file: uri}); "detect":
-// "false" skips the inference boxes of detector models.
+// "true" adds the inference boxes of detector models. Boxes are opt-in: they
+// cost about 10× the embedding and their COCO classes fit few datasets.
 func (s *Server) ingestImages(c *gin.Context) {
 	var meta map[string]json.RawMessage
 	var labels map[string][]ingest.LabelBox
@@ -32,7 +33,7 @@ func (s *Server) ingestImages(c *gin.Context) {
 	for _, f := range files {
 		items = append(items, ingest.ImageItem{ID: f.id, Data: f.data, URI: uris[f.name], Metadata: meta[f.name], Labels: labels[f.name]})
 	}
-	opts := ingest.IngestOptions{Model: c.PostForm("model"), SkipDetection: c.PostForm("detect") == "false"}
+	opts := ingest.IngestOptions{Model: c.PostForm("model"), SkipDetection: c.PostForm("detect") != "true"}
 	res, err := s.ing.IngestImagesWith(c.Request.Context(), c.Param("ds"), opts, items)
 	if err != nil {
 		fail(c, err)

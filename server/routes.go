@@ -30,6 +30,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/bench", access: admin, long: true, handler: s.benchSpace()},
 
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points", access: admin, handler: s.upsertPoints},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/points", access: readOnly, handler: s.scrollPoints},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id", access: readOnly, handler: s.getPoint},
 		{method: http.MethodDelete, path: "/v1/datasets/:ds/points/:id", access: admin, handler: s.deletePoint},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points/delete", access: admin, handler: s.deletePoints},
@@ -43,6 +44,14 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, long: true, handler: s.outliers()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, long: true, handler: s.clusters()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, long: true, handler: s.duplicates()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/evaluate", access: admin, long: true, handler: s.evaluate()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/label_errors", access: readOnly, long: true, handler: s.labelErrors()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/failure_regions", access: readOnly, long: true, handler: s.failureRegions()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/issues", access: admin, handler: s.saveIssue()},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/issues", access: readOnly, handler: s.listIssues},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/issues/:issue", access: readOnly, handler: s.getIssue},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/issues/:issue/collect", access: readOnly, long: true, handler: s.collect()},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/issues/:issue/export", access: readOnly, handler: s.exportIssue},
 		{method: http.MethodPost, path: "/v1/compare", access: readOnly, long: true, handler: s.compare()},
 
 		{method: http.MethodGet, path: "/v1/models", access: readOnly, handler: s.listModels},

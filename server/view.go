@@ -34,6 +34,7 @@ func (s *Server) viewRoutes() []route {
 		{method: http.MethodGet, path: v + "/points.bin", access: readOnly, long: true, handler: s.viewPoints},
 		{method: http.MethodGet, path: v + "/color.bin", access: readOnly, long: true, handler: s.viewColor},
 		{method: http.MethodGet, path: v + "/row/:row", access: readOnly, handler: s.viewRow},
+		{method: http.MethodPost, path: v + "/rows", access: readOnly, handler: s.viewRows},
 		{method: http.MethodPost, path: v + "/neighbors", access: readOnly, handler: s.viewNeighbors},
 		{method: http.MethodPost, path: v + "/similar", access: readOnly, handler: s.viewSimilar},
 		{method: http.MethodPost, path: v + "/layout", access: admin, long: true, handler: s.viewLayout},
@@ -134,6 +135,22 @@ func (s *Server) viewRow(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, h)
+}
+
+// viewRows reads many rows at once ({"space","level","with","rows":[...]},
+// at most view.MaxRowsBatch): the grid and exports use it.
+func (s *Server) viewRows(c *gin.Context) {
+	var req view.ViewRowsRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	res, err := s.view.ViewRows(c.Request.Context(), c.Param("ds"), req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
 }
 
 func (s *Server) viewNeighbors(c *gin.Context) {

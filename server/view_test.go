@@ -110,6 +110,15 @@ func TestViewAPI(t *testing.T) {
 	if code := ts.call("POST", "/v1/datasets/ds/view/tag", map[string]any{"space": "s", "rows": []int{0, 1}, "tag": "look"}, &tag); code != 200 || tag.Points != 2 {
 		t.Fatalf("tag: %d %+v", code, tag)
 	}
+	// A tag made in the view is a REST filter at once.
+	var found struct {
+		Hits []struct {
+			ID string `json:"id"`
+		} `json:"hits"`
+	}
+	if code := ts.call("POST", "/v1/datasets/ds/search", map[string]any{"space": "s", "id": "p050", "k": 50, "exact": true, "filter": map[string]any{"metadata.tags": "look"}}, &found); code != 200 || len(found.Hits) != 2 {
+		t.Fatalf("search filtered by the view's tag: %d %+v", code, found)
+	}
 	if code := ts.call("POST", "/v1/datasets/ds/view/layout", map[string]any{"space": "s", "method": "pca"}, &sum); code != 200 || sum.Layout.Method != "pca" {
 		t.Fatalf("layout: %d %+v", code, sum.Layout)
 	}
@@ -165,6 +174,11 @@ func TestViewErrors(t *testing.T) {
 		{"neighbors unknown key", "POST", "/v1/datasets/ds/view/neighbors", `{"space":"s","row":1,"kk":3}`, 400, "body"},
 		{"similar no positives", "POST", "/v1/datasets/ds/view/similar", `{"space":"s","positive":[]}`, 400, "positive"},
 		{"similar bad row", "POST", "/v1/datasets/ds/view/similar", `{"space":"s","positive":[1,-3]}`, 400, "positive[1]"},
+		{"similar max_distance type", "POST", "/v1/datasets/ds/view/similar", `{"space":"s","positive":[1],"max_distance":"near"}`, 400, "max_distance"},
+		{"rows none", "POST", "/v1/datasets/ds/view/rows", `{"space":"s","rows":[]}`, 400, "rows"},
+		{"rows beyond the bound", "POST", "/v1/datasets/ds/view/rows", fmt.Sprintf(`{"space":"s","rows":[%s0]}`, strings.Repeat("0,", view.MaxRowsBatch)), 400, "rows"},
+		{"rows out of range", "POST", "/v1/datasets/ds/view/rows", `{"space":"s","rows":[3,20]}`, 400, "rows[1]"},
+		{"rows unknown key", "POST", "/v1/datasets/ds/view/rows", `{"space":"s","row":[3]}`, 400, "body"},
 		{"layout bad method", "POST", "/v1/datasets/ds/view/layout", `{"space":"s","method":"tsne"}`, 400, "method"},
 		{"tag empty", "POST", "/v1/datasets/ds/view/tag", `{"space":"s","rows":[1],"tag":""}`, 400, "tag"},
 		{"tag rows type", "POST", "/v1/datasets/ds/view/tag", `{"space":"s","rows":"all","tag":"x"}`, 400, "rows"},
@@ -250,5 +264,71 @@ func TestThumbnailsAndPage(t *testing.T) {
 	}
 	if rec := ts.raw("GET", "/v1/datasets/ds/view?space=s", "", nil); rec.Code != 401 {
 		t.Fatalf("view without a key: %d", rec.Code)
+	}
+}
+
+// pngSized is a w×h PNG.
+func pngSized(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestViewRowsAndImageSize reads rows in one batch and checks the image
+// size ingest records with a thumbnail (the original, larger than the
+// thumbnail, so boxes can be drawn on it) reaches the hits.
+func TestViewRowsAndImageSize(t *testing.T) {
+	ts := newTestServer(t, t.TempDir(), nil)
+	seedView(t, ts, 100)
+	for id, img := range map[string][]byte{"p003": pngSized(t, 300, 200), "p004": tinyPNG(t)} {
+		if rec := ts.raw("PUT", "/v1/datasets/ds/points/"+id+"/thumbnail", "image/png", img); rec.Code != 204 {
+			t.Fatalf("put thumbnail %s: %d %s", id, rec.Code, rec.Body)
+		}
+	}
+	var res view.ViewRowsResult
+	if code := ts.call("POST", "/v1/datasets/ds/view/rows", map[string]any{"space": "s", "rows": []int{4, 3, 5}}, &res); code != 200 || len(res.Hits) != 3 {
+		t.Fatalf("rows: %d %+v", code, res)
+	}
+	want := []struct {
+		id   string
+		size *[2]int
+	}{{"p004", &[2]int{28, 28}}, {"p003", &[2]int{300, 200}}, {"p005", nil}}
+	for i, w := range want {
+		h := res.Hits[i]
+		if h.ID != w.id || (w.size == nil) != (h.ImageSize == nil) || (w.size != nil && *w.size != *h.ImageSize) {
+			t.Fatalf("hit %d: %s image_size %v, want %s %v", i, h.ID, h.ImageSize, w.id, w.size)
+		}
+	}
+	var row view.ViewHit
+	if ts.call("GET", "/v1/datasets/ds/view/row/3?space=s", nil, &row); row.ImageSize == nil || *row.ImageSize != [2]int{300, 200} {
+		t.Fatalf("row 3 image_size %v", row.ImageSize)
+	}
+}
+
+// TestViewSimilarBounds: max_distance is applied by the server (beyond the
+// default k), k caps it, and include_selection puts the positives first.
+func TestViewSimilarBounds(t *testing.T) {
+	ts := newTestServer(t, t.TempDir(), nil)
+	seedView(t, ts, 300) // even rows point one way, odd ones another
+	var sim view.ViewSimilarResult
+	req := map[string]any{"space": "s", "positive": []int{0, 2}, "max_distance": 0.1}
+	if code := ts.call("POST", "/v1/datasets/ds/view/similar", req, &sim); code != 200 || len(sim.Hits) != 148 || sim.Capped {
+		t.Fatalf("within 0.1: %d, %d hits (capped %v), want the 148 other even rows", code, len(sim.Hits), sim.Capped)
+	}
+	for _, h := range sim.Hits {
+		if h.Row%2 != 0 || h.Row == 0 || h.Row == 2 || *h.Distance > float32(0.1) {
+			t.Fatalf("hit %+v", h)
+		}
+	}
+	req["k"] = 10
+	if ts.call("POST", "/v1/datasets/ds/view/similar", req, &sim); len(sim.Hits) != 10 || !sim.Capped {
+		t.Fatalf("k=10 within 0.1: %d hits, capped %v", len(sim.Hits), sim.Capped)
+	}
+	req["include_selection"] = true
+	if ts.call("POST", "/v1/datasets/ds/view/similar", req, &sim); len(sim.Hits) != 12 || sim.Selection != 2 || sim.Hits[0].Row != 0 || sim.Hits[1].Row != 2 {
+		t.Fatalf("with the selection: %d hits, selection %d", len(sim.Hits), sim.Selection)
 	}
 }

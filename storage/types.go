@@ -31,6 +31,7 @@ type IndexParams struct {
 	M              int    `json:"m"`
 	EfConstruction int    `json:"ef_construction"`
 	EfSearch       int    `json:"ef_search"`
+	Quantization   string `json:"quantization,omitempty"`
 }
 
 // Space is an embedding space of a dataset: vectors of one dimension and

@@ -3,7 +3,9 @@ package understand
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -23,20 +25,25 @@ type CompareRequest struct {
 	Permutations int    `json:"permutations,omitempty"` // default 1000
 	// GroupBy breaks the difference down by a metadata field (or
 	// "object.class"), or "cluster" for k-means clusters of the union.
-	GroupBy string  `json:"group_by,omitempty"`
-	Alpha   float64 `json:"alpha,omitempty"` // per-group significance, Bonferroni-corrected (default 0.01)
-	Seed    uint64  `json:"seed,omitempty"`
+	GroupBy string `json:"group_by,omitempty"`
+	// Alpha is the level of the overall test and of each group's
+	// (Bonferroni-corrected) tests; default 0.05.
+	Alpha float64 `json:"alpha,omitempty"`
+	Seed  uint64  `json:"seed,omitempty"`
 	// Examples is how many least-covered points of each side to return.
 	Examples int `json:"examples,omitempty"`
 }
 
 // CompareResult says whether and where two datasets differ.
 type CompareResult struct {
-	SizeA       int    `json:"size_a"`
-	SizeB       int    `json:"size_b"`
-	K           int    `json:"k"`
-	Significant bool   `json:"significant"`
-	Verdict     string `json:"verdict"`
+	SizeA int `json:"size_a"`
+	SizeB int `json:"size_b"`
+	K     int `json:"k"`
+	// Significant is the permutation p-value (the normal approximation's
+	// when permutations are off) below Alpha.
+	Significant bool    `json:"significant"`
+	Alpha       float64 `json:"alpha"`
+	Verdict     string  `json:"verdict"`
 	// PValue is the permutation p-value of the same-set neighbour fraction.
 	PValue       float64 `json:"p_value"`
 	PValueZ      float64 `json:"p_value_z"`
@@ -50,6 +57,9 @@ type CompareResult struct {
 	// Groups is the breakdown: per group, counts, shares, z and p-value.
 	GroupBy string               `json:"group_by,omitempty"`
 	Groups  []analysis.GroupDiff `json:"groups,omitempty"`
+	// Drivers are the groups whose share changed beyond the complement of
+	// the others' (GroupDiff.Driver), largest adjusted change first.
+	Drivers []string `json:"drivers,omitempty"`
 	// UncoveredB are B's points least covered by A (new in B); MissingA are
 	// A's points least covered by B (regions of A absent from B).
 	UncoveredB []CoveredRow `json:"uncovered_b"`
@@ -84,7 +94,10 @@ func (e *Analyzer) Compare(ctx context.Context, req CompareRequest) (CompareResu
 		req.Permutations = 1000
 	}
 	if req.Alpha == 0 {
-		req.Alpha = 0.01
+		req.Alpha = 0.05
+	}
+	if !(req.Alpha > 0 && req.Alpha < 1) {
+		return CompareResult{}, engine.FieldErr(engine.ErrInvalid, "alpha", "must be in (0, 1), got %v", req.Alpha)
 	}
 	if req.Examples == 0 {
 		req.Examples = 20
@@ -132,8 +145,8 @@ func (e *Analyzer) Compare(ctx context.Context, req CompareRequest) (CompareResu
 	}
 	res := CompareResult{SizeA: nA, SizeB: len(rowsB.IIDs), K: req.K, PValue: cr.PValuePerm, PValueZ: cr.PValueZ, Z: cr.Z,
 		Statistic: cr.Statistic, Expected: cr.Expected, EffectSize: cr.Effect, Permutations: cr.Permutations,
-		CentroidDistance: cd, GroupBy: req.GroupBy, Groups: cr.Groups}
-	res.Significant = res.PValue < 0.05
+		CentroidDistance: cd, GroupBy: req.GroupBy, Groups: cr.Groups, Drivers: cr.Drivers,
+		Significant: cr.Significant, Alpha: cr.Alpha}
 	res.Verdict = verdict(res)
 	// Least-covered points of each side, the "where".
 	pick := func(lo, hi int, rows *engine.Rows, offset int) ([]CoveredRow, error) {
@@ -180,9 +193,9 @@ func nanToZero(x float64) float64 {
 
 func verdict(r CompareResult) string {
 	if !r.Significant {
-		return "no significant difference between the two distributions (p ≥ 0.05)"
+		return fmt.Sprintf("no significant difference between the two distributions (p ≥ %g)", r.Alpha)
 	}
-	return "the distributions differ (p < 0.05); see groups and uncovered_b/missing_a for where"
+	return fmt.Sprintf("the distributions differ (p < %g); see drivers, groups and uncovered_b/missing_a for where", r.Alpha)
 }
 
 // compareGroups labels the union's rows by a metadata field or by k-means
@@ -209,5 +222,9 @@ func (e *Analyzer) compareGroups(ctx context.Context, a, b *engine.Rows, by stri
 	if err != nil {
 		return nil, err
 	}
-	return append(ga, gb...), nil
+	all := append(ga, gb...)
+	if !slices.ContainsFunc(all, func(v string) bool { return v != "" }) {
+		return nil, engine.FieldErr(engine.ErrInvalid, "group_by", "no point of %q or %q has %q", a.Dataset, b.Dataset, by)
+	}
+	return all, nil
 }

@@ -19,8 +19,9 @@ type DuplicatesRequest struct {
 	Threshold float64 `json:"threshold,omitempty"`
 	Relative  float64 `json:"relative,omitempty"`
 	Other     string  `json:"other,omitempty"`
-	K         int     `json:"k,omitempty"` // neighbours examined per point (default 10)
-	Limit     int     `json:"limit,omitempty"`
+	K         int     `json:"k,omitempty"`     // neighbours examined per point (default 10)
+	Limit     int     `json:"limit,omitempty"` // groups per page (default 100)
+	Cursor    string  `json:"cursor,omitempty"`
 }
 
 // DuplicateGroup is a connected set of near-duplicates.
@@ -34,7 +35,10 @@ type DuplicatesResult struct {
 	Threshold float64          `json:"threshold"`
 	Pairs     int              `json:"pairs"`
 	Groups    []DuplicateGroup `json:"groups"`
-	TookMs    float64          `json:"took_ms"`
+	// NextCursor pages on; Total counts every group.
+	NextCursor string  `json:"next_cursor,omitempty"`
+	Total      int     `json:"total"`
+	TookMs     float64 `json:"took_ms"`
 }
 
 // Duplicates finds pairs within the threshold on the k-NN graph and groups
@@ -51,6 +55,11 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 	if req.Limit == 0 {
 		req.Limit = 100
 	}
+	pg, err := parsePage(req.Limit, req.Cursor, e.eng.Limits().MaxK)
+	if err != nil {
+		return DuplicatesResult{}, err
+	}
+	var seq uint64
 	if req.Threshold < 0 || req.Relative < 0 {
 		return DuplicatesResult{}, engine.FieldErr(engine.ErrInvalid, "threshold", "must not be negative")
 	}
@@ -70,7 +79,7 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 		if err != nil {
 			return DuplicatesResult{}, err
 		}
-		g, rowsA = gv.Graph, gv.Rows
+		g, rowsA, seq = gv.Graph, gv.Rows, gv.Seq
 		refOfIn = func(i int32) (*engine.Rows, int, string) { return rowsA, int(i), dataset }
 	} else {
 		if err := e.eng.SameSpace(dataset, req.Other, req.Space); err != nil {
@@ -92,6 +101,7 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 			return DuplicatesResult{}, err
 		}
 		nA = len(rowsA.IIDs)
+		seq = rowsA.Seq ^ (rowsB.Seq * 0x9E3779B97F4A7C15)
 		opts.IsB = make([]bool, g.Len())
 		for i := nA; i < len(opts.IsB); i++ {
 			opts.IsB[i] = true
@@ -118,11 +128,14 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 		gi := int32(root[p.A])
 		maxDist[gi] = max(maxDist[gi], p.Distance)
 	}
-	res := DuplicatesResult{Threshold: dr.Threshold, Pairs: len(dr.Pairs), Groups: []DuplicateGroup{}}
-	for gi, grp := range dr.Groups {
-		if gi >= req.Limit {
-			break
-		}
+	if err := pg.check(seq); err != nil {
+		return DuplicatesResult{}, err
+	}
+	lo, hi := pg.window(len(dr.Groups))
+	res := DuplicatesResult{Threshold: dr.Threshold, Pairs: len(dr.Pairs), Groups: []DuplicateGroup{}, Total: len(dr.Groups),
+		NextCursor: pg.next(hi, len(dr.Groups), seq)}
+	for gi := lo; gi < hi; gi++ {
+		grp := dr.Groups[gi]
 		dg := DuplicateGroup{MaxDistance: maxDist[int32(gi)]}
 		for _, m := range grp {
 			rows, r, ds := refOfIn(m)

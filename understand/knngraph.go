@@ -36,8 +36,8 @@ func (e *Analyzer) KNNGraph(ctx context.Context, dataset, space, level string, k
 	if err != nil {
 		return nil, err
 	}
-	if k < 1 || k > 200 {
-		return nil, engine.FieldErr(engine.ErrInvalid, "k", "must be between 1 and 200, got %d", k)
+	if k < 1 || k > MaxGraphK {
+		return nil, engine.FieldErr(engine.ErrInvalid, "k", "must be between 1 and %d, got %d", MaxGraphK, k)
 	}
 	sh, err := e.eng.Space(dataset, space)
 	if err != nil {

@@ -19,10 +19,19 @@ type OutliersRequest struct {
 	Space string `json:"space"`
 	Level string `json:"level,omitempty"`
 	K     int    `json:"k,omitempty"`     // neighbours per score (default 10)
-	Limit int    `json:"limit,omitempty"` // how many to return (default 50)
+	Limit int    `json:"limit,omitempty"` // page size (default 50)
+	// Cursor is the previous page's next_cursor.
+	Cursor string `json:"cursor,omitempty"`
 	// Method is "knn" (mean distance to the k nearest; default), "kth"
-	// (distance to the k-th) or "lof" (local outlier factor).
+	// (distance to the k-th), "lof" (local outlier factor) or "multiscale"
+	// (analysis.MultiScaleOutliers: k-NN distance at k plus LOF at each of
+	// Scales·n neighbours, which still sees a group of similar foreign
+	// items; self mode only).
 	Method string `json:"method,omitempty"`
+	// Scales are multiscale's neighbourhood sizes as fractions of the
+	// dataset (default 0.02 and 0.05); the graph is built to the largest,
+	// bounded by MaxGraphK.
+	Scales []float64 `json:"scales,omitempty"`
 	// Reference, when set, scores this dataset's points against another
 	// dataset (e.g. production against train): percentiles come from the
 	// reference's own leave-one-out scores.
@@ -42,13 +51,18 @@ type Outlier struct {
 
 // OutliersResult lists the top outliers, most outlying first.
 type OutliersResult struct {
-	Points    int       `json:"points"`
-	K         int       `json:"k"`
-	Method    string    `json:"method"`
-	Reference string    `json:"reference,omitempty"`
-	Outliers  []Outlier `json:"outliers"`
-	TookMs    float64   `json:"took_ms"`
+	Points    int    `json:"points"`
+	K         int    `json:"k"`
+	Method    string `json:"method"`
+	Reference string `json:"reference,omitempty"`
+	// GraphK is the k-NN graph's k when it exceeds K (multiscale).
+	GraphK     int       `json:"graph_k,omitempty"`
+	Outliers   []Outlier `json:"outliers"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+	TookMs     float64   `json:"took_ms"`
 }
+
+const methodMultiScale = "multiscale"
 
 func parseOutlierMethod(s string) (analysis.OutlierMethod, string, error) {
 	switch s {
@@ -58,8 +72,10 @@ func parseOutlierMethod(s string) (analysis.OutlierMethod, string, error) {
 		return analysis.KthDistance, "kth", nil
 	case "lof":
 		return analysis.LOF, "lof", nil
+	case methodMultiScale:
+		return 0, methodMultiScale, nil
 	}
-	return 0, "", engine.FieldErr(engine.ErrInvalid, "method", "must be knn, kth or lof, got %q", s)
+	return 0, "", engine.FieldErr(engine.ErrInvalid, "method", "must be knn, kth, lof or multiscale, got %q", s)
 }
 
 // Outliers scores every point by its k-NN distances and returns the top.
@@ -72,25 +88,36 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 	if req.K == 0 {
 		req.K = 10
 	}
-	if req.Limit == 0 {
-		req.Limit = 50
+	pg, err := parsePage(req.Limit, req.Cursor, e.eng.Limits().MaxK)
+	if err != nil {
+		return OutliersResult{}, err
 	}
-	if req.Limit < 0 || req.Limit > e.eng.Limits().MaxK {
-		return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "limit", "must be between 1 and %d", e.eng.Limits().MaxK)
+	if mname == methodMultiScale && req.Reference != "" {
+		return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "reference", "multiscale is a self-mode method; reference mode uses knn, kth or lof")
+	}
+	if req.Scales != nil && mname != methodMultiScale {
+		return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "scales", "only multiscale uses scales")
 	}
 	level := req.Level
+	var seq uint64
+	graphK := 0
 	opts := analysis.OutlierOptions{Options: analysis.Options{Workers: e.eng.Workers()}, K: req.K, Method: method}
 	var (
 		scores []analysis.OutlierScore
 		rows   *engine.Rows
 		nbRows *engine.Rows // rows the neighbour indices refer to
 	)
-	if req.Reference == "" {
+	if mname == methodMultiScale {
+		if scores, rows, graphK, err = e.multiScale(ctx, dataset, req); err != nil {
+			return OutliersResult{}, err
+		}
+		nbRows, seq = rows, rows.Seq
+	} else if req.Reference == "" {
 		gv, err := e.KNNGraph(ctx, dataset, req.Space, level, req.K, nil)
 		if err != nil {
 			return OutliersResult{}, err
 		}
-		rows, nbRows = gv.Rows, gv.Rows
+		rows, nbRows, seq = gv.Rows, gv.Rows, gv.Seq
 		if scores, err = analysis.Outliers(ctx, gv.Graph, opts); err != nil {
 			return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
 		}
@@ -126,6 +153,8 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 			return OutliersResult{}, err
 		}
 		nbRows = ref.Rows
+		// Either side's vectors changing invalidates a cursor.
+		seq = rows.Seq ^ (ref.Seq * 0x9E3779B97F4A7C15)
 		if scores, err = analysis.OutliersAgainst(ctx, ref.Graph, queries, opts); err != nil {
 			return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
 		}
@@ -135,12 +164,20 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]].Score > scores[order[b]].Score })
-	top := order[:min(req.Limit, len(order))]
+	if err := pg.check(seq); err != nil {
+		return OutliersResult{}, err
+	}
+	lo, hi := pg.window(len(order))
+	top := order[lo:hi]
 	refs, err := e.refs(rows, top, true)
 	if err != nil {
 		return OutliersResult{}, err
 	}
-	res := OutliersResult{Points: len(scores), K: req.K, Method: mname, Reference: req.Reference, Outliers: make([]Outlier, len(top))}
+	res := OutliersResult{Points: len(scores), K: req.K, Method: mname, Reference: req.Reference, Outliers: make([]Outlier, len(top)),
+		NextCursor: pg.next(hi, len(order), seq)}
+	if graphK > req.K {
+		res.GraphK = graphK
+	}
 	for i, r := range top {
 		nbs := make([]int, len(scores[r].Neighbors))
 		for j, nb := range scores[r].Neighbors {
@@ -208,4 +245,49 @@ func (e *Analyzer) parallel(ctx context.Context, n int, fn func(i int) error) er
 		return err1
 	}
 	return ctx.Err()
+}
+
+// MaxGraphK bounds the k of a k-NN graph: memory is 8·n·k bytes, so 1000
+// neighbours of 100,000 points take 800 MB.
+const MaxGraphK = 1000
+
+// multiScale scores a space with analysis.MultiScaleOutliers on a graph
+// reaching its largest scale (≈5% of n by default), capped by MaxGraphK.
+func (e *Analyzer) multiScale(ctx context.Context, dataset string, req OutliersRequest) ([]analysis.OutlierScore, *engine.Rows, int, error) {
+	lvl, err := engine.ParseLevel(req.Level)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	opts := analysis.DefaultMultiScaleOptions()
+	opts.Options, opts.SmallK = analysis.Options{Workers: e.eng.Workers()}, req.K
+	if req.Scales != nil {
+		opts.Scales = req.Scales
+	}
+	for _, sc := range opts.Scales {
+		if !(sc > 0 && sc <= 1) {
+			return nil, nil, 0, engine.FieldErr(engine.ErrInvalid, "scales", "each scale must be in (0, 1], got %v", sc)
+		}
+	}
+	sh, err := e.eng.Space(dataset, req.Space)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	n := sh.Index(lvl).Len()
+	if n < 3 {
+		return nil, nil, 0, engine.FieldErr(engine.ErrInvalid, "space", "multiscale needs at least 3 vectors, have %d", n)
+	}
+	k := req.K
+	for _, sc := range opts.Scales {
+		k = max(k, int(math.Ceil(sc*float64(n))))
+	}
+	k = min(k, MaxGraphK, n-1)
+	gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, k, nil)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	ms, err := analysis.MultiScaleOutliers(ctx, gv.Graph, opts)
+	if err != nil {
+		return nil, nil, 0, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
+	}
+	return ms.Scores, gv.Rows, k, nil
 }

@@ -16,6 +16,11 @@ func dotU8I8VNNIasm(a, b *byte, n int) int32
 //go:noescape
 func Prefetch(p *byte)
 
+// PrefetchRange prefetches every cache line of the n bytes at p.
+//
+//go:noescape
+func PrefetchRange(p *byte, n int)
+
 // The accelerated kernels take the multiple-of-32 (VNNI: 64) prefix; Go
 // finishes the rest.
 

@@ -138,3 +138,20 @@ vnnidone:
 	VZEROUPPER
 	MOVL AX, ret+24(FP)
 	RET
+
+// func PrefetchRange(p *byte, n int)
+// Prefetches every 64-byte line of [p, p+n).
+TEXT ·PrefetchRange(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	ADDQ AX, CX
+
+pfloop:
+	CMPQ AX, CX
+	JGE  pfdone
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	JMP  pfloop
+
+pfdone:
+	RET

@@ -16,3 +16,6 @@ func l2sqU8AVX512(a, b []byte) uint32 { return l2sqU8Go(a, b) }
 
 // Prefetch is a no-op without assembly support.
 func Prefetch(*byte) {}
+
+// PrefetchRange is a no-op without assembly support.
+func PrefetchRange(*byte, int) {}

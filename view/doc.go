@@ -11,6 +11,11 @@
 // writer transaction, so a concurrent tag or metadata update on the same
 // point is never lost. Background layouts stop when the engine closes.
 //
+// Hits carry the original image size (the pixels their boxes are in) only
+// when it is known for the thumbnail stored (imagesize.go); rows are read
+// MaxRowsBatch at a time (ViewRows); ViewSimilar with a maximum distance
+// widens its search until it passes it, capped by k.
+//
 // Caveats: UMAP needs a k-NN graph source (Options.Graphs, the understand
 // package); without one only PCA and user layouts exist. Above 100,000 rows
 // PCA fits its axes on a 20,000-row sample. Hits name thumbnails, crops and

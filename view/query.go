@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
 )
@@ -72,6 +71,9 @@ func (e *Viewer) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 				}
 			case has[j]:
 				h.Thumbnail = ThumbnailURL(ds, r.PointID)
+			}
+			if h.ImageSize, err = e.imageSize(ds, r.PointID, has[j]); err != nil {
+				return nil, err
 			}
 			if media != nil && media.HasAudio(ctx, ds, r.PointID) {
 				h.AudioURL = AudioURL(ds, r.PointID)
@@ -220,84 +222,3 @@ func (e *Viewer) ViewNeighbors(ctx context.Context, dataset string, ref ViewRef,
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
-
-// ViewSimilarRequest asks for rows like the positives and unlike the
-// negatives.
-type ViewSimilarRequest struct {
-	ViewRef
-	Positive []int `json:"positive"`
-	Negative []int `json:"negative,omitempty"`
-	K        int   `json:"k,omitempty"`
-}
-
-// ViewSimilar finds rows near the Rocchio query of the positive and
-// negative rows, leaving them out of the results.
-func (e *Viewer) ViewSimilar(ctx context.Context, dataset string, req ViewSimilarRequest) (ViewHits, error) {
-	start := time.Now()
-	if req.K == 0 {
-		req.K = 100
-	}
-	if req.K < 1 || req.K > e.eng.Limits().MaxK {
-		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "k", "must be between 1 and %d, got %d", e.eng.Limits().MaxK, req.K)
-	}
-	if len(req.Positive) == 0 {
-		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "positive", "needs at least one row")
-	}
-	if len(req.Positive)+len(req.Negative) > maxViewRows {
-		return ViewHits{}, engine.FieldErr(engine.ErrTooLarge, "positive", "%d rows, limit %d per request", len(req.Positive)+len(req.Negative), maxViewRows)
-	}
-	vr, err := e.viewRows(ctx, dataset, req.ViewRef)
-	if err != nil {
-		return ViewHits{}, err
-	}
-	defer vr.unlock()
-	seen := map[int]string{}
-	if err := vr.checkRows("positive", req.Positive, seen); err != nil {
-		return ViewHits{}, err
-	}
-	if err := vr.checkRows("negative", req.Negative, seen); err != nil {
-		return ViewHits{}, err
-	}
-	load := func(rows []int) ([][]float32, error) {
-		vecs, err := e.rowsVectors(vr, rows)
-		if err != nil {
-			return nil, err
-		}
-		return slices.DeleteFunc(vecs, func(v []float32) bool { return v == nil }), nil
-	}
-	pos, err := load(req.Positive)
-	if err != nil {
-		return ViewHits{}, err
-	}
-	neg, err := load(req.Negative)
-	if err != nil {
-		return ViewHits{}, err
-	}
-	if len(pos) == 0 {
-		return ViewHits{}, engine.FieldErr(engine.ErrNotFound, "positive", "the rows were deleted")
-	}
-	sp, err := e.eng.Space(dataset, req.Space)
-	if err != nil {
-		return ViewHits{}, err
-	}
-	q, err := analysis.RocchioVector(analysis.MultiQuery{Positives: pos, Negatives: neg, Metric: sp.Metric})
-	if err != nil {
-		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "positive", "%v", err)
-	}
-	if err := engine.CheckVector("positive", q, sp.Info.Dim, sp.Metric); err != nil {
-		return ViewHits{}, engine.FieldErr(engine.ErrInvalid, "negative", "the query (positives minus negatives) is not a usable vector: %v", err)
-	}
-	skip := make(map[int]bool, len(seen))
-	for r := range seen {
-		skip[r] = true
-	}
-	rows, dists, err := e.searchRowsLocked(ctx, vr, q, req.K, skip)
-	if err != nil {
-		return ViewHits{}, err
-	}
-	hits, err := e.hitsLocked(ctx, vr, rows, dists)
-	if err != nil {
-		return ViewHits{}, err
-	}
-	return ViewHits{Generation: vr.gen(), Hits: hits, TookMs: msSince(start)}, nil
-}

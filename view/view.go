@@ -125,10 +125,13 @@ type ViewHit struct {
 	BBox      *[4]float32     `json:"bbox,omitempty"`
 	Thumbnail string          `json:"thumbnail,omitempty"` // URL path, when one is stored (at object level: the box's crop)
 	// ImageThumbnail is, at object level, the whole image's thumbnail.
-	ImageThumbnail string  `json:"image_thumbnail,omitempty"`
-	AudioURL       string  `json:"audio_url,omitempty"` // URL path of the point's playable audio
-	X              float32 `json:"x"`
-	Y              float32 `json:"y"`
+	ImageThumbnail string `json:"image_thumbnail,omitempty"`
+	AudioURL       string `json:"audio_url,omitempty"` // URL path of the point's playable audio
+	// ImageSize is the original image's [width, height], the pixels bbox
+	// and the point's objects' boxes refer to, when known (imagesize.go).
+	ImageSize *[2]int `json:"image_size,omitempty"`
+	X         float32 `json:"x"`
+	Y         float32 `json:"y"`
 }
 
 // ViewHits answers neighbours and similar queries.
@@ -182,6 +185,7 @@ func (e *Viewer) summaryLocked(ctx context.Context, vr viewRows) (ViewSummary, e
 		"points": base + "/points.bin" + q,
 		"color":  base + "/color.bin" + q + "&field=",
 		"row":    base + "/row/{row}" + q,
+		"rows":   base + "/rows",
 	}
 	return s, nil
 }

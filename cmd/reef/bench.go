@@ -48,6 +48,7 @@ search, QPS with 1 thread and all cores, latency percentiles, build time and byt
   --fashion-mnist           Debian's dataset-fashion-mnist: 60k train vectors, t10k queries (L2)
   --synthetic 100000,128    a clustered Gaussian mixture with held-out queries
   --hnswlib                 also run hnswlib (C++, -O3 -march=native) on the same files, for ratios
+  --backends hnsw,hnsw+sq8  hnsw+sq8 is reef's HNSW walking on 8-bit codes with an exact re-rank
 
 Results go to --out as report.json, report.svg (recall–QPS curves) and report-0.9.svg.
 For a dataset already in a server, use POST /v1/datasets/{ds}/spaces/{space}/bench.`,
@@ -76,7 +77,7 @@ For a dataset already in a server, use POST /v1/datasets/{ds}/spaces/{space}/ben
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			obs := bench.NewProgressObserver(cmd.ErrOrStderr(), cmd.ErrOrStderr())
+			obs := newBenchObserver(cmd.ErrOrStderr())
 			obs.Stage("exact ground truth", len(w.Queries))
 			if err := w.ComputeTruth(ctx, k, func(int, int) { obs.Advance(1) }); err != nil {
 				return err
@@ -214,7 +215,7 @@ func benchServeCmd() *cobra.Command {
 	addClientFlags(cmd, &c)
 	f := cmd.Flags()
 	f.StringVar(&dataset, "dataset", "", "dataset (required)")
-	f.StringVar(&space, "space", "", "space (required)")
+	f.StringVar(&space, "space", "", "space (default: the dataset's only image space)")
 	f.IntVar(&concurrency, "concurrency", 8, "concurrent clients")
 	f.IntVar(&requests, "requests", 100000, "stop after this many requests")
 	f.DurationVar(&duration, "duration", 30*time.Second, "stop after this long")
@@ -316,7 +317,7 @@ func tuneCmd() *cobra.Command {
 	addClientFlags(cmd, &c)
 	f := cmd.Flags()
 	f.StringVar(&dataset, "dataset", "", "dataset (required)")
-	f.StringVar(&space, "space", "", "space (required)")
+	f.StringVar(&space, "space", "", "space (default: the dataset's only image space)")
 	f.Float64Var(&target, "target-recall", 0.95, "recall@k to reach")
 	f.IntVarP(&k, "k", "k", 10, "k of recall@k")
 	f.IntVar(&queries, "queries", 200, "queries sampled from the data")

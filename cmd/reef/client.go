@@ -29,9 +29,25 @@ func addClientFlags(cmd *cobra.Command, c *client) {
 // do sends a request and decodes a JSON answer into out (if non-nil).
 // Errors carry the server's message and field.
 func (c *client) do(ctx context.Context, method, path, contentType string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.base, "/")+path, body)
+	resp, err := c.send(ctx, method, path, contentType, body)
 	if err != nil {
 		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// send sends a request and returns a successful response for the caller
+// to read and close; an error status becomes an error with the server's
+// message.
+func (c *client) send(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.base, "/")+path, body)
+	if err != nil {
+		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -40,25 +56,26 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	resp, err := c.http.Do(req)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("%w while waiting for %s %s", errInterrupted, method, path)
+	}
 	if err != nil {
-		return fmt.Errorf("cannot reach reef at %s (is `reef serve` running?): %w", c.base, err)
+		return nil, fmt.Errorf("cannot reach reef at %s (is `reef serve` running?): %w", c.base, err)
+	}
+	if resp.StatusCode < 300 {
+		return resp, nil
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error struct{ Code, Message, Field string } `json:"error"`
-		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
-			return fmt.Errorf("%s (HTTP %d %s)", e.Error.Message, resp.StatusCode, e.Error.Code)
-		}
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
+	var e struct {
+		Error struct{ Code, Message, Field string } `json:"error"`
 	}
-	if out == nil {
-		_, err = io.Copy(io.Discard, resp.Body)
-		return err
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
+		// The status number is enough beside the message: the code
+		// ("not_found") would only repeat the message's words.
+		return nil, fmt.Errorf("%s (HTTP %d)", e.Error.Message, resp.StatusCode)
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
 }
 
 func (c *client) postJSON(ctx context.Context, path string, in, out any) error {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/reef-ml/reef/vecio"
@@ -68,7 +67,7 @@ a line, matched by its "id" or by position) to any of the three formats.`,
 	addClientFlags(cmd, &c)
 	f := cmd.Flags()
 	f.StringVar(&dataset, "dataset", "", "dataset name (required)")
-	f.StringVar(&space, "space", "", "embedding space name (required)")
+	f.StringVar(&space, "space", "", "embedding space (required with --create; default: the dataset's only space)")
 	f.StringVar(&idsFile, "ids", "", "ids for an .npy file: JSON array, .npy of strings/ints, or one id a line")
 	f.StringVar(&metaFile, "metadata", "", "metadata for the rows: meta.csv or meta.jsonl, keyed by an id column or by row")
 	f.BoolVar(&create, "create", false, "create the dataset and space if missing (dim read from the file)")
@@ -124,7 +123,7 @@ func (c *client) upload(cmd *cobra.Command, path string, fields, files map[strin
 		}
 		total += st.Size()
 	}
-	bar := progressbar.DefaultBytes(total, "uploading")
+	bar := newProgress(cmd.ErrOrStderr(), total, "uploading", true)
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
@@ -143,7 +142,7 @@ func (c *client) upload(cmd *cobra.Command, path string, fields, files map[strin
 				}
 				w, err := mw.CreateFormFile(field, filepath.Base(p))
 				if err == nil {
-					_, err = io.Copy(io.MultiWriter(w, bar), f)
+					_, err = io.Copy(io.MultiWriter(w, progressWriter{bar}), f)
 				}
 				f.Close()
 				if err != nil {
@@ -156,6 +155,5 @@ func (c *client) upload(cmd *cobra.Command, path string, fields, files map[strin
 	}()
 	err := c.do(cmd.Context(), http.MethodPost, path, mw.FormDataContentType(), pr, out)
 	bar.Finish()
-	fmt.Fprintln(cmd.ErrOrStderr())
 	return err
 }

@@ -1,23 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"strconv"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -53,26 +48,30 @@ func ingestCmd() *cobra.Command {
 		c              client
 		dataset, model string
 		audioModel     string
-		batch          int
-		all, noDetect  bool
+		batch, level   int
+		all, detect    bool
+		noDetect       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest DIR|manifest.jsonl|manifest.csv",
 		Short: "Embed images and audio files on the server and store them (resumable)",
 		Long: `ingest uploads images to a running reef server, which embeds them with a model (default: the
-built-in one) into the space named after the model.
+built-in one) into the space named after the model; it ends by naming the spaces it wrote.
 
 Audio files (.wav, .flac, .mp3) go to the built-in audio model's space instead
-(openwakeword-speech, or --audio-model); --model, --no-detect and labels apply to images only.
+(openwakeword-speech, or --audio-model); --model, --detect and labels apply to images only.
 
-DIR: every .jpg/.jpeg/.png/.gif/.webp/.wav/.flac/.mp3 below it; the id is the path relative to DIR and the
-metadata records it and its top folder (a class, in folder-per-class datasets).
+DIR: every .jpg/.jpeg/.png/.gif/.webp/.wav/.flac/.mp3 below it (other files are counted and listed by
+extension); the id is the path relative to DIR and the metadata records it as "file" and the class as
+"folder": the immediate parent folder (train/pizza/x.jpg: pizza), or --class-level 2 for its parent, 0 for none.
 manifest.jsonl: one {"id","path","uri","metadata":{},"labels":[{"id","class","bbox":[x,y,w,h]}]} per line.
 manifest.csv: a header with a path column, optional id and uri columns; the other columns become metadata.
-Paths in manifests are relative to the manifest's folder. Ids already stored are skipped unless --all.`,
+Paths in manifests are relative to the manifest's folder; a row without an id is keyed by that path.
+Ids already stored are skipped unless --all, so after a failure or Ctrl-C the same command resumes.
+Any file that fails makes the exit status non-zero, after a summary by reason.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			items, err := listImages(args[0])
+			src, err := listImages(args[0], level)
 			if err != nil {
 				return err
 			}
@@ -81,14 +80,14 @@ Paths in manifests are relative to the manifest's folder. Ids already stored are
 			if err != nil && !strings.Contains(err.Error(), "409") {
 				return err
 			}
-			dsPath := "/v1/datasets/" + url.PathEscape(dataset)
+			items, dsPath := src.items, dsURL(dataset)
 			if !all {
 				if items, err = c.onlyMissing(cmd, dsPath, items); err != nil {
 					return err
 				}
 			}
+			rep := newIngestReport(dataset, src.skipped)
 			images, clips := splitByKind(items)
-			out := cmd.OutOrStdout()
 			for _, g := range []struct {
 				kind, path, field string
 				items             []ingestItem
@@ -98,19 +97,14 @@ Paths in manifests are relative to the manifest's folder. Ids already stored are
 				}
 				up := upload{path: g.path, field: g.field, batch: batch, model: audioModel}
 				if g.field == "images" {
-					up.model, up.noDetect = model, noDetect
+					up.model, up.detect = model, detect && !noDetect
 				}
-				stored, failed, err := c.uploadAll(cmd, up, g.items)
-				fmt.Fprintf(out, "\nstored %d %s in %s", stored, g.kind, dataset)
-				if len(failed) > 0 {
-					fmt.Fprintf(out, "; %d failed:\n  %s", len(failed), strings.Join(failed, "\n  "))
-				}
-				fmt.Fprintln(out)
+				err := c.uploadAll(cmd, up, g.kind, g.items, rep)
 				if err != nil {
-					return err
+					return rep.stopped(cmd, &c, err)
 				}
 			}
-			return nil
+			return rep.finish(cmd, &c)
 		},
 	}
 	addClientFlags(cmd, &c)
@@ -119,124 +113,13 @@ Paths in manifests are relative to the manifest's folder. Ids already stored are
 	f.StringVar(&model, "model", "", "image model name (default: the server's default model)")
 	f.StringVar(&audioModel, "audio-model", "", "audio model name (default: the built-in openwakeword-speech)")
 	f.IntVar(&batch, "batch", 32, "images per request")
+	f.IntVar(&level, "class-level", 1, "folder that names the class: 1 the file's parent, 2 its parent, ...; 0 none")
 	f.BoolVar(&all, "all", false, "re-ingest ids that are already stored")
-	f.BoolVar(&noDetect, "no-detect", false, "skip inference boxes (detector models; about 10x faster)")
+	f.BoolVar(&detect, "detect", false, "also store the detector model's inference boxes (about 10x slower; COCO classes)")
+	f.BoolVar(&noDetect, "no-detect", false, "no inference boxes (now the default)")
+	f.MarkDeprecated("no-detect", "inference boxes are off unless --detect")
 	cmd.MarkFlagRequired("dataset")
 	return cmd
-}
-
-func listImages(src string) ([]ingestItem, error) {
-	st, err := os.Stat(src)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case st.IsDir():
-		var items []ingestItem
-		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-			ext := strings.ToLower(filepath.Ext(p))
-			if err != nil || d.IsDir() || !imageExts[ext] && !audioExts[ext] {
-				return err
-			}
-			rel, _ := filepath.Rel(src, p)
-			rel = filepath.ToSlash(rel)
-			meta := map[string]string{"file": rel}
-			if dir, _, ok := strings.Cut(rel, "/"); ok {
-				meta["folder"] = dir
-			}
-			m, _ := json.Marshal(meta)
-			items = append(items, ingestItem{ID: rel, Path: p, Metadata: m})
-			return nil
-		})
-		sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
-		return items, err
-	case strings.HasSuffix(src, ".jsonl"):
-		return readJSONL(src)
-	case strings.HasSuffix(src, ".csv"):
-		return readCSV(src)
-	}
-	return nil, fmt.Errorf("%s: want a directory, a .jsonl or a .csv manifest", src)
-}
-
-func readJSONL(path string) ([]ingestItem, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var items []ingestItem
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var it ingestItem
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		if it.Path == "" {
-			return nil, fmt.Errorf("%s:%d: path is required", path, line)
-		}
-		it.Path = resolveBeside(path, it.Path)
-		if it.ID == "" {
-			it.ID = filepath.Base(it.Path)
-		}
-		items = append(items, it)
-	}
-	return items, sc.Err()
-}
-
-func readCSV(path string) ([]ingestItem, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: empty", path)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[strings.TrimSpace(h)] = i
-	}
-	pi, ok := col["path"]
-	if !ok {
-		return nil, fmt.Errorf("%s: the header needs a path column", path)
-	}
-	var items []ingestItem
-	for _, row := range rows[1:] {
-		it := ingestItem{Path: resolveBeside(path, row[pi])}
-		meta := map[string]string{}
-		for name, i := range col {
-			switch name {
-			case "path":
-			case "id":
-				it.ID = row[i]
-			case "uri":
-				it.URI = row[i]
-			default:
-				meta[name] = row[i]
-			}
-		}
-		if it.ID == "" {
-			it.ID = filepath.Base(it.Path)
-		}
-		it.Metadata, _ = json.Marshal(meta)
-		items = append(items, it)
-	}
-	return items, nil
-}
-
-func resolveBeside(manifest, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(filepath.Dir(manifest), p)
 }
 
 // onlyMissing asks the server which ids it lacks.
@@ -262,7 +145,7 @@ func (c *client) onlyMissing(cmd *cobra.Command, dsPath string, items []ingestIt
 		}
 	}
 	if skipped := len(items) - len(out); skipped > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "skipping %d files already stored (--all to redo them)\n", skipped)
+		fmt.Fprintf(cmd.ErrOrStderr(), "skipping %s already stored (--all to redo them)\n", plural(skipped, "file"))
 	}
 	return out, nil
 }
@@ -271,35 +154,40 @@ func (c *client) onlyMissing(cmd *cobra.Command, dsPath string, items []ingestIt
 type upload struct {
 	path, field string // route and multipart file field
 	model       string
-	noDetect    bool // images only
+	detect      bool // images only
 	batch       int
 }
 
-// uploadAll sends items in batches with a progress bar and returns how many
-// the server stored and the files it rejected.
-func (c *client) uploadAll(cmd *cobra.Command, up upload, items []ingestItem) (int, []string, error) {
-	bar := progressbar.Default(int64(len(items)), "embedding "+up.field)
-	var failed []string
-	stored := 0
+// uploadAll sends items in batches, reporting progress, and records in rep
+// what the server stored and each file it rejected.
+func (c *client) uploadAll(cmd *cobra.Command, up upload, kind string, items []ingestItem, rep *ingestReport) error {
+	rep.stored(kind, 0, "") // "stored 0 images" says more than nothing
+	bar := newProgress(cmd.ErrOrStderr(), int64(len(items)), "embedding "+kind, false)
+	defer bar.Finish()
 	for lo := 0; lo < len(items); lo += up.batch {
-		chunk := items[lo:min(lo+up.batch, len(items))]
+		chunk := rep.readable(items[lo:min(lo+up.batch, len(items))])
+		if len(chunk) == 0 {
+			bar.Add(min(up.batch, len(items)-lo))
+			continue
+		}
 		var res struct {
 			Upserted int    `json:"upserted"`
 			Space    string `json:"space"`
-			Failed   []struct{ ID, Error string }
+			Failed   []struct {
+				ID    string `json:"id"`
+				Error string `json:"error"`
+			} `json:"failed"`
 		}
 		if err := c.uploadFiles(cmd, up, chunk, &res); err != nil {
-			bar.Exit()
-			return stored, failed, fmt.Errorf("after %d stored %s: %w", stored, up.field, err)
+			return err
 		}
-		stored += res.Upserted
+		rep.stored(kind, res.Upserted, res.Space)
 		for _, f := range res.Failed {
-			failed = append(failed, f.ID+": "+f.Error)
+			rep.failed(f.ID, f.Error)
 		}
-		bar.Add(len(chunk))
+		bar.Add(min(up.batch, len(items)-lo))
 	}
-	bar.Finish()
-	return stored, failed, nil
+	return nil
 }
 
 func (c *client) uploadFiles(cmd *cobra.Command, up upload, items []ingestItem, out any) error {
@@ -323,7 +211,7 @@ func (c *client) uploadFiles(cmd *cobra.Command, up upload, items []ingestItem, 
 		}
 		f, err := os.Open(it.Path)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", it.ID, err)
 		}
 		w, err := mw.CreateFormFile(up.field, name)
 		if err == nil {
@@ -347,8 +235,8 @@ func (c *client) uploadFiles(cmd *cobra.Command, up upload, items []ingestItem, 
 	if up.model != "" {
 		mw.WriteField("model", up.model)
 	}
-	if up.noDetect {
-		mw.WriteField("detect", "false")
+	if up.field == "images" {
+		mw.WriteField("detect", strconv.FormatBool(up.detect))
 	}
 	if err := mw.Close(); err != nil {
 		return err

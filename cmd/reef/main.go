@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,6 +23,9 @@ func main() {
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "reef:", err)
+		if errors.Is(err, errInterrupted) || ctx.Err() != nil {
+			os.Exit(130) // the shell's code for a stop by SIGINT
+		}
 		os.Exit(1)
 	}
 }
@@ -32,9 +36,15 @@ func newRoot() *cobra.Command {
 		Short:         "Understand datasets through neural-network embeddings",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Every command with --dataset and --space checks both names first
+		// (listing what exists, suggesting the nearest) and fills in a
+		// missing --space with the dataset's only (image) space.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return resolveNames(cmd) },
 	}
-	root.AddCommand(serveCmd(), importCmd(), ingestCmd(), searchCmd(), similarCmd(), outliersCmd(), compareCmd(),
-		clustersCmd(), duplicatesCmd(), modelCmd(), benchCmd(), tuneCmd(), checkCmd(), restoreCmd(), versionCmd())
+	root.AddCommand(serveCmd(), importCmd(), ingestCmd(), datasetsCmd(), infoCmd(), exportCmd(), deleteCmd(),
+		searchCmd(), similarCmd(), outliersCmd(), compareCmd(), clustersCmd(), duplicatesCmd(),
+		evaluateCmd(), labelErrorsCmd(), regionsCmd(), issueCmd(),
+		modelCmd(), benchCmd(), tuneCmd(), checkCmd(), restoreCmd(), versionCmd())
 	return root
 }
 

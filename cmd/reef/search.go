@@ -71,7 +71,7 @@ func searchCmd() *cobra.Command {
 	addClientFlags(cmd, &c)
 	f := cmd.Flags()
 	f.StringVar(&dataset, "dataset", "", "dataset (required)")
-	f.StringVar(&space, "space", "", "embedding space (required)")
+	f.StringVar(&space, "space", "", "embedding space (default: the dataset's only image space)")
 	f.StringVar(&id, "id", "", "query by a stored point's id")
 	f.StringVar(&vector, "vector", "", "query vector as a JSON array")
 	f.StringVar(&filter, "filter", "", `metadata filter, e.g. '{"metadata.split":"test"}'`)

@@ -77,6 +77,15 @@ func intFlag(cmd *cobra.Command, req map[string]any, name, field string, def int
 	}
 }
 
+func floatFlag(cmd *cobra.Command, req map[string]any, name, field, usage string) func() {
+	v := cmd.Flags().Float64(name, 0, usage)
+	return func() {
+		if *v != 0 {
+			req[field] = *v
+		}
+	}
+}
+
 func boolFlag(cmd *cobra.Command, req map[string]any, name, field, usage string) func() {
 	v := cmd.Flags().Bool(name, false, usage)
 	return func() {
@@ -176,7 +185,8 @@ func compareCmd() *cobra.Command {
 				strFlag(cmd, req, "b", "b", "", "second dataset (e.g. test or production)"),
 				intFlag(cmd, req, "k", "k", 10, "neighbours"),
 				intFlag(cmd, req, "permutations", "permutations", 1000, "permutations for the p-value"),
-				strFlag(cmd, req, "group-by", "group_by", "", "metadata field, object.class or cluster"))...)
+				strFlag(cmd, req, "group-by", "group_by", "", "metadata field, object.class or cluster"),
+				floatFlag(cmd, req, "alpha", "alpha", "significance level of the test and the groups (default 0.05)"))...)
 		},
 		func(w io.Writer, raw json.RawMessage) error {
 			var res struct {
@@ -185,15 +195,22 @@ func compareCmd() *cobra.Command {
 				Z                float64
 				Statistic        float64
 				Expected         float64
-				EffectSize       float64 `json:"effect_size"`
-				SizeA            int     `json:"size_a"`
-				SizeB            int     `json:"size_b"`
-				CentroidDistance float64 `json:"centroid_distance"`
+				EffectSize       float64  `json:"effect_size"`
+				SizeA            int      `json:"size_a"`
+				SizeB            int      `json:"size_b"`
+				CentroidDistance float64  `json:"centroid_distance"`
+				Alpha            float64  `json:"alpha"`
+				Drivers          []string `json:"drivers"`
 				Groups           []struct {
-					Group          string
-					CountA, CountB int
-					Z, PValue      float64
-					Significant    bool
+					Group       string  `json:"group"`
+					CountA      int     `json:"count_a"`
+					CountB      int     `json:"count_b"`
+					Z           float64 `json:"z"`
+					PValue      float64 `json:"p_value"`
+					LogRatio    float64 `json:"log_ratio"`
+					Significant bool    `json:"significant"`
+					Driver      bool    `json:"driver"`
+					Complement  bool    `json:"complement"`
 				}
 			}
 			if err := json.Unmarshal(raw, &res); err != nil {
@@ -203,11 +220,21 @@ func compareCmd() *cobra.Command {
 				res.Verdict, res.PValue, res.Z, res.Statistic, res.Expected, res.EffectSize, res.SizeA, res.SizeB, res.CentroidDistance)
 			if len(res.Groups) > 0 {
 				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-				fmt.Fprintf(tw, "\nGROUP\tIN A\tIN B\tZ\tP\tSIGNIFICANT\n")
+				fmt.Fprintf(tw, "\nGROUP\tIN A\tIN B\tLOG2 RATIO\tZ\tP\tSIGNIFICANT\n")
 				for _, g := range res.Groups {
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.3g\t%v\n", g.Group, g.CountA, g.CountB, g.Z, g.PValue, g.Significant)
+					sig := fmt.Sprint(g.Significant)
+					switch {
+					case g.Driver:
+						sig = "driver"
+					case g.Complement:
+						sig = "complement only"
+					}
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%+.2f\t%.2f\t%.3g\t%s\n", g.Group, g.CountA, g.CountB, g.LogRatio, g.Z, g.PValue, sig)
 				}
 				tw.Flush()
+				if len(res.Drivers) > 0 {
+					fmt.Fprintf(w, "drivers at alpha %g: %s\n", res.Alpha, strings.Join(res.Drivers, ", "))
+				}
 			}
 			return nil
 		})

@@ -1,8 +1,9 @@
 // The whole image of a point drawn large, with its label and boxes on it.
 // Boxes are in the original image's pixels and the page has only the
-// thumbnail (≤ 128 px on its longer side, never enlarged), so a box can be
-// placed only when the scale is known: the thumbnail is smaller than 128 px
-// (it is then the original), or the metadata gives width and height.
+// thumbnail (≤ 128 px on its longer side, never enlarged), so a box is
+// placed by the scale thumbnail / original: the server says the original
+// size (hit.image_size) when ingest recorded it or the thumbnail is the
+// original; metadata width and height are the fallback.
 
 export interface Box {
   bbox: number[]; // x, y, w, h in original pixels
@@ -14,7 +15,8 @@ export interface Box {
 const THUMB_MAX = 128;
 
 // scaleOf is thumbnail pixels per original pixel, or 0 when unknown.
-export function scaleOf(w: number, h: number, meta?: Record<string, unknown>) {
+export function scaleOf(w: number, h: number, size?: [number, number], meta?: Record<string, unknown>) {
+  if (size && size[0] > 0 && size[1] > 0) return w / size[0];
   const mw = Number(meta?.width ?? meta?.image_width), mh = Number(meta?.height ?? meta?.image_height);
   if (mw > 0 && mh > 0) return w / mw;
   return Math.max(w, h) < THUMB_MAX ? 1 : 0;
@@ -32,7 +34,7 @@ function loadImage(src: string): Promise<HTMLImageElement> {
 // figure draws src at up to width px (whole multiples for small images,
 // so pixels stay square) with the label at the top and the boxes. It says
 // in note when boxes exist but cannot be placed.
-export async function figure(src: string, width: number, label: string, boxes: Box[], meta?: Record<string, unknown>) {
+export async function figure(src: string, width: number, label: string, boxes: Box[], size?: [number, number], meta?: Record<string, unknown>) {
   const img = await loadImage(src);
   const nw = img.naturalWidth, nh = img.naturalHeight;
   const z = nw <= width / 2 ? Math.floor(width / nw) : width / nw;
@@ -44,7 +46,7 @@ export async function figure(src: string, width: number, label: string, boxes: B
   const x = c.getContext('2d')!;
   x.imageSmoothingEnabled = nw > 64;
   x.drawImage(img, 0, 0, c.width, c.height);
-  const sc = scaleOf(nw, nh, meta) * z;
+  const sc = scaleOf(nw, nh, size, meta) * z;
   let drawn = 0;
   x.font = '11px system-ui, sans-serif';
   x.textBaseline = 'top';
@@ -74,6 +76,12 @@ export async function figure(src: string, width: number, label: string, boxes: B
     x.fillText(label, 5, c.height - 16);
   }
   c.title = label;
-  const note = boxes.length && !drawn ? `${boxes.length} box${boxes.length > 1 ? 'es' : ''} not drawn: the original image size is unknown here` : '';
-  return { canvas: c, note };
+  const notes: string[] = [];
+  if (boxes.length && !drawn) notes.push(`${boxes.length} box${boxes.length > 1 ? 'es' : ''} not drawn: the original image size is unknown here`);
+  // The page only has the thumbnail: say so when the original is bigger.
+  const orig = size ?? (sc > 0 ? [Math.round(nw / (sc / z)), Math.round(nh / (sc / z))] : undefined);
+  if (orig && (orig[0] > nw || orig[1] > nh)) notes.push(`the ${nw}×${nh} thumbnail of a ${orig[0]}×${orig[1]} image (reef keeps no full-size copy)`);
+  else if (!orig && Math.max(nw, nh) >= THUMB_MAX) notes.push(`the ${nw}×${nh} thumbnail (reef keeps no full-size copy)`);
+  c.dataset.note = notes.join('; ');
+  return { canvas: c, note: notes.join('; ') };
 }

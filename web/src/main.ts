@@ -2,10 +2,11 @@ import './style.css';
 import { Scatter, Overlay } from './renderer';
 import { api, ApiError, imgSrc, setKeyPrompt } from './api';
 import { Grid } from './grid';
-import { idsCSV, jsonl, download, pool } from './export';
+import { idsCSV, jsonl, download } from './export';
+import { RowLoader, ROWS_BATCH } from './rows';
 import { figure, Box } from './figure';
 import { PALETTE, MAXCAT, OTHER, MISSING, DEFAULT, RAMP, catColor, rampColor } from './colors';
-import type { Field, Summary, Hit, DatasetInfo } from './types';
+import type { Field, Summary, Hit, DatasetInfo, RowsResult, SimilarResult } from './types';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -27,8 +28,9 @@ const probe = {
   focus: () => focus,
   selection: () => positives,
   results: () => results,
-  grid: () => ({ rows: grid.rows, live: grid.liveCount(), focus: grid.focus, picked: [...grid.picked], title: $('grid-title').textContent }),
+  grid: () => ({ rows: grid.rows, live: grid.liveCount(), focus: grid.focus, picked: [...grid.picked], title: $('grid-title').textContent, dist: grid.rows.map((r) => gridDist.get(r) ?? null) }),
   lastExport: '',
+  rowCalls: () => loader.calls, // batch reads made for the grid, hover and details
 };
 (window as any).__reef = probe;
 
@@ -315,6 +317,7 @@ async function loadView(preferColor?: string) {
   clearSelection(false);
   closeGrid();
   columns.clear();
+  loader = newLoader();
   nbRows = [];
   focus = -1;
   hoverRow = -1;
@@ -446,7 +449,7 @@ async function hitCard(hit: Hit) {
     if (hit.object_id && hit.bbox) boxes = [{ bbox: hit.bbox, label: hit.class ?? hit.object_id, kind: hit.kind, focus: true }];
     else boxes = await pointBoxes(hit);
     try {
-      const f = await figure(await imgSrc(whole), 300, labelOf(hit), boxes, meta);
+      const f = await figure(await imgSrc(whole), 300, labelOf(hit), boxes, hit.image_size, meta);
       card.append(f.canvas);
       if (f.note) {
         const n = document.createElement('div');
@@ -591,12 +594,19 @@ let gridBase: number[] = []; // the rows in their own order
 const hits = new Map<string, Promise<Hit>>();
 const columns = new Map<string, Promise<Uint16Array | Float32Array>>();
 
+// loader batches the row reads of the view shown (made anew with it).
+let loader = newLoader();
+function newLoader() {
+  const path = `${base()}/rows`, r = ref();
+  return new RowLoader((rows) => api.json<RowsResult>(path, { ...r, rows }));
+}
+
 // rowHit is what the server says of a row, fetched once per layout.
 function rowHit(row: number): Promise<Hit> {
   const key = `${q()}|${summary?.generation}|${row}`;
   let h = hits.get(key);
   if (!h) {
-    h = api.json<Hit>(`${base()}/row/${row}?${q()}`);
+    h = loader.get(row);
     h.catch(() => hits.delete(key));
     hits.set(key, h);
   }
@@ -646,6 +656,7 @@ function pickInGrid(row: number, additive: boolean) {
 }
 
 function showGrid(source: string, title: string, rows: number[], dist?: Map<number, number>) {
+  if (source !== gridSource) $<HTMLSelectElement>('grid-tag').value = ''; // a new grid starts unfiltered
   gridSource = source;
   gridBase = rows;
   gridDist = dist ?? new Map();
@@ -659,6 +670,7 @@ function showGrid(source: string, title: string, rows: number[], dist?: Map<numb
   sel.add(new Option('row', 'row'));
   for (const f of summary?.fields ?? []) sel.add(new Option(f.name, 'field:' + f.name));
   sel.value = gridDist.size ? 'distance' : [...sel.options].some((o) => o.value === cur) ? cur : 'row';
+  fillTagFilter();
   scatter.redraw(); // the map's height changed
   sortGrid().catch(report);
   showSelection();
@@ -671,6 +683,36 @@ function closeGrid() {
   grid.setRows([]);
   $('gridpane').hidden = true;
   scatter.redraw();
+}
+
+// tagsOf lists the single tags in the tags field (its categories are the
+// sorted tag lists of rows, joined by ", ").
+function tagsOf(): string[] {
+  const f = summary?.fields.find((x) => x.name === 'tags' && x.kind === 'category');
+  const out = new Set<string>();
+  for (const c of f?.categories ?? []) if (!(f?.other && c === f.categories![f.categories!.length - 1])) for (const t of c.value.split(', ')) out.add(t);
+  return [...out].sort();
+}
+
+// fillTagFilter offers the tags (a tag just made included) as a grid filter.
+function fillTagFilter() {
+  const sel = $<HTMLSelectElement>('grid-tag');
+  const cur = sel.value;
+  const tags = tagsOf();
+  sel.innerHTML = '';
+  sel.add(new Option('(any)', ''));
+  for (const t of tags) sel.add(new Option(t, t));
+  sel.value = tags.includes(cur) ? cur : '';
+  $('grid-tag-label').hidden = tags.length === 0;
+}
+
+// tagged tells whether a row carries a tag, from the tags column.
+async function tagged(tag: string): Promise<(row: number) => boolean> {
+  const f = summary?.fields.find((x) => x.name === 'tags' && x.kind === 'category');
+  if (!f) return () => false;
+  const codes = (await column('tags')) as Uint16Array;
+  const has = f.categories!.map((c) => c.value.split(', ').includes(tag));
+  return (r) => codes[r] !== 0xffff && has[codes[r]] === true;
 }
 
 function column(name: string) {
@@ -688,6 +730,11 @@ async function sortGrid() {
   const key = $<HTMLSelectElement>('grid-sort').value;
   const desc = $('grid-order').textContent === '↓';
   let rows = [...gridBase];
+  const tag = $<HTMLSelectElement>('grid-tag').value;
+  if (tag) {
+    const has = await tagged(tag);
+    rows = rows.filter((r) => has(r));
+  }
   const dir = desc ? -1 : 1;
   if (key === 'distance') {
     rows.sort((a, b) => dir * ((gridDist.get(a) ?? -Infinity) - (gridDist.get(b) ?? -Infinity)));
@@ -715,7 +762,7 @@ async function sortGrid() {
     }
   }
   grid.setRows(rows);
-  $('grid-count').textContent = ` · ${rows.length.toLocaleString()}`;
+  $('grid-count').textContent = ` · ${rows.length.toLocaleString()}` + (tag ? ` tagged “${tag}” of ${gridBase.length.toLocaleString()}` : '');
   grid.reveal(focus);
 }
 
@@ -733,7 +780,11 @@ function clearSelection(redraw = true) {
 // grid tiles when there are any, else the grid's rows, else the lasso.
 function actionRows(): { rows: number[]; what: string } {
   if (grid.picked.size) return { rows: [...grid.picked], what: `${grid.picked.size.toLocaleString()} picked in the grid` };
-  if (gridSource && gridBase.length) return { rows: gridBase, what: `${gridBase.length.toLocaleString()} in the grid (${$('grid-title').textContent})` };
+  if (gridSource && gridBase.length) {
+    // What the grid shows: its order, and only the tagged rows under a tag filter.
+    const rows = $<HTMLSelectElement>('grid-tag').value ? grid.rows : gridBase;
+    return { rows, what: `${rows.length.toLocaleString()} in the grid (${$('grid-title').textContent}${$('grid-count').textContent})` };
+  }
   return { rows: positives, what: `${positives.length.toLocaleString()} selected` };
 }
 
@@ -759,24 +810,28 @@ async function findSimilar() {
   const cap = 2000;
   const k = Math.round(Number($<HTMLInputElement>('sim-k').value) || 50);
   const maxIn = $<HTMLInputElement>('sim-max').value.trim();
-  const maxD = maxIn === '' ? Infinity : Number(maxIn);
+  const maxD = maxIn === '' ? undefined : Number(maxIn);
   const self = $<HTMLInputElement>('sim-self').checked;
   $('sel-msg').textContent = 'Searching…';
   try {
     const pos = sel.slice(0, cap);
-    const res = await api.json<{ hits: Hit[]; took_ms: number }>(`${base()}/similar`, {
-      ...ref(), positive: pos, negative: negatives.filter((r) => !pos.includes(r)).slice(0, cap), k,
+    // With a distance the server returns every row within it (up to its
+    // own cap, 10,000): k does not limit it.
+    const res = await api.json<SimilarResult>(`${base()}/similar`, {
+      ...ref(), positive: pos, negative: negatives.filter((r) => !pos.includes(r)).slice(0, cap),
+      ...(maxD === undefined ? { k } : { max_distance: maxD }), include_selection: self,
     });
-    const near = res.hits.filter((h) => (h.distance ?? 0) <= maxD);
-    const dist = new Map(near.map((h) => [h.row, h.distance ?? 0]));
+    const near = res.hits.slice(res.selection);
+    const dist = new Map(res.hits.map((h) => [h.row, h.distance ?? 0]));
     results = near.map((h) => h.row);
-    const rows = self ? [...pos, ...results] : results;
-    let msg = `${near.length} similar in ${res.took_ms.toFixed(1)} ms`;
-    if (near.length < res.hits.length) msg += ` (${res.hits.length - near.length} of the ${res.hits.length} nearest are farther than ${maxD})`;
-    msg += self ? `; the ${pos.length} selected are included, first` : `; the ${pos.length} selected are left out`;
+    const rows = res.hits.map((h) => h.row);
+    let msg = `${near.length} similar`;
+    if (maxD !== undefined) msg += ` within distance ${maxD}`;
+    msg += ` in ${res.took_ms.toFixed(1)} ms`;
+    if (res.capped) msg += ` (the first ${near.length.toLocaleString()}: more lie within ${maxD})`;
+    msg += self ? `; the ${res.selection} selected are included` : `; the ${pos.length} selected are left out`;
     if (sel.length > cap) msg += ` (first ${cap} selected used)`;
     const title = `similar to ${pos.length.toLocaleString()}`;
-    if (!self) for (const r of pos) dist.delete(r);
     showGrid('similar', title, rows, dist);
     similarTo = pos;
     $('sel-msg').textContent = msg;
@@ -821,6 +876,7 @@ async function refreshFields() {
   fillColorMenu();
   sel.value = cur;
   if (cur === 'tags') await loadColor(cur);
+  fillTagFilter();
 }
 
 function fillColorMenu() {
@@ -835,19 +891,21 @@ async function exportSelection(kind: 'csv' | 'jsonl') {
   if (!rows.length) return;
   $('sel-msg').textContent = `Reading ${rows.length.toLocaleString()} rows…`;
   try {
-    // One row call each (8 at a time): the view API has no batch read.
-    let done = 0;
-    const got = await pool(rows, 8, async (r) => {
-      const h = await rowHit(r);
-      if (++done % 200 === 0) $('sel-msg').textContent = `Reading rows: ${done.toLocaleString()} of ${rows.length.toLocaleString()}…`;
-      return h;
-    });
+    // Batch reads of ROWS_BATCH rows, one after another.
+    const got: Hit[] = [];
+    let missing = 0;
+    for (let i = 0; i < rows.length; i += ROWS_BATCH) {
+      const res = await api.json<RowsResult>(`${base()}/rows`, { ...ref(), rows: rows.slice(i, i + ROWS_BATCH) });
+      got.push(...res.hits);
+      missing += res.missing?.length ?? 0;
+      $('sel-msg').textContent = `Reading rows: ${got.length.toLocaleString()} of ${rows.length.toLocaleString()}…`;
+    }
     const out = got.map((h) => ({ ...h, distance: gridDist.get(h.row) }));
     const ds = state().ds;
     const text = kind === 'csv' ? idsCSV(out, ds) : jsonl(out, ds);
     probe.lastExport = text;
     download(`${ds}-selection.${kind}`, kind === 'csv' ? 'text/csv' : 'application/x-ndjson', text);
-    $('sel-msg').textContent = `Exported ${rows.length.toLocaleString()} rows as ${kind.toUpperCase()}.`;
+    $('sel-msg').textContent = `Exported ${got.length.toLocaleString()} rows as ${kind.toUpperCase()}` + (missing ? ` (${missing} deleted meanwhile).` : '.');
   } catch (e) {
     $('sel-msg').textContent = String(e);
   }
@@ -983,7 +1041,7 @@ function hoverDetail(row: number, label: string) {
   }
   hoverTimer = window.setTimeout(async () => {
     try {
-      const h = await api.json<Hit>(`${base()}/row/${row}?${q()}`);
+      const h = await rowHit(row);
       hoverCache.set(key, h);
       await show(h);
     } catch {
@@ -1060,6 +1118,10 @@ async function start() {
   $('btn-csv').onclick = () => exportSelection('csv');
   $('btn-jsonl').onclick = () => exportSelection('jsonl');
   $('grid-sort').onchange = () => sortGrid().catch(report);
+  $('grid-tag').onchange = () => {
+    grid.picked.clear();
+    sortGrid().then(showSelection).catch(report);
+  };
   $('grid-order').onclick = () => {
     $('grid-order').textContent = $('grid-order').textContent === '↑' ? '↓' : '↑';
     sortGrid().catch(report);

@@ -46,6 +46,7 @@ export interface Hit {
   thumbnail?: string; // at object level: the crop of the box
   image_thumbnail?: string; // at object level: the whole image
   audio_url?: string;
+  image_size?: [number, number]; // the original image's width, height (the pixels boxes are in), when known
   x: number;
   y: number;
 }
@@ -64,3 +65,16 @@ export interface DatasetInfo {
   spaces: SpaceInfo[];
 }
 
+export interface SimilarResult {
+  generation: number;
+  hits: Hit[];
+  took_ms: number;
+  selection: number; // leading hits that are the positives (include_selection)
+  capped?: boolean; // k stopped the results while all were within max_distance
+}
+export interface RowsResult {
+  generation: number;
+  hits: Hit[];
+  missing?: number[];
+  took_ms: number;
+}
