@@ -26,20 +26,38 @@ func (e *Engine) checkID(field, id string) error {
 	return nil
 }
 
+// Vector norm bounds. Every stored or query vector keeps its norm within
+// MaxVectorNorm so that no distance between two of them overflows float32:
+// |a-b|² ≤ (|a|+|b|)² = 4e36 and |a·b| ≤ |a||b| = 1e36, both far below
+// math.MaxFloat32 (3.4e38), and so do the partial sums of either. Under
+// cosine the norm must also be at least MinCosineNorm: normalising a
+// vector whose norm underflows (e.g. [1e-45, 0, 0, 0]) multiplies by an
+// infinite scale and yields NaN.
+const (
+	MaxVectorNorm = 1e18
+	MinCosineNorm = 1e-18
+)
+
 // checkVector validates one vector for a space.
 func checkVector(field string, v []float32, dim int, metric index.Metric) error {
 	if len(v) != dim {
 		return fieldErr(ErrDimensionMismatch, field, "has %d dimensions, the space has %d", len(v), dim)
 	}
-	var norm float64
+	var sq float64
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return fieldErr(ErrInvalid, fmt.Sprintf("%s[%d]", field, i), "is %v; vectors must be finite", x)
 		}
-		norm += float64(x) * float64(x)
+		sq += float64(x) * float64(x)
 	}
-	if metric == index.Cosine && norm == 0 {
+	norm := math.Sqrt(sq)
+	switch {
+	case metric == index.Cosine && norm == 0:
 		return fieldErr(ErrInvalid, field, "is the zero vector, which has no direction under cosine")
+	case norm > MaxVectorNorm:
+		return fieldErr(ErrInvalid, field, "has norm %.3g, above the limit %.0g: its distances would overflow", norm, MaxVectorNorm)
+	case metric == index.Cosine && norm < MinCosineNorm:
+		return fieldErr(ErrInvalid, field, "has norm %.3g, below the limit %.0g under cosine: its direction underflows", norm, MinCosineNorm)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -55,14 +56,40 @@ func (s *Server) guard(rt route) gin.HandlerFunc {
 		if rt.upload {
 			limit = s.opts.MaxUploadBytes
 		}
+		if c.Request.ContentLength > limit {
+			// Refused before a byte is read; readBody may then size its
+			// buffer from the declared length.
+			fail(c, &http.MaxBytesError{Limit: limit})
+			return
+		}
+		if w := s.weightOf(rt, c.Request.ContentLength); w > 0 {
+			if !s.budget.acquire(c.Request.Context(), w, budgetWait) {
+				c.Header("Retry-After", "1")
+				c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": apiError{Code: "overloaded",
+					Message: "heavy requests in flight hold the memory budget; retry shortly"}})
+				return
+			}
+			defer s.budget.release(w)
+		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-		if !rt.long {
-			ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
+		if timeout := s.timeoutOf(rt); timeout > 0 {
+			ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
 			defer cancel()
 			c.Request = c.Request.WithContext(ctx)
 		}
 		c.Next()
 	}
+}
+
+// timeoutOf is a route's time limit; 0 means none (streams, bulk loads).
+func (s *Server) timeoutOf(rt route) time.Duration {
+	switch {
+	case rt.compute:
+		return s.opts.ComputeTimeout
+	case rt.long:
+		return 0
+	}
+	return s.opts.RequestTimeout
 }
 
 // ctxReadOnly marks a request authenticated with the read-only key.

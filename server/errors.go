@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -40,6 +41,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "invalid"
 	case errors.Is(err, engine.ErrFull):
 		return http.StatusInsufficientStorage, "storage_full"
+	case errors.Is(err, errShuttingDown):
+		return http.StatusServiceUnavailable, "shutting_down"
 	case errors.Is(err, engine.ErrUnavailable):
 		return http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, engine.ErrClosed):
@@ -51,6 +54,9 @@ func statusOf(err error) (int, string) {
 	}
 	return http.StatusInternalServerError, "internal"
 }
+
+// errShuttingDown cancels requests still running when a stop's grace ends.
+var errShuttingDown = errors.New("server shutting down")
 
 // errBadRequest marks request-shape errors found by the server itself.
 var errBadRequest = errors.New("bad request")
@@ -68,6 +74,10 @@ func (b *badRequest) Unwrap() error { return errBadRequest }
 func bad(field, msg string) error { return &badRequest{field: field, msg: msg} }
 
 func fail(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(c.Request.Context()), errShuttingDown) {
+		c.Header("Retry-After", "5")
+		err = fmt.Errorf("%w: the request was cancelled (%v); retry on the next server", errShuttingDown, err)
+	}
 	status, code := statusOf(err)
 	body := apiError{Code: code, Message: plainMessage(err.Error())}
 	var fe *engine.FieldError

@@ -60,6 +60,7 @@ func TestEvaluateCaltechPhotos(t *testing.T) {
 	}
 	lj, _ := json.Marshal(labels)
 	mw.WriteField("labels", string(lj))
+	mw.WriteField("detect", "true") // inference boxes are opt-in
 	mw.Close()
 	req := httptest.NewRequest("POST", "/v1/datasets/photos/images", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())

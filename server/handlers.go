@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,15 +16,31 @@ import (
 
 // decode reads a JSON body strictly: unknown fields and trailing data are
 // errors that name the problem.
+//
+// The body is read whole (it is bounded by the body limit) and scanned
+// against jsonLimits before any Go value is built, so a refused request
+// holds about its body size, not its decoded size.
 func decode(c *gin.Context, v any) error {
-	dec := json.NewDecoder(c.Request.Body)
+	body, err := readBody(c.Request)
+	if err != nil {
+		return err
+	}
+	if s, ok := c.Get(ctxServer); ok {
+		top, err := scanJSONCounts(body, s.(*Server).jsonLimits(c.FullPath()))
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(c.FullPath(), "/coords") {
+			if err := s.(*Server).checkCoordCounts(c, top); err != nil {
+				return err
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
 		var ute *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &mbe):
-			return err
 		case errors.Is(err, io.EOF):
 			return bad("body", "is empty; expected a JSON object")
 		case errors.As(err, &ute):
@@ -34,6 +52,31 @@ func decode(c *gin.Context, v any) error {
 		return bad("body", "has data after the JSON object")
 	}
 	return nil
+}
+
+// checkCoordCounts refuses, before decoding, coordinates that cannot match:
+// one [x, y] per id, and no more rows than the dataset holds. Decoded
+// coordinates take ~7× their text, so this is what bounds a refused body.
+func (s *Server) checkCoordCounts(c *gin.Context, top map[string]int) error {
+	n, ids := top["coords"], top["ids"]
+	if n != ids {
+		return bad("coords", fmt.Sprintf("has %d rows for %d ids", n, ids))
+	}
+	if d, err := s.eng.Dataset(c.Request.Context(), c.Param("ds")); err == nil && n > d.Points+d.Objects {
+		return bad("coords", fmt.Sprintf("has %d rows; the dataset has %d points and %d objects", n, d.Points, d.Objects))
+	}
+	return nil
+}
+
+// readBody reads a request body into one buffer sized from Content-Length
+// when it is given, so that reading does not double the memory by growth.
+func readBody(r *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n < 1<<31 {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
 }
 
 func (s *Server) health(c *gin.Context) {

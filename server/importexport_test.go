@@ -166,7 +166,7 @@ func TestExportImportRoundTripsMetadata(t *testing.T) {
 	ts.call("POST", "/v1/datasets/src/spaces", map[string]any{"name": "s", "dim": 3, "metric": "cosine"}, nil)
 	points := `{"points":[
 	 {"id":"p1","metadata":{"label":"cat","n":12345678901234567890,"nested":{"k":[1,2.5,null]},"ok":true,"tags":["a","b"],"x":0.1},"vectors":{"s":[0.1,0.2,0.3]}},
-	 {"id":"p2","vectors":{"s":[1e-7,-3.4e38,1]}},
+	 {"id":"p2","vectors":{"s":[1e-7,-3.4e17,1]}},
 	 {"id":"p3","metadata":{"label":"dög 犬","neg":-1e-300},"vectors":{"s":[3,2,1]}}]}`
 	if code := ts.call("POST", "/v1/datasets/src/points", points, nil); code != 200 {
 		t.Fatalf("upsert: %d", code)

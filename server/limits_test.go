@@ -26,7 +26,7 @@ func limitServer(t *testing.T, mutate func(*Options)) (*engine.Engine, *Server) 
 	return limitServerWith(t, testLimits, mutate)
 }
 
-func limitServerWith(t *testing.T, limits engine.Limits, mutate func(*Options)) (*engine.Engine, *Server) {
+func limitServerWith(t testing.TB, limits engine.Limits, mutate func(*Options)) (*engine.Engine, *Server) {
 	t.Helper()
 	eo := engine.DefaultOptions()
 	eo.DataDir, eo.NoSync, eo.SnapshotInterval, eo.Limits = t.TempDir(), true, 0, limits

@@ -13,12 +13,6 @@ import (
 var userKeyed = map[string]bool{"metadata": true, "vectors": true, "counts": true, "mix": true, "summary": true,
 	"groups_a": true, "groups_b": true, "label_counts": true, "classes": true}
 
-// knownBad are responses that still carry Go field names, each with the
-// owner of the fix. The test checks they are still bad, so that it fails
-// once fixed and the entry is dropped: a known defect, never a silent pass.
-var knownBad = map[string]string{
-	"POST /v1/compare groups": "analysis.GroupDiff has no json tags (CountA, PValue); the fix touches analysis/compare_groups.go and the compare printer in cmd/reef/understand.go",
-}
 
 // notJSON are routes whose success body is not JSON (or needs a model
 // file), with why they are not walked.
@@ -42,6 +36,7 @@ var notJSON = map[string]string{
 	"DELETE /v1/datasets/:ds":                   "204, no body",
 	"DELETE /v1/datasets/:ds/points/:id":        "answers WriteResult, as points/delete",
 	"POST /v1/datasets/:ds/spaces/:space/bench": "minutes of work",
+	"GET /v1/datasets/:ds/issues/:issue/export": "CSV or JSON lines",
 }
 
 // TestResponsesSnakeCase sends a real request to every JSON route of the
@@ -82,6 +77,14 @@ func TestResponsesSnakeCase(t *testing.T) {
 		{"POST /v1/datasets/:ds/view/similar", "POST", "/v1/datasets/ds/view/similar", `{"space":"s","positive":[0,2],"k":3}`},
 		{"POST /v1/datasets/:ds/view/layout", "POST", "/v1/datasets/ds/view/layout", `{"space":"s","method":"pca"}`},
 		{"POST /v1/datasets/:ds/view/tag", "POST", "/v1/datasets/ds/view/tag", `{"space":"s","rows":[0,1],"tag":"look"}`},
+		{"POST /v1/datasets/:ds/view/rows", "POST", "/v1/datasets/ds/view/rows", `{"space":"s","rows":[0,1,2]}`},
+		{"POST /v1/datasets/:ds/evaluate", "POST", "/v1/datasets/ds/evaluate", `{"task":"classification","label_field":"label","prediction_field":"label","dry_run":true}`},
+		{"POST /v1/datasets/:ds/label_errors", "POST", "/v1/datasets/ds/label_errors", `{"space":"s","label_field":"label","k":5}`},
+		{"POST /v1/datasets/:ds/failure_regions", "POST", "/v1/datasets/ds/failure_regions", `{"space":"s","field":"score","threshold":30,"min_size":3}`},
+		{"POST /v1/datasets/:ds/issues", "POST", "/v1/datasets/ds/issues", `{"name":"odd","space":"s","ids":["p001","p003"]}`},
+		{"GET /v1/datasets/:ds/issues", "GET", "/v1/datasets/ds/issues", ""},
+		{"GET /v1/datasets/:ds/issues/:issue", "GET", "/v1/datasets/ds/issues/odd", ""},
+		{"POST /v1/datasets/:ds/issues/:issue/collect", "POST", "/v1/datasets/ds/issues/odd/collect", `{"from":"ds","k":3}`},
 	}
 	walked := map[string]bool{}
 	for _, rq := range requests {
@@ -96,18 +99,6 @@ func TestResponsesSnakeCase(t *testing.T) {
 			continue
 		}
 		bad := badKeys(v, "")
-		if rq.route == "POST /v1/compare" {
-			var rest []string
-			for _, k := range bad {
-				if !strings.HasPrefix(k, ".groups[") {
-					rest = append(rest, k)
-				}
-			}
-			if len(rest) == len(bad) {
-				t.Errorf("compare groups are snake_case now: drop the knownBad entry (%s)", knownBad["POST /v1/compare groups"])
-			}
-			bad = rest
-		}
 		for _, k := range bad {
 			t.Errorf("%s %s: key %s is not snake_case", rq.method, rq.path, k)
 		}

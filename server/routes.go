@@ -12,7 +12,10 @@ type route struct {
 	access       access
 	upload       bool // larger body limit
 	long         bool // no request timeout (streams, bulk loads)
-	handler      gin.HandlerFunc
+	// compute routes run one bounded computation: they get
+	// Options.ComputeTimeout instead of the request timeout.
+	compute bool
+	handler gin.HandlerFunc
 }
 
 // routeTable lists every route; docs/openapi.yaml documents the same set.
@@ -26,8 +29,8 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodGet, path: "/v1/datasets/:ds", access: readOnly, handler: s.getDataset},
 		{method: http.MethodDelete, path: "/v1/datasets/:ds", access: admin, handler: s.deleteDataset},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces", access: admin, handler: s.createSpace},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/tune", access: readOnly, long: true, handler: s.tune()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/bench", access: admin, long: true, handler: s.benchSpace()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/tune", access: readOnly, compute: true, handler: s.tune()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/spaces/:space/bench", access: admin, compute: true, handler: s.benchSpace()},
 
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points", access: admin, handler: s.upsertPoints},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points", access: readOnly, handler: s.scrollPoints},
@@ -41,18 +44,18 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/audio", access: admin, upload: true, long: true, handler: s.ingestAudio},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id/audio", access: readOnly, handler: s.getAudio},
 
-		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, long: true, handler: s.outliers()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, long: true, handler: s.clusters()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, long: true, handler: s.duplicates()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/evaluate", access: admin, long: true, handler: s.evaluate()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/label_errors", access: readOnly, long: true, handler: s.labelErrors()},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/failure_regions", access: readOnly, long: true, handler: s.failureRegions()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, compute: true, handler: s.outliers()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, compute: true, handler: s.clusters()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/duplicates", access: readOnly, compute: true, handler: s.duplicates()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/evaluate", access: admin, compute: true, handler: s.evaluate()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/label_errors", access: readOnly, compute: true, handler: s.labelErrors()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/failure_regions", access: readOnly, compute: true, handler: s.failureRegions()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/issues", access: admin, handler: s.saveIssue()},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/issues", access: readOnly, handler: s.listIssues},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/issues/:issue", access: readOnly, handler: s.getIssue},
-		{method: http.MethodPost, path: "/v1/datasets/:ds/issues/:issue/collect", access: readOnly, long: true, handler: s.collect()},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/issues/:issue/collect", access: readOnly, compute: true, handler: s.collect()},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/issues/:issue/export", access: readOnly, handler: s.exportIssue},
-		{method: http.MethodPost, path: "/v1/compare", access: readOnly, long: true, handler: s.compare()},
+		{method: http.MethodPost, path: "/v1/compare", access: readOnly, compute: true, handler: s.compare()},
 
 		{method: http.MethodGet, path: "/v1/models", access: readOnly, handler: s.listModels},
 		{method: http.MethodPost, path: "/v1/models", access: admin, upload: true, long: true, handler: s.registerModel},

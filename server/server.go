@@ -26,7 +26,18 @@ type Options struct {
 	MaxBodyBytes      int64 // JSON bodies
 	MaxUploadBytes    int64 // multipart imports and images
 	RequestTimeout    time.Duration
-	MaxConcurrent     int // requests in flight before 429
+	// ComputeTimeout bounds the analyses (outliers, clusters, duplicates,
+	// compare, tune, bench): they stop within about a second of it and
+	// answer 504.
+	ComputeTimeout time.Duration
+	// ShutdownGrace is how long a stop waits for in-flight requests to
+	// finish; then they are cancelled and answer 503 shutting_down.
+	ShutdownGrace time.Duration
+	MaxConcurrent int // requests in flight before 429
+	// MemoryBudget bounds the estimated memory of heavy requests in
+	// flight (bodies ≥ 1 MiB, uploads, analyses); past it they wait up to
+	// a second, then answer 503 with Retry-After.
+	MemoryBudget      int64
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	Logger            *slog.Logger
@@ -44,7 +55,7 @@ type Options struct {
 // DefaultOptions returns the options `reef serve` uses.
 func DefaultOptions() Options {
 	return Options{Addr: "127.0.0.1:7370", MaxBodyBytes: 64 << 20, MaxUploadBytes: 2 << 30,
-		RequestTimeout: 60 * time.Second, MaxConcurrent: 256, ReadHeaderTimeout: 10 * time.Second,
+		RequestTimeout: 60 * time.Second, ComputeTimeout: 5 * time.Minute, ShutdownGrace: 10 * time.Second, MemoryBudget: 4 << 30, MaxConcurrent: 256, ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 120 * time.Second, Version: "dev", Ingest: ingest.DefaultOptions(), View: view.DefaultOptions()}
 }
 
@@ -53,8 +64,14 @@ func (o *Options) validate() error {
 	if o.MaxBodyBytes <= 0 || o.MaxUploadBytes <= 0 {
 		errs = append(errs, fmt.Errorf("body limits must be positive"))
 	}
-	if o.RequestTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("request timeout must be positive"))
+	if o.RequestTimeout <= 0 || o.ComputeTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("request and compute timeouts must be positive"))
+	}
+	if o.MemoryBudget <= 0 {
+		errs = append(errs, fmt.Errorf("memory budget must be positive"))
+	}
+	if o.ShutdownGrace < 0 {
+		errs = append(errs, fmt.Errorf("shutdown grace must not be negative"))
 	}
 	if o.MaxConcurrent <= 0 {
 		errs = append(errs, fmt.Errorf("max concurrent requests must be positive"))
@@ -82,6 +99,7 @@ type Server struct {
 	router  *gin.Engine
 	metrics *metrics
 	slots   chan struct{}
+	budget  *budget
 	routes  []route
 	// extra holds handlers mounted by other packages (the embedding view).
 }
@@ -101,7 +119,7 @@ func New(eng *engine.Engine, opts Options) (*Server, error) {
 	und := understand.New(eng)
 	vo := opts.View
 	vo.Graphs, vo.Media = und, ing
-	s := &Server{eng: eng, ing: ing, und: und, view: view.New(eng, vo), opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent)}
+	s := &Server{eng: eng, ing: ing, und: und, view: view.New(eng, vo), opts: opts, log: opts.Logger, slots: make(chan struct{}, opts.MaxConcurrent), budget: newBudget(opts.MemoryBudget)}
 	s.metrics = newMetrics(opts.Registry, eng)
 	r := gin.New()
 	r.UseRawPath = true // ids may hold escaped slashes
@@ -135,13 +153,18 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	if !isLoopback(ln.Addr()) && s.opts.AdminKey == "" && s.opts.ReadKey == "" {
 		s.log.Warn("!!! reef is listening on a non-loopback address WITHOUT API keys: anyone who can reach it can read and delete your data; set --admin-key/--read-key", "addr", ln.Addr().String())
 	}
+	// Requests derive from base: a stop past its grace cancels them with
+	// errShuttingDown, so that they answer 503 instead of being cut.
+	base, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(nil)
 	srv := &http.Server{
 		Handler:           s.router,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		// Bodies can be large uploads; the per-request timeout bounds the
 		// handler, and these bound a slow client.
-		ReadTimeout:  s.opts.RequestTimeout + 5*time.Minute,
-		WriteTimeout: s.opts.RequestTimeout + 5*time.Minute,
+		ReadTimeout:  max(s.opts.RequestTimeout, s.opts.ComputeTimeout) + 5*time.Minute,
+		WriteTimeout: max(s.opts.RequestTimeout, s.opts.ComputeTimeout) + 5*time.Minute,
 		IdleTimeout:  s.opts.IdleTimeout,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
@@ -155,14 +178,34 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	return s.shutdown(srv, errc, cancelBase)
+}
+
+// shutdown stops accepting, lets in-flight requests finish within the
+// grace, then cancels the rest (they answer 503) and waits for them: a
+// stop always ends with every handler returned, and a nil error.
+func (s *Server) shutdown(srv *http.Server, errc <-chan error, cancel context.CancelCauseFunc) error {
+	start := time.Now()
+	graceCtx, stop := context.WithTimeout(context.Background(), s.opts.ShutdownGrace)
+	defer stop()
+	err := srv.Shutdown(graceCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("requests still running after the shutdown grace: cancelling them", "grace", s.opts.ShutdownGrace)
+		cancel(errShuttingDown)
+		// Cancelled handlers return within about a second (every
+		// computation watches its context); bound the wait anyway.
+		drainCtx, stopDrain := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stopDrain()
+		err = srv.Shutdown(drainCtx)
+	}
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	s.log.Info("server stopped", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

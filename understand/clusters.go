@@ -2,12 +2,14 @@ package understand
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/index"
 )
 
 // ClustersRequest groups a space's points.
@@ -68,6 +70,9 @@ func (e *Analyzer) Clusters(ctx context.Context, dataset string, req ClustersReq
 		if rows, err = e.eng.Rows(ctx, dataset, req.Space, lvl); err != nil {
 			return ClustersResult{}, err
 		}
+		if rows.Metric == index.Dot {
+			return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "method", "k-means needs an l2 or cosine space; use method density under dot")
+		}
 		if len(rows.IIDs) < req.K {
 			return ClustersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%d clusters asked of %d points", req.K, len(rows.IIDs))
 		}
@@ -83,6 +88,9 @@ func (e *Analyzer) Clusters(ctx context.Context, dataset string, req ClustersReq
 		}
 		if req.Neighbors == 0 {
 			req.Neighbors = 15
+		}
+		if err := errors.Join(inRange("min_cluster_size", req.MinClusterSize, 2, MaxMinCluster), inRange("neighbors", req.Neighbors, 1, MaxGraphK)); err != nil {
+			return ClustersResult{}, err
 		}
 		gv, err := e.KNNGraph(ctx, dataset, req.Space, req.Level, req.Neighbors, nil)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reef-ml/reef/analysis"
 	"github.com/reef-ml/reef/engine"
+	"github.com/reef-ml/reef/index"
 )
 
 // CompareRequest compares two datasets' distributions in one space, without
@@ -101,6 +102,9 @@ func (e *Analyzer) Compare(ctx context.Context, req CompareRequest) (CompareResu
 	}
 	if req.Examples == 0 {
 		req.Examples = 20
+	}
+	if err := checkCompare(req); err != nil {
+		return CompareResult{}, err
 	}
 	rowsA, err := e.eng.Rows(ctx, req.A, req.Space, lvl)
 	if err != nil {
@@ -202,6 +206,9 @@ func verdict(r CompareResult) string {
 // clusters of the union.
 func (e *Analyzer) compareGroups(ctx context.Context, a, b *engine.Rows, by string, seed uint64) ([]string, error) {
 	if by == "cluster" {
+		if a.Metric == index.Dot {
+			return nil, engine.FieldErr(engine.ErrInvalid, "group_by", "cluster groups use k-means, which needs an l2 or cosine space")
+		}
 		union := append(append([][]float32(nil), a.Vectors...), b.Vectors...)
 		km, err := analysis.KMeans(ctx, union, analysis.KMeansOptions{Options: analysis.Options{Workers: e.eng.Workers()},
 			K: min(10, len(union)), Seed: seed + 1, Metric: a.Metric})

@@ -55,14 +55,14 @@ func (e *Analyzer) Duplicates(ctx context.Context, dataset string, req Duplicate
 	if req.Limit == 0 {
 		req.Limit = 100
 	}
+	if err := checkDuplicates(req); err != nil {
+		return DuplicatesResult{}, err
+	}
 	pg, err := parsePage(req.Limit, req.Cursor, e.eng.Limits().MaxK)
 	if err != nil {
 		return DuplicatesResult{}, err
 	}
 	var seq uint64
-	if req.Threshold < 0 || req.Relative < 0 {
-		return DuplicatesResult{}, engine.FieldErr(engine.ErrInvalid, "threshold", "must not be negative")
-	}
 	if req.Threshold == 0 && req.Relative == 0 {
 		req.Relative = 0.1
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -101,6 +102,17 @@ func (e *Analyzer) ForgetGraphs() {
 	e.graphs.mu.Unlock()
 }
 
+// finiteDistance ranks a non-finite distance last instead of letting it
+// into the analyses, where a NaN fails the graph check (a 500) and an Inf
+// turns means and ratios into NaN. Validation keeps new vectors within
+// engine.MaxVectorNorm; this guards data stored before that bound.
+func finiteDistance(d float32) float32 {
+	if d != d || d > math.MaxFloat32 || d < -math.MaxFloat32 {
+		return math.MaxFloat32
+	}
+	return d
+}
+
 // graphEf is the search breadth used for graph construction: generous,
 // because every analysis inherits the graph's errors.
 func graphEf(k int) int { return max(2*k, 64) }
@@ -115,7 +127,7 @@ func (e *Analyzer) computeGraph(ctx context.Context, idx index.Index, rows *engi
 		out := make([]analysis.Neighbor, 0, len(hits))
 		for _, h := range hits {
 			if r, ok := rowOf[h.ID]; ok {
-				out = append(out, analysis.Neighbor{Index: r, Distance: h.Distance})
+				out = append(out, analysis.Neighbor{Index: r, Distance: finiteDistance(h.Distance)})
 			}
 		}
 		return out, nil

@@ -92,6 +92,9 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 	if err != nil {
 		return OutliersResult{}, err
 	}
+	if err := inRange("k", req.K, 1, MaxGraphK); err != nil {
+		return OutliersResult{}, err
+	}
 	if mname == methodMultiScale && req.Reference != "" {
 		return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "reference", "multiscale is a self-mode method; reference mode uses knn, kth or lof")
 	}
@@ -144,7 +147,7 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 			hits, err := refIdx.Search(ctx, rows.Vectors[i], req.K, index.SearchOptions{Ef: graphEf(req.K)})
 			for _, h := range hits {
 				if r, ok := refRow[h.ID]; ok {
-					queries[i] = append(queries[i], analysis.Neighbor{Index: r, Distance: h.Distance})
+					queries[i] = append(queries[i], analysis.Neighbor{Index: r, Distance: finiteDistance(h.Distance)})
 				}
 			}
 			return err
@@ -246,10 +249,6 @@ func (e *Analyzer) parallel(ctx context.Context, n int, fn func(i int) error) er
 	}
 	return ctx.Err()
 }
-
-// MaxGraphK bounds the k of a k-NN graph: memory is 8·n·k bytes, so 1000
-// neighbours of 100,000 points take 800 MB.
-const MaxGraphK = 1000
 
 // multiScale scores a space with analysis.MultiScaleOutliers on a graph
 // reaching its largest scale (≈5% of n by default), capped by MaxGraphK.

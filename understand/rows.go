@@ -93,10 +93,10 @@ func (e *Analyzer) jointGraph(ctx context.Context, a, b *engine.Rows, idxA, idxB
 			for _, h := range hits {
 				if side == 0 {
 					if r, ok := rowA[h.ID]; ok {
-						out = append(out, analysis.Neighbor{Index: r, Distance: h.Distance})
+						out = append(out, analysis.Neighbor{Index: r, Distance: finiteDistance(h.Distance)})
 					}
 				} else if r, ok := rowB[h.ID]; ok {
-					out = append(out, analysis.Neighbor{Index: r + int32(nA), Distance: h.Distance})
+					out = append(out, analysis.Neighbor{Index: r + int32(nA), Distance: finiteDistance(h.Distance)})
 				}
 			}
 		}

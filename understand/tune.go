@@ -133,7 +133,7 @@ func (e *Analyzer) Bench(ctx context.Context, dataset, space string, req BenchRe
 	if len(req.Ef) > 0 {
 		g.Ef = req.Ef
 	}
-	if req.K > 0 {
+	if req.K != 0 {
 		g.K = req.K
 	}
 	if req.Queries == 0 {
@@ -142,12 +142,8 @@ func (e *Analyzer) Bench(ctx context.Context, dataset, space string, req BenchRe
 	if req.MaxVectors == 0 {
 		req.MaxVectors = 50_000
 	}
-	builds := len(g.Backends) * len(g.M) * len(g.EfConstruction)
-	switch {
-	case req.MaxVectors < 0 || req.MaxVectors > 50_000:
-		return nil, engine.FieldErr(engine.ErrInvalid, "max_vectors", "must be at most 50000")
-	case builds > 12 || len(g.Ef) > 16 || req.Queries > 2000 || g.K > 100:
-		return nil, engine.FieldErr(engine.ErrInvalid, "m", "sweep too large: at most 12 builds, 16 ef values, 2000 queries, k ≤ 100")
+	if err := checkBench(g.Backends, g.M, g.EfConstruction, g.Ef, g.K, req.Queries, req.MaxVectors); err != nil {
+		return nil, err
 	}
 	rows, err := e.eng.Rows(ctx, dataset, space, lvl)
 	if err != nil {

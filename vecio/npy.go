@@ -109,6 +109,11 @@ func ReadNPY(r io.Reader, lim Limits) (*Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A file is one array: bytes after it mean a wrong shape or a
+	// concatenation, not data to ignore.
+	if k, _ := io.ReadFull(r, make([]byte, 1)); k > 0 {
+		return nil, errorf(ErrFormat, "npy: bytes after the %d×%d array: the header's shape does not match the file", rows, cols)
+	}
 	if h.fortran && rows > 1 && cols > 1 {
 		data = transpose(data, rows, cols)
 	}
