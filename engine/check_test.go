@@ -26,7 +26,7 @@ func TestCheckComparesVectorContent(t *testing.T) {
 					t.Fatal(err)
 				}
 				mustCheck(t, e)
-				_, sp, _ := e.space("ds", "s")
+				sp, _ := e.emb.space("ds", "s")
 				var iid uint64
 				sp.level(storage.LevelPoint).IDs(func(id uint64) bool { iid = id; return false })
 				if err := sp.level(storage.LevelPoint).Add(iid, []float32{9, 9, 9, 1}); err != nil {

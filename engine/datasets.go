@@ -78,14 +78,13 @@ func (e *Engine) CreateDataset(ctx context.Context, name string) (DatasetInfo, e
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	ds, err := e.db.CreateDataset(name)
+	ds, err := e.store.CreateDataset(ctx, name)
 	if err != nil {
 		return DatasetInfo{}, fromStorage(err)
 	}
 	e.mu.Lock()
 	e.datasets[name] = &datasetState{info: ds, spaces: make(map[string]*spaceState)}
 	e.mu.Unlock()
-	e.appliedSeq = ds.Seq
 	return e.Dataset(ctx, name)
 }
 
@@ -118,34 +117,51 @@ func (e *Engine) Dataset(ctx context.Context, name string) (DatasetInfo, error) 
 	if err != nil {
 		return DatasetInfo{}, err
 	}
-	info, err := e.db.Dataset(name)
+	info, err := e.store.Dataset(ctx, name)
 	if err != nil {
 		return DatasetInfo{}, fromStorage(err)
 	}
 	d := DatasetInfo{Name: info.Name, UID: info.UID, Points: info.Points, Objects: info.Objects, Seq: info.Seq, Spaces: []SpaceInfo{}}
 	e.mu.RLock()
+	spaces := make([]storage.Space, 0, len(st.spaces))
 	for _, sp := range st.spaces {
-		d.Spaces = append(d.Spaces, spaceInfo(sp))
+		spaces = append(spaces, sp.info)
 	}
 	e.mu.RUnlock()
+	for _, sp := range spaces {
+		si, err := e.spaceInfo(name, sp)
+		if err != nil {
+			return DatasetInfo{}, err
+		}
+		d.Spaces = append(d.Spaces, si)
+	}
 	sort.Slice(d.Spaces, func(i, j int) bool { return d.Spaces[i].Name < d.Spaces[j].Name })
 	return d, nil
 }
 
-func spaceInfo(sp *spaceState) SpaceInfo {
-	return SpaceInfo{Name: sp.info.Name, Dim: sp.info.Dim, Metric: sp.info.Metric, Provenance: sp.info.Provenance,
-		ModelVersion: sp.info.ModelVersion,
-		Index: IndexSpec{Backend: sp.info.Index.Backend, M: sp.info.Index.M, EfConstruction: sp.info.Index.EfConstruction,
-			EfSearch: sp.info.Index.EfSearch, Quantization: sp.info.Index.Quantization, DefaultEf: defaultEf(sp)},
-		PointVectors: sp.points.Len(), ObjectVectors: sp.objects.Len()}
+// spaceInfo describes a space with its vector counts, from the store's
+// indexes.
+func (e *Engine) spaceInfo(dataset string, sp storage.Space) (SpaceInfo, error) {
+	var idx [2]index.Index
+	for i, l := range levels {
+		var err error
+		if idx[i], err = e.store.Index(dataset, sp.Name, l); err != nil {
+			return SpaceInfo{}, fromStorage(err)
+		}
+	}
+	return SpaceInfo{Name: sp.Name, Dim: sp.Dim, Metric: sp.Metric, Provenance: sp.Provenance,
+		ModelVersion: sp.ModelVersion,
+		Index: IndexSpec{Backend: sp.Index.Backend, M: sp.Index.M, EfConstruction: sp.Index.EfConstruction,
+			EfSearch: sp.Index.EfSearch, Quantization: sp.Index.Quantization, DefaultEf: defaultEf(sp, idx[0])},
+		PointVectors: idx[0].Len(), ObjectVectors: idx[1].Len()}, nil
 }
 
 // defaultEf is the ef a search without one uses.
-func defaultEf(sp *spaceState) int {
-	if sp.info.Index.EfSearch > 0 {
-		return sp.info.Index.EfSearch
+func defaultEf(sp storage.Space, points index.Index) int {
+	if sp.Index.EfSearch > 0 {
+		return sp.Index.EfSearch
 	}
-	if d, ok := sp.points.(interface{ DefaultEf() int }); ok {
+	if d, ok := points.(interface{ DefaultEf() int }); ok {
 		return d.DefaultEf()
 	}
 	return 0
@@ -159,14 +175,12 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	seq, err := e.db.DeleteDataset(name)
-	if err != nil {
+	if err := e.store.DeleteDataset(ctx, st.info); err != nil {
 		return fromStorage(err)
 	}
 	e.mu.Lock()
 	delete(e.datasets, name)
 	e.mu.Unlock()
-	e.appliedSeq = seq
 	for _, cache := range derivedDirs {
 		if err := os.RemoveAll(filepath.Join(e.opts.DataDir, cache, st.info.UID)); err != nil {
 			e.log.Warn("cannot remove derived files of a deleted dataset", "dataset", name, "dir", cache, "err", err)
@@ -186,22 +200,21 @@ func (e *Engine) CreateSpace(ctx context.Context, dataset string, spec SpaceSpec
 	if err != nil {
 		return SpaceInfo{}, err
 	}
-	sp, err := e.db.CreateSpace(dataset, storage.Space{Name: spec.Name, Dim: spec.Dim, Metric: spec.Metric,
+	sp, err := e.store.CreateSpace(ctx, st.info, storage.Space{Name: spec.Name, Dim: spec.Dim, Metric: spec.Metric,
 		Provenance: spec.Provenance, ModelVersion: spec.ModelVersion,
 		Index: storage.IndexParams{Backend: spec.Index.Backend, M: spec.Index.M, EfConstruction: spec.Index.EfConstruction, EfSearch: spec.Index.EfSearch,
 			Quantization: spec.Index.Quantization}})
 	if err != nil {
 		return SpaceInfo{}, fromStorage(err)
 	}
-	ss, err := e.openSpace(ctx, st.info, sp)
+	m, err := index.ParseMetric(sp.Metric)
 	if err != nil {
-		return SpaceInfo{}, err
+		return SpaceInfo{}, fieldErr(ErrInvalid, "metric", "%v", err)
 	}
 	e.mu.Lock()
-	st.spaces[sp.Name] = ss
+	st.spaces[sp.Name] = &spaceState{info: sp, metric: m}
 	e.mu.Unlock()
-	e.appliedSeq = sp.Seq
-	return spaceInfo(ss), nil
+	return e.spaceInfo(dataset, sp)
 }
 
 func (e *Engine) validateSpace(spec *SpaceSpec) error {
@@ -223,9 +236,9 @@ func (e *Engine) validateSpace(spec *SpaceSpec) error {
 	}
 	// Let the index validate its own settings, and report them as fields.
 	if len(errs) == 0 {
-		cfg, err := e.indexConfig(storage.Space{Dim: spec.Dim, Metric: spec.Metric, Index: storage.IndexParams{
+		cfg, err := indexConfig(storage.Space{Dim: spec.Dim, Metric: spec.Metric, Index: storage.IndexParams{
 			Backend: spec.Index.Backend, M: spec.Index.M, EfConstruction: spec.Index.EfConstruction, EfSearch: spec.Index.EfSearch,
-			Quantization: spec.Index.Quantization}})
+			Quantization: spec.Index.Quantization}}, e.opts.IndexBackend)
 		if err != nil {
 			return fieldErr(ErrInvalid, "metric", "%v", err)
 		}

@@ -4,6 +4,10 @@
 // on it through the extension API in extend.go; the engine owns no models,
 // graph cache or view cache.
 //
+// Where points live is behind the Store interface (store.go). The default
+// store is embedded (embedded.go: bbolt plus reef's indexes); the guarantees
+// below are its own. Another store is passed in Options.Store.
+//
 // Guarantees:
 //   - Storage (package storage, bbolt) is the source of truth. Every write is
 //     validated whole before it reaches storage; a rejected batch writes

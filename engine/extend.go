@@ -3,9 +3,11 @@ package engine
 // The extension API: what the feature packages (ingest, understand, view)
 // may use beyond the public data API. It is deliberately small. Points,
 // vectors and metadata change only through the engine's own methods (one
-// writer, validated); side data that is not part of a point (thumbnails,
-// object crops, playable audio, registered model manifests) is kept by the
-// feature that owns it, in storage, through DB().
+// writer, validated) and are read through the store (extend_store.go), so
+// that a feature never learns which Store it runs on; side data that is not
+// part of a point (thumbnails, object crops, playable audio, registered
+// model manifests) is kept by the feature that owns it, locally, through
+// DB().
 
 import (
 	"context"
@@ -100,12 +102,12 @@ type SpaceHandle struct {
 	DatasetUID string // names the dataset's derived files (graphs, layouts)
 	Info       storage.Space
 	Metric     index.Metric
-	sp         *spaceState
+	levels     [2]index.Index
 }
 
-// Index is the live index of a level. Callers must only read it (Search,
-// Len): writes go through Upsert.
-func (h SpaceHandle) Index(l storage.Level) index.Index { return h.sp.level(l) }
+// Index is the store's index of a level. Callers must only read it
+// (Search, Len, IDs): writes go through Upsert.
+func (h SpaceHandle) Index(l storage.Level) index.Index { return h.levels[levelIndex(l)] }
 
 // Space returns a read handle on a space, from memory.
 func (e *Engine) Space(dataset, space string) (SpaceHandle, error) {
@@ -113,9 +115,16 @@ func (e *Engine) Space(dataset, space string) (SpaceHandle, error) {
 	if err != nil {
 		return SpaceHandle{}, err
 	}
+	h := SpaceHandle{Metric: sp.metric}
+	for i, l := range levels {
+		if h.levels[i], err = e.store.Index(dataset, space, l); err != nil {
+			return SpaceHandle{}, fromStorage(err)
+		}
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return SpaceHandle{DatasetUID: st.info.UID, Info: sp.info, Metric: sp.metric, sp: sp}, nil
+	h.DatasetUID, h.Info = st.info.UID, sp.info
+	return h, nil
 }
 
 // CheckVector validates a query vector for a space as Search does.
@@ -156,7 +165,7 @@ func (e *Engine) SetEfSearch(dataset, space string, ef int) error {
 	defer e.writeMu.Unlock()
 	info := sp.info
 	info.Index.EfSearch = ef
-	if err := e.db.UpdateSpace(dataset, info); err != nil {
+	if err := e.store.UpdateSpace(context.Background(), dataset, info); err != nil {
 		return fromStorage(err)
 	}
 	e.mu.Lock()

@@ -150,7 +150,7 @@ func requireAppliedSeq(t testing.TB, e *Engine) {
 		t.Fatal(err)
 	}
 	e.writeMu.Lock()
-	applied := e.appliedSeq
+	applied := e.emb.appliedSeq
 	e.writeMu.Unlock()
 	if applied != seq {
 		t.Fatalf("engine applied seq %d, storage committed %d", applied, seq)

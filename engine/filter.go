@@ -71,22 +71,22 @@ func (c *filterCache) put(k filterKey, m filterMatch) {
 // filterSet returns the IIDs at a level that match a filter, and warnings
 // for its fields that no point has (a misspelt field matches nothing, and
 // the caller should hear why).
-func (e *Engine) filterSet(st *datasetState, level storage.Level, f Filter) (map[uint64]struct{}, []string, error) {
+func (s *embedded) filterSet(dataset string, level storage.Level, f Filter) (map[uint64]struct{}, []string, error) {
 	cf, err := compileFilter(f, level)
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := e.db.Dataset(st.info.Name)
+	info, err := s.db.Dataset(dataset)
 	if err != nil {
 		return nil, nil, fromStorage(err)
 	}
 	key := filterKey{uid: info.UID, seq: info.Seq, level: level, expr: cf.expr}
-	if m, ok := e.filters.get(key); ok {
+	if m, ok := s.filters.get(key); ok {
 		return m.set, m.warnings, nil
 	}
 	set := map[uint64]struct{}{}
 	seen := map[string]bool{}
-	err = e.db.ScanPoints(st.info.Name, nil, func(p *storage.Point) error {
+	err = s.db.ScanPoints(dataset, nil, func(p *storage.Point) error {
 		x := fctx{}
 		if len(p.Metadata) > 0 {
 			if err := json.Unmarshal(p.Metadata, &x.meta); err != nil {
@@ -116,6 +116,6 @@ func (e *Engine) filterSet(st *datasetState, level storage.Level, f Filter) (map
 		return nil, nil, fromStorage(err)
 	}
 	m := filterMatch{set: set, warnings: fieldWarnings(cf, seen)}
-	e.filters.put(key, m)
+	s.filters.put(key, m)
 	return m.set, m.warnings, nil
 }

@@ -88,12 +88,8 @@ func (e *Engine) writeChunk(ctx context.Context, dataset string, st *datasetStat
 	if cur, err := e.dataset(dataset); err != nil || cur != st {
 		return 0, fieldErr(ErrNotFound, "dataset", "dataset %q was deleted", dataset)
 	}
-	seq, changes, err := e.db.Upsert(dataset, points, true)
-	if err != nil {
-		return 0, fromStorage(err)
-	}
-	e.applyLocked(ctx, st, seq, changes)
-	return seq, nil
+	seq, err := e.store.Upsert(ctx, dataset, points, true)
+	return seq, fromStorage(err)
 }
 
 // ScanPoints streams a dataset's points with the named spaces' vectors, in
@@ -107,10 +103,7 @@ func (e *Engine) ScanPoints(ctx context.Context, dataset string, spaces []string
 			return fieldErr(ErrNotFound, fmt.Sprintf("spaces[%d]", i), "%v", err)
 		}
 	}
-	return fromStorage(e.db.ScanPoints(dataset, spaces, func(p *storage.Point) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return fromStorage(e.store.ScanPoints(ctx, dataset, spaces, func(p *storage.Point) error {
 		return fn(pointView(p))
 	}))
 }

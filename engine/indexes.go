@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/reef-ml/reef/index"
@@ -21,7 +20,9 @@ type batchAdder interface {
 
 var levels = [2]storage.Level{storage.LevelPoint, storage.LevelObject}
 
-func (e *Engine) indexConfig(sp storage.Space) (index.Config, error) {
+// indexConfig is a space's index configuration; backend is the default for
+// spaces that name none.
+func indexConfig(sp storage.Space, backend string) (index.Config, error) {
 	metric, err := index.ParseMetric(sp.Metric)
 	if err != nil {
 		return index.Config{}, err
@@ -30,7 +31,7 @@ func (e *Engine) indexConfig(sp storage.Space) (index.Config, error) {
 	if sp.Index.Backend != "" {
 		cfg.Backend = sp.Index.Backend
 	} else {
-		cfg.Backend = e.opts.IndexBackend
+		cfg.Backend = backend
 	}
 	if sp.Index.M > 0 {
 		cfg.M = sp.Index.M
@@ -49,8 +50,8 @@ func (e *Engine) indexConfig(sp storage.Space) (index.Config, error) {
 	return cfg, nil
 }
 
-func (e *Engine) snapshotPath(ds storage.Dataset, space string, l storage.Level) string {
-	return filepath.Join(e.opts.DataDir, "index", ds.UID, space+"."+l.String()+".idx")
+func (s *embedded) snapshotPath(ds storage.Dataset, space string, l storage.Level) string {
+	return filepath.Join(s.dataDir, "index", ds.UID, space+"."+l.String()+".idx")
 }
 
 func snapshotTag(ds storage.Dataset, space string, l storage.Level) string {
@@ -58,92 +59,53 @@ func snapshotTag(ds storage.Dataset, space string, l storage.Level) string {
 }
 
 // loadAll opens every dataset's indexes.
-func (e *Engine) loadAll(ctx context.Context) error {
-	list, err := e.db.Datasets()
+func (s *embedded) loadAll(ctx context.Context) error {
+	list, err := s.db.Datasets()
 	if err != nil {
 		return err
 	}
-	keep := map[string]bool{}
 	for _, ds := range list {
-		keep[ds.UID] = true
-		spaces, err := e.db.Spaces(ds.Name)
+		spaces, err := s.db.Spaces(ds.Name)
 		if err != nil {
 			return err
 		}
-		st := &datasetState{info: ds, spaces: make(map[string]*spaceState)}
 		for _, sp := range spaces {
-			ss, err := e.openSpace(ctx, ds, sp)
+			si, err := s.openSpace(ctx, ds, sp)
 			if err != nil {
 				return fmt.Errorf("dataset %q space %q: %w", ds.Name, sp.Name, err)
 			}
-			st.spaces[sp.Name] = ss
+			s.spaces[spaceKey{ds.Name, sp.Name}] = si
 		}
-		e.datasets[ds.Name] = st
 	}
-	e.removeOrphanSnapshots(keep)
 	return nil
 }
 
-// derivedDirs hold files derived from storage, one subdirectory per dataset
-// UID: index snapshots, k-NN graphs and view layouts. All can be rebuilt.
-var derivedDirs = [...]string{"index", "graphs", "layouts"}
-
-// removeOrphanSnapshots deletes derived files of deleted datasets and temp
-// files that a crash left behind mid-write.
-func (e *Engine) removeOrphanSnapshots(keep map[string]bool) {
-	for _, d := range derivedDirs {
-		e.removeOrphansIn(filepath.Join(e.opts.DataDir, d), keep)
-	}
-}
-
-func (e *Engine) removeOrphansIn(root string, keep map[string]bool) {
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return
-	}
-	for _, ent := range entries {
-		dir := filepath.Join(root, ent.Name())
-		if ent.IsDir() && !keep[ent.Name()] {
-			if err := os.RemoveAll(dir); err != nil {
-				e.log.Warn("cannot remove stale index snapshots", "dir", ent.Name(), "err", err)
-			}
-			continue
-		}
-		tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp*"))
-		for _, t := range tmps {
-			if err := os.Remove(t); err != nil {
-				e.log.Warn("cannot remove an interrupted snapshot's temp file", "file", t, "err", err)
-			}
-		}
-	}
-}
-
-func (e *Engine) openSpace(ctx context.Context, ds storage.Dataset, sp storage.Space) (*spaceState, error) {
-	cfg, err := e.indexConfig(sp)
+func (s *embedded) openSpace(ctx context.Context, ds storage.Dataset, sp storage.Space) (*spaceIndex, error) {
+	cfg, err := indexConfig(sp, s.backend)
 	if err != nil {
 		return nil, err
 	}
-	ss := &spaceState{info: sp, metric: cfg.Metric}
+	si := &spaceIndex{ds: ds, info: sp, metric: cfg.Metric}
 	for i, l := range levels {
-		idx, snapSeq, err := e.loadLevel(ctx, ds, sp, cfg, l)
+		idx, snapSeq, err := s.loadLevel(ctx, ds, sp, cfg, l)
 		if err != nil {
 			return nil, err
 		}
-		ss.snapSeq[i], ss.vecSeq[i] = snapSeq, ds.VectorSeq(sp.Name, l)
+		si.snapSeq[i], si.vecSeq[i] = snapSeq, ds.VectorSeq(sp.Name, l)
 		if l == storage.LevelPoint {
-			ss.points = idx
+			si.points = idx
 		} else {
-			ss.objects = idx
+			si.objects = idx
 		}
 	}
-	return ss, nil
+	return si, nil
 }
 
 // loadLevel loads a snapshot and replays the log after it, or rebuilds.
 // It returns the index and the sequence its snapshot file holds.
-func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.Space, cfg index.Config, l storage.Level) (index.Index, uint64, error) {
-	path := e.snapshotPath(ds, sp.Name, l)
-	log := e.log.With("dataset", ds.Name, "space", sp.Name, "level", l.String())
+func (s *embedded) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.Space, cfg index.Config, l storage.Level) (index.Index, uint64, error) {
+	path := s.snapshotPath(ds, sp.Name, l)
+	log := s.log.With("dataset", ds.Name, "space", sp.Name, "level", l.String())
 	start := time.Now()
 	idx, hdr, err := index.ReadSnapshotFile(path)
 	reason := ""
@@ -156,10 +118,10 @@ func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.S
 		reason = fmt.Sprintf("snapshot belongs to %q", hdr.Tag)
 	case idx.Dim() != cfg.Dim || idx.Metric() != cfg.Metric:
 		reason = "snapshot has another dim or metric"
-	case hdr.Seq > e.appliedSeq:
+	case hdr.Seq > s.appliedSeq:
 		// A snapshot from the future: storage was restored from an older
 		// backup (or lost its tail). Storage wins.
-		reason = fmt.Sprintf("snapshot holds sequence %d but storage ends at %d", hdr.Seq, e.appliedSeq)
+		reason = fmt.Sprintf("snapshot holds sequence %d but storage ends at %d", hdr.Seq, s.appliedSeq)
 	}
 	if reason == "" && ds.VectorSeq(sp.Name, l) <= hdr.Seq {
 		// Nothing changed this level since the snapshot: no replay, which
@@ -170,7 +132,7 @@ func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.S
 	}
 	if reason == "" {
 		n := 0
-		err := e.db.Replay(ds.Name, sp.Name, l, hdr.Seq, func(_ uint64, c storage.Change) error {
+		err := s.db.Replay(ds.Name, sp.Name, l, hdr.Seq, func(_ uint64, c storage.Change) error {
 			n++
 			return applyChange(idx, c)
 		})
@@ -183,7 +145,7 @@ func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.S
 	if reason != "no snapshot" {
 		log.Warn("rebuilding index from storage", "reason", reason)
 	}
-	idx, err = e.rebuild(ctx, ds.Name, sp.Name, cfg, l)
+	idx, err = s.rebuild(ctx, ds.Name, sp.Name, cfg, l)
 	if err == nil && idx.Len() > 0 {
 		log.Info("index rebuilt from storage", "vectors", idx.Len())
 	}
@@ -191,7 +153,7 @@ func (e *Engine) loadLevel(ctx context.Context, ds storage.Dataset, sp storage.S
 }
 
 // rebuild builds an index from every stored vector of a space and level.
-func (e *Engine) rebuild(ctx context.Context, dataset, space string, cfg index.Config, l storage.Level) (index.Index, error) {
+func (s *embedded) rebuild(ctx context.Context, dataset, space string, cfg index.Config, l storage.Level) (index.Index, error) {
 	idx, err := index.New(cfg)
 	if err != nil {
 		return nil, err
@@ -200,13 +162,13 @@ func (e *Engine) rebuild(ctx context.Context, dataset, space string, cfg index.C
 	ids := make([]uint64, 0, chunk)
 	vecs := make([][]float32, 0, chunk)
 	flush := func() error {
-		if err := e.addMany(ctx, idx, ids, vecs); err != nil {
+		if err := s.addMany(ctx, idx, ids, vecs); err != nil {
 			return err
 		}
 		ids, vecs = ids[:0], vecs[:0]
 		return nil
 	}
-	err = e.db.ScanVectors(dataset, space, l, func(iid uint64, v []float32) error {
+	err = s.db.ScanVectors(dataset, space, l, func(iid uint64, v []float32) error {
 		ids = append(ids, iid)
 		vecs = append(vecs, append([]float32(nil), v...))
 		if len(ids) == chunk {
@@ -220,20 +182,13 @@ func (e *Engine) rebuild(ctx context.Context, dataset, space string, cfg index.C
 	return idx, flush()
 }
 
-func (e *Engine) workers() int {
-	if e.opts.BuildWorkers > 0 {
-		return e.opts.BuildWorkers
-	}
-	return runtime.GOMAXPROCS(0)
-}
-
 // addMany inserts vectors, in parallel when the backend can.
-func (e *Engine) addMany(ctx context.Context, idx index.Index, ids []uint64, vecs [][]float32) error {
+func (s *embedded) addMany(ctx context.Context, idx index.Index, ids []uint64, vecs [][]float32) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	if ba, ok := idx.(batchAdder); ok && len(ids) > 1 {
-		return ba.AddBatch(ctx, ids, vecs, e.workers())
+		return ba.AddBatch(ctx, ids, vecs, s.workers())
 	}
 	for i := range ids {
 		if err := idx.Add(ids[i], vecs[i]); err != nil {
@@ -256,21 +211,21 @@ func applyChange(idx index.Index, c storage.Change) error {
 
 // applyLocked applies committed changes to the indexes. Runs under writeMu.
 // Consecutive puts are batched so bulk writes use parallel insertion.
-func (e *Engine) applyLocked(ctx context.Context, ds *datasetState, seq uint64, changes []storage.Change) {
+func (s *embedded) applyLocked(ctx context.Context, dataset string, seq uint64, changes []storage.Change) {
 	type key struct {
 		space string
 		level storage.Level
 	}
 	type pending struct {
-		sp   *spaceState
+		sp   *spaceIndex
 		ids  []uint64
 		vecs [][]float32
 	}
 	puts := map[key]*pending{}
 	for _, c := range changes {
-		e.mu.RLock()
-		sp := ds.spaces[c.Space]
-		e.mu.RUnlock()
+		s.mu.RLock()
+		sp := s.spaces[spaceKey{dataset, c.Space}]
+		s.mu.RUnlock()
 		if sp == nil {
 			continue
 		}
@@ -279,7 +234,7 @@ func (e *Engine) applyLocked(ctx context.Context, ds *datasetState, seq uint64, 
 		if c.Op == storage.OpDelete {
 			// A delete must not overtake a pending put of the same batch.
 			if p := puts[k]; p != nil {
-				e.flushPuts(ctx, ds, sp, c.Level, p.ids, p.vecs)
+				s.flushPuts(ctx, sp, c.Level, p.ids, p.vecs)
 				delete(puts, k)
 			}
 			sp.level(c.Level).Delete(c.IID)
@@ -293,25 +248,25 @@ func (e *Engine) applyLocked(ctx context.Context, ds *datasetState, seq uint64, 
 		p.ids, p.vecs = append(p.ids, c.IID), append(p.vecs, c.Vec)
 	}
 	for k, p := range puts {
-		e.flushPuts(ctx, ds, p.sp, k.level, p.ids, p.vecs)
+		s.flushPuts(ctx, p.sp, k.level, p.ids, p.vecs)
 	}
-	e.appliedSeq = seq
+	s.appliedSeq = seq
 }
 
 // flushPuts inserts committed vectors. The batch was validated, so an error
 // here means the cache diverged from storage: the level is marked so that it
 // is never snapshotted and its old snapshot is removed, and the next open
 // rebuilds it from storage (Check reports it meanwhile).
-func (e *Engine) flushPuts(ctx context.Context, ds *datasetState, sp *spaceState, l storage.Level, ids []uint64, vecs [][]float32) {
-	err := e.addMany(context.WithoutCancel(ctx), sp.level(l), ids, vecs)
+func (s *embedded) flushPuts(ctx context.Context, sp *spaceIndex, l storage.Level, ids []uint64, vecs [][]float32) {
+	err := s.addMany(context.WithoutCancel(ctx), sp.level(l), ids, vecs)
 	if err == nil {
 		return
 	}
-	e.log.Error("index insert failed after commit; the index will be rebuilt from storage on the next open",
-		"dataset", ds.info.Name, "space", sp.info.Name, "level", l.String(), "err", err)
+	s.log.Error("index insert failed after commit; the index will be rebuilt from storage on the next open",
+		"dataset", sp.ds.Name, "space", sp.info.Name, "level", l.String(), "err", err)
 	sp.diverged[levelIndex(l)] = true
-	if rmErr := os.Remove(e.snapshotPath(ds.info, sp.info.Name, l)); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
-		e.log.Error("cannot remove the diverged index's snapshot", "err", rmErr)
+	if rmErr := os.Remove(s.snapshotPath(sp.ds, sp.info.Name, l)); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+		s.log.Error("cannot remove the diverged index's snapshot", "err", rmErr)
 	}
 }
 
@@ -323,43 +278,39 @@ func levelIndex(l storage.Level) int {
 }
 
 // Snapshot writes every index whose contents changed since its last
-// snapshot, then trims the change log. Writes wait while it runs.
-func (e *Engine) Snapshot(ctx context.Context) error {
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+// snapshot, then trims the change log. The engine holds writeMu.
+func (s *embedded) Snapshot(ctx context.Context) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var errs []error
-	for _, ds := range e.datasets {
-		for name, sp := range ds.spaces {
-			for i, l := range levels {
-				// Only levels whose vectors changed since their snapshot:
-				// a write to one dataset rewrites no other's snapshots.
-				if sp.snapSeq[i] >= sp.vecSeq[i] || sp.diverged[i] || ctx.Err() != nil {
-					continue
-				}
-				hdr := index.SnapshotHeader{Seq: e.appliedSeq, Tag: snapshotTag(ds.info, name, l)}
-				path := e.snapshotPath(ds.info, name, l)
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				err := index.WriteSnapshotFile(path, sp.level(l), hdr)
-				if errors.Is(err, index.ErrNotSerializable) {
-					continue // rebuilt from storage on open
-				}
-				if err != nil {
-					errs = append(errs, fmt.Errorf("snapshot %s: %w", path, err))
-					continue
-				}
-				sp.snapSeq[i] = e.appliedSeq
+	for _, sp := range s.spaces {
+		for i, l := range levels {
+			// Only levels whose vectors changed since their snapshot:
+			// a write to one dataset rewrites no other's snapshots.
+			if sp.snapSeq[i] >= sp.vecSeq[i] || sp.diverged[i] || ctx.Err() != nil {
+				continue
 			}
+			hdr := index.SnapshotHeader{Seq: s.appliedSeq, Tag: snapshotTag(sp.ds, sp.info.Name, l)}
+			path := s.snapshotPath(sp.ds, sp.info.Name, l)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			err := index.WriteSnapshotFile(path, sp.level(l), hdr)
+			if errors.Is(err, index.ErrNotSerializable) {
+				continue // rebuilt from storage on open
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("snapshot %s: %w", path, err))
+				continue
+			}
+			sp.snapSeq[i] = s.appliedSeq
 		}
 	}
 	if len(errs) == 0 && ctx.Err() == nil {
 		// Every serialisable index now holds appliedSeq; the others rebuild
 		// from vectors, which needs no log.
-		errs = append(errs, e.db.TrimLog(e.appliedSeq))
+		errs = append(errs, s.db.TrimLog(s.appliedSeq))
 	}
 	return errors.Join(errs...)
 }

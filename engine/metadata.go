@@ -105,16 +105,13 @@ func (e *Engine) UpdateMetadata(ctx context.Context, dataset string, u MetadataU
 	if cf != nil {
 		ids = nil // every point, filtered inside the transaction
 	}
-	seq, changed, err := e.db.EditMetadata(dataset, ids, u.SkipMissing, edit)
+	seq, changed, err := e.store.EditMetadata(ctx, dataset, ids, u.SkipMissing, edit)
 	if err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
 			return MetadataResult{}, fe
 		}
 		return MetadataResult{}, fromStorage(err)
-	}
-	if seq != 0 {
-		e.appliedSeq = seq
 	}
 	res.Changed, res.Seq = changed, seq
 	if cf != nil {

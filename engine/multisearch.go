@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/reef-ml/reef/analysis"
-	"github.com/reef-ml/reef/index"
 	"github.com/reef-ml/reef/storage"
 )
 
@@ -51,38 +50,38 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 		return SearchResult{}, fieldErr(ErrInvalid, "strategy", "must be average or best_score, got %q", req.Strategy)
 	}
 	exclude := map[uint64]bool{}
-	pos, posW, err := e.targetVectors(dataset, sp, level, "positive", req.Positive, exclude)
+	pos, posW, err := e.targetVectors(ctx, dataset, sp, level, "positive", req.Positive, exclude)
 	if err != nil {
 		return SearchResult{}, err
 	}
-	neg, negW, err := e.targetVectors(dataset, sp, level, "negative", req.Negative, exclude)
+	neg, negW, err := e.targetVectors(ctx, dataset, sp, level, "negative", req.Negative, exclude)
 	if err != nil {
 		return SearchResult{}, err
 	}
 	q := analysis.MultiQuery{Positives: pos, Negatives: neg, PosWeights: posW, NegWeights: negW, Metric: sp.metric}
-	opts := index.SearchOptions{Ef: max(req.Ef, candidatesPerTarget(req.K))}
-	var warnings []string
+	sq := StoreQuery{Dataset: dataset, Space: sp.info.Name, Level: level, Metric: sp.metric,
+		K: candidatesPerTarget(req.K), Ef: max(req.Ef, candidatesPerTarget(req.K))}
 	if len(req.Filter) > 0 {
-		allowed, w, err := e.filterSet(e.mustDataset(dataset), level, req.Filter)
-		warnings = w
-		if err != nil {
+		if _, err := compileFilter(req.Filter, level); err != nil {
 			return SearchResult{}, err
 		}
-		opts.Filter = func(id uint64) bool { _, ok := allowed[id]; return ok }
+		sq.Filter = req.Filter
 	}
 	// Gather candidates: the Rocchio vector's neighbours and each positive's.
-	idx := sp.level(level)
+	var warnings []string
 	seen := map[uint64]bool{}
 	var cands []uint64
 	add := func(v []float32) error {
-		hits, err := idx.Search(ctx, v, candidatesPerTarget(req.K), opts)
-		for _, h := range hits {
+		sq.Vector = v
+		res, err := e.store.Search(ctx, sq)
+		warnings = res.Warnings
+		for _, h := range res.Hits {
 			if !seen[h.ID] && !exclude[h.ID] {
 				seen[h.ID] = true
 				cands = append(cands, h.ID)
 			}
 		}
-		return err
+		return fromStorage(err)
 	}
 	if rv, err := analysis.RocchioVector(q); err == nil {
 		if err := add(rv); err != nil {
@@ -94,17 +93,17 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 			return SearchResult{}, err
 		}
 	}
-	vecs, err := e.db.Vectors(dataset, sp.info.Name, level, cands)
+	vecs, err := e.store.Vectors(ctx, dataset, sp.info.Name, level, cands)
 	if err != nil {
 		return SearchResult{}, fromStorage(err)
 	}
 	var scored []analysis.Scored
 	if req.Feedback != nil && len(req.Feedback.Accept)+len(req.Feedback.Reject) > 0 {
-		acc, _, err := e.targetVectors(dataset, sp, level, "feedback.accept", req.Feedback.Accept, exclude)
+		acc, _, err := e.targetVectors(ctx, dataset, sp, level, "feedback.accept", req.Feedback.Accept, exclude)
 		if err != nil {
 			return SearchResult{}, err
 		}
-		rej, _, err := e.targetVectors(dataset, sp, level, "feedback.reject", req.Feedback.Reject, exclude)
+		rej, _, err := e.targetVectors(ctx, dataset, sp, level, "feedback.reject", req.Feedback.Reject, exclude)
 		if err != nil {
 			return SearchResult{}, err
 		}
@@ -123,7 +122,7 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 	} else if scored, err = analysis.Rescore(ctx, q, strategy, vecs, analysis.Options{Workers: e.workers()}); err != nil {
 		return SearchResult{}, fieldErr(ErrInvalid, "positive", "%v", err)
 	}
-	out, err := e.scoredHits(dataset, sp, cands, vecs, scored[:min(req.K, len(scored))], pos)
+	out, err := e.scoredHits(ctx, dataset, sp, cands, vecs, scored[:min(req.K, len(scored))], pos)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -134,12 +133,12 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 // that ranked it (resolved in the same pass, so a point deleted meanwhile
 // drops out without shifting scores onto its neighbours) and, as distance,
 // that to the positive it matched (best_score) or to its nearest positive.
-func (e *Engine) scoredHits(dataset string, sp *spaceState, cands []uint64, vecs [][]float32, scored []analysis.Scored, pos [][]float32) ([]Hit, error) {
+func (e *Engine) scoredHits(ctx context.Context, dataset string, sp *spaceState, cands []uint64, vecs [][]float32, scored []analysis.Scored, pos [][]float32) ([]Hit, error) {
 	iids := make([]uint64, len(scored))
 	for i, s := range scored {
 		iids[i] = cands[s.Index]
 	}
-	res, err := e.db.Resolve(dataset, iids)
+	res, err := e.store.Resolve(ctx, dataset, iids)
 	if err != nil {
 		return nil, fromStorage(err)
 	}
@@ -168,15 +167,10 @@ func (e *Engine) scoredHits(dataset string, sp *spaceState, cands []uint64, vecs
 	return out, nil
 }
 
-func (e *Engine) mustDataset(name string) *datasetState {
-	st, _ := e.dataset(name)
-	return st
-}
-
 // targetVectors resolves targets to vectors, applying the provenance guard
 // to targets from other datasets; same-dataset stored targets are added to
 // exclude so that examples are not returned as their own results.
-func (e *Engine) targetVectors(dataset string, sp *spaceState, level storage.Level, field string, ts []Target, exclude map[uint64]bool) ([][]float32, []float32, error) {
+func (e *Engine) targetVectors(ctx context.Context, dataset string, sp *spaceState, level storage.Level, field string, ts []Target, exclude map[uint64]bool) ([][]float32, []float32, error) {
 	vecs := make([][]float32, 0, len(ts))
 	var weights []float32
 	for i, t := range ts {
@@ -210,11 +204,11 @@ func (e *Engine) targetVectors(dataset string, sp *spaceState, level storage.Lev
 		if level == storage.LevelObject {
 			ref.ObjectID = t.ObjectID
 		}
-		iid, err := e.db.IIDOf(ds, ref)
+		iid, err := e.store.IIDOf(ctx, ds, ref)
 		if err != nil {
 			return nil, nil, fieldErr(ErrNotFound, f+".id", "%v", fromStorage(err))
 		}
-		v, err := e.db.Vector(ds, sp.info.Name, level, iid)
+		v, err := e.store.Vector(ctx, ds, sp.info.Name, level, iid)
 		if err != nil {
 			return nil, nil, fieldErr(ErrNotFound, f+".id", "%q has no vector in space %q", t.ID, sp.info.Name)
 		}

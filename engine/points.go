@@ -100,27 +100,26 @@ func (e *Engine) write(ctx context.Context, dataset string, points []PointInput,
 	}
 	if !merge {
 		// Safe to read before the transaction: every write holds writeMu.
-		if err := e.checkNoDroppedVectorsLocked(dataset, batch); err != nil {
+		if err := e.checkNoDroppedVectorsLocked(ctx, dataset, batch); err != nil {
 			return WriteResult{}, err
 		}
 	}
-	seq, changes, err := e.db.Upsert(dataset, batch, merge)
+	seq, err := e.store.Upsert(ctx, dataset, batch, merge)
 	if err != nil {
 		return WriteResult{}, fromStorage(err)
 	}
-	e.applyLocked(ctx, st, seq, changes)
 	return WriteResult{Upserted: len(batch), Seq: seq}, nil
 }
 
 // checkNoDroppedVectorsLocked refuses a replace that would delete a stored
 // vector the request did not name: a vector of a space the new point lacks,
 // or objects with vectors when the new point sends none. Runs under writeMu.
-func (e *Engine) checkNoDroppedVectorsLocked(dataset string, batch []storage.Point) error {
+func (e *Engine) checkNoDroppedVectorsLocked(ctx context.Context, dataset string, batch []storage.Point) error {
 	ids := make([]string, len(batch))
 	for i := range batch {
 		ids[i] = batch[i].ID
 	}
-	stored, err := e.db.StoredVectors(dataset, ids)
+	stored, err := e.store.StoredVectors(ctx, dataset, ids)
 	if err != nil {
 		return fromStorage(err)
 	}
@@ -240,7 +239,7 @@ func (e *Engine) Point(ctx context.Context, dataset, id string) (PointView, erro
 	if _, err := e.dataset(dataset); err != nil {
 		return PointView{}, err
 	}
-	p, err := e.db.Point(dataset, id)
+	p, err := e.store.Point(ctx, dataset, id)
 	if err != nil {
 		return PointView{}, fromStorage(err)
 	}
@@ -257,8 +256,7 @@ func pointView(p *storage.Point) PointView {
 
 // DeletePoints removes points; all must exist or nothing is deleted.
 func (e *Engine) DeletePoints(ctx context.Context, dataset string, ids []string) (WriteResult, error) {
-	st, err := e.dataset(dataset)
-	if err != nil {
+	if _, err := e.dataset(dataset); err != nil {
 		return WriteResult{}, err
 	}
 	if len(ids) == 0 || len(ids) > e.opts.Limits.MaxBatch {
@@ -266,10 +264,9 @@ func (e *Engine) DeletePoints(ctx context.Context, dataset string, ids []string)
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	seq, changes, err := e.db.DeletePoints(dataset, ids)
+	seq, err := e.store.DeletePoints(ctx, dataset, ids)
 	if err != nil {
 		return WriteResult{}, fromStorage(err)
 	}
-	e.applyLocked(ctx, st, seq, changes)
 	return WriteResult{Deleted: len(ids), Seq: seq}, nil
 }

@@ -41,16 +41,12 @@ func (e *Engine) loadRows(ctx context.Context, dataset, space string, level stor
 	if err != nil {
 		return nil, err
 	}
-	info, err := e.db.Dataset(dataset)
+	info, err := e.store.Dataset(ctx, dataset)
 	if err != nil {
 		return nil, fromStorage(err)
 	}
 	r := &Rows{Dataset: dataset, Space: space, Level: level, Metric: sp.metric, Seq: info.VectorSeq(space, level)}
-	n := 0
-	err = e.db.ScanVectors(dataset, space, level, func(iid uint64, v []float32) error {
-		if n++; n%8192 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
+	err = e.store.ScanVectors(ctx, dataset, space, level, func(iid uint64, v []float32) error {
 		r.IIDs = append(r.IIDs, iid)
 		r.Vectors = append(r.Vectors, append([]float32(nil), v...))
 		return nil

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/reef-ml/reef/index"
@@ -84,7 +83,7 @@ func parseLevel(s string) (storage.Level, error) {
 // Search runs one nearest-neighbour query.
 func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) (SearchResult, error) {
 	start := time.Now()
-	st, sp, err := e.space(dataset, req.Space)
+	_, sp, err := e.space(dataset, req.Space)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -104,7 +103,7 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 		}
 		return e.searchMulti(ctx, dataset, sp, level, req, start)
 	}
-	q, self, err := e.queryVector(dataset, sp, level, req)
+	q, self, err := e.queryVector(ctx, dataset, sp, level, req)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -112,36 +111,18 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 	if self != 0 {
 		k++ // the query point finds itself; drop it below
 	}
-	var (
-		allowed  map[uint64]struct{}
-		warnings []string
-	)
+	sq := StoreQuery{Dataset: dataset, Space: req.Space, Level: level, Metric: sp.metric, Vector: q, K: k, Ef: req.Ef, Exact: req.Exact}
 	if len(req.Filter) > 0 {
-		if allowed, warnings, err = e.filterSet(st, level, req.Filter); err != nil {
+		if _, err := compileFilter(req.Filter, level); err != nil {
 			return SearchResult{}, err
 		}
+		sq.Filter = req.Filter
 	}
-	var hits []index.Hit
-	switch {
-	case allowed != nil && len(allowed) <= selectiveFilter:
-		hits, err = e.exactOver(ctx, dataset, sp, level, q, k, setKeys(allowed))
-	case req.Exact:
-		hits, err = e.exactScan(ctx, dataset, sp, level, q, k, allowed)
-	default:
-		opts := index.SearchOptions{Ef: req.Ef}
-		if opts.Ef == 0 {
-			e.mu.RLock()
-			opts.Ef = sp.info.Index.EfSearch // tuned default, if any
-			e.mu.RUnlock()
-		}
-		if allowed != nil {
-			opts.Filter = func(id uint64) bool { _, ok := allowed[id]; return ok }
-		}
-		hits, err = sp.level(level).Search(ctx, q, k, opts)
-	}
+	res, err := e.store.Search(ctx, sq)
 	if err != nil {
-		return SearchResult{}, err
+		return SearchResult{}, fromStorage(err)
 	}
+	hits, warnings := res.Hits, res.Warnings
 	if req.Radius > 0 {
 		hits = withinRadius(hits, req.Radius)
 		if req.CountOnly {
@@ -154,7 +135,7 @@ func (e *Engine) Search(ctx context.Context, dataset string, req SearchRequest) 
 			return SearchResult{Hits: []Hit{}, Count: &n, Warnings: warnings, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
 		}
 	}
-	out, err := e.resolveHits(dataset, hits, self, req.K)
+	out, err := e.resolveHits(ctx, dataset, hits, self, req.K)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -175,7 +156,7 @@ func (e *Engine) checkKEf(k *int, ef int) error {
 }
 
 // queryVector returns the query and, for stored queries, the IID to leave out.
-func (e *Engine) queryVector(dataset string, sp *spaceState, level storage.Level, req SearchRequest) ([]float32, uint64, error) {
+func (e *Engine) queryVector(ctx context.Context, dataset string, sp *spaceState, level storage.Level, req SearchRequest) ([]float32, uint64, error) {
 	switch {
 	case req.Vector != nil && req.ID != "":
 		return nil, 0, fieldErr(ErrInvalid, "vector", "give either vector or id, not both")
@@ -191,18 +172,18 @@ func (e *Engine) queryVector(dataset string, sp *spaceState, level storage.Level
 		}
 		ref.ObjectID = req.ObjectID
 	}
-	iid, err := e.db.IIDOf(dataset, ref)
+	iid, err := e.store.IIDOf(ctx, dataset, ref)
 	if err != nil {
 		return nil, 0, fieldErr(ErrNotFound, "id", "%v", fromStorage(err))
 	}
-	v, err := e.db.Vector(dataset, sp.info.Name, level, iid)
+	v, err := e.store.Vector(ctx, dataset, sp.info.Name, level, iid)
 	if err != nil {
 		return nil, 0, fieldErr(ErrNotFound, "id", "%q has no vector in space %q", req.ID, sp.info.Name)
 	}
 	return v, iid, nil
 }
 
-func (e *Engine) resolveHits(dataset string, hits []index.Hit, self uint64, k int) ([]Hit, error) {
+func (e *Engine) resolveHits(ctx context.Context, dataset string, hits []index.Hit, self uint64, k int) ([]Hit, error) {
 	iids := make([]uint64, 0, len(hits))
 	dists := make([]float32, 0, len(hits))
 	for _, h := range hits {
@@ -214,7 +195,7 @@ func (e *Engine) resolveHits(dataset string, hits []index.Hit, self uint64, k in
 	if len(iids) > k {
 		iids, dists = iids[:k], dists[:k]
 	}
-	res, err := e.db.Resolve(dataset, iids)
+	res, err := e.store.Resolve(ctx, dataset, iids)
 	if err != nil {
 		return nil, fromStorage(err)
 	}
@@ -231,54 +212,6 @@ func (e *Engine) resolveHits(dataset string, hits []index.Hit, self uint64, k in
 		out = append(out, h)
 	}
 	return out, nil
-}
-
-func setKeys(s map[uint64]struct{}) []uint64 {
-	out := make([]uint64, 0, len(s))
-	for k := range s {
-		out = append(out, k)
-	}
-	return out
-}
-
-// exactOver scores the given IIDs exactly, reading vectors from storage.
-func (e *Engine) exactOver(ctx context.Context, dataset string, sp *spaceState, level storage.Level, q []float32, k int, iids []uint64) ([]index.Hit, error) {
-	vecs, err := e.db.Vectors(dataset, sp.info.Name, level, iids)
-	if err != nil {
-		return nil, fromStorage(err)
-	}
-	top := newTopK(k)
-	qn := prepareQuery(q, sp.metric)
-	for i, v := range vecs {
-		if v != nil {
-			top.push(iids[i], distance(sp.metric, qn, v))
-		}
-	}
-	return top.sorted(), ctx.Err()
-}
-
-// exactScan scores every stored vector of the space: the ground truth that
-// approximate results are checked against.
-func (e *Engine) exactScan(ctx context.Context, dataset string, sp *spaceState, level storage.Level, q []float32, k int, allowed map[uint64]struct{}) ([]index.Hit, error) {
-	top := newTopK(k)
-	qn := prepareQuery(q, sp.metric)
-	n := 0
-	err := e.db.ScanVectors(dataset, sp.info.Name, level, func(iid uint64, v []float32) error {
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if allowed != nil {
-			if _, ok := allowed[iid]; !ok {
-				return nil
-			}
-		}
-		top.push(iid, distance(sp.metric, qn, v))
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("exact search: %w", fromStorage(err))
-	}
-	return top.sorted(), nil
 }
 
 // withinRadius keeps the hits at distance ≤ r (hits are sorted).

@@ -37,7 +37,7 @@ func TestSnapshotWritesOnlyChangedLevels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return e.snapshotPath(info, "s", levels[0])
+		return e.emb.snapshotPath(info, "s", levels[0])
 	}
 	stat := func(p string) os.FileInfo {
 		fi, err := os.Stat(p)

@@ -1,20 +1,29 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/server"
+	"github.com/reef-ml/reef/store/weaviatestore"
+	"github.com/reef-ml/reef/weaviate"
 )
 
 func serveCmd() *cobra.Command {
 	eo, so := engine.DefaultOptions(), server.DefaultOptions()
 	var logLevel string
+	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the REST server on a data directory",
@@ -29,6 +38,11 @@ func serveCmd() *cobra.Command {
 			}
 			so.Ingest.ModelDir = findModelDir(so.Ingest.ModelDir)
 			so.Ingest.AudioModelDir = findModelDir(so.Ingest.AudioModelDir)
+			closeStore, err := sf.open(cmd.Context(), &eo, log)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
 			start := time.Now()
 			eng, err := engine.Open(cmd.Context(), eo)
 			if err != nil {
@@ -70,7 +84,77 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&so.Ingest.AudioModelDir, "audio-models", envOr("REEF_AUDIO_MODELS", so.Ingest.AudioModelDir), "directory of the built-in audio model (env REEF_AUDIO_MODELS)")
 	f.StringVar(&so.Ingest.DefaultModel, "default-model", so.Ingest.DefaultModel, "model used by ingest when a request names none")
 	f.StringVar(&so.Ingest.ORTLibrary, "ort", envOr("REEF_ORT_LIB", ""), "ONNX Runtime library (default: ./third_party/onnxruntime; env REEF_ORT_LIB)")
+	f.StringVar(&sf.kind, "store", envOr("REEF_STORE", "embedded"), "where points live: embedded (bbolt in --data) or weaviate (env REEF_STORE)")
+	f.StringVar(&sf.nodes, "weaviate", envOr("REEF_WEAVIATE", ""), "Weaviate nodes for --store weaviate: comma-separated REST URLs, gRPC on each port+1 (env REEF_WEAVIATE)")
+	f.StringVar(&sf.consistency, "weaviate-consistency", "QUORUM", "replicas that must acknowledge a write and answer a read: ONE, QUORUM or ALL")
+	f.IntVar(&sf.shards, "weaviate-shards", weaviatestore.DefaultOptions().Shards, "shards of each new dataset's collection")
+	f.IntVar(&sf.replicas, "weaviate-replicas", weaviatestore.DefaultOptions().Replicas, "replication factor of each new dataset's collection")
 	return cmd
+}
+
+// storeFlags choose the engine's store.
+type storeFlags struct {
+	kind, nodes, consistency string
+	shards, replicas         int
+}
+
+// open sets eo.Store for --store weaviate and returns what closes it.
+func (sf storeFlags) open(ctx context.Context, eo *engine.Options, log *slog.Logger) (func(), error) {
+	switch sf.kind {
+	case "", "embedded":
+		if sf.nodes != "" {
+			return nil, errors.New("--weaviate needs --store weaviate")
+		}
+		return func() {}, nil
+	case "weaviate":
+	default:
+		return nil, fmt.Errorf("--store must be embedded or weaviate, got %q", sf.kind)
+	}
+	wo := weaviate.DefaultOptions()
+	wo.WriteConsistency, wo.ReadConsistency, wo.Logger = sf.consistency, sf.consistency, log
+	nodes, err := weaviateNodes(sf.nodes)
+	if err != nil {
+		return nil, err
+	}
+	wo.HTTP, wo.GRPC, wo.More = nodes[0].HTTP, nodes[0].GRPC, nodes[1:]
+	c, err := weaviate.Open(ctx, wo)
+	if err != nil {
+		return nil, fmt.Errorf("--weaviate: %w", err)
+	}
+	so := weaviatestore.DefaultOptions()
+	so.Shards, so.Replicas, so.Logger = sf.shards, sf.replicas, log
+	st, err := weaviatestore.Open(ctx, c, so)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	eo.Store = st
+	log.Info("store: weaviate", "nodes", len(nodes), "consistency", sf.consistency, "shards", sf.shards, "replicas", sf.replicas)
+	return func() { c.Close() }, nil
+}
+
+// weaviateNodes parses "http://host:port,…"; each node's gRPC listens on
+// port+1, as scripts/weaviate-cluster.sh lays nodes out.
+func weaviateNodes(list string) ([]weaviate.Node, error) {
+	var nodes []weaviate.Node
+	var errs []error
+	for _, raw := range strings.Split(list, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		port, perr := strconv.Atoi(u.Port())
+		if err != nil || perr != nil || u.Scheme == "" || u.Hostname() == "" {
+			errs = append(errs, fmt.Errorf("--weaviate: %q is not http://host:port", raw))
+			continue
+		}
+		nodes = append(nodes, weaviate.Node{HTTP: u.Scheme + "://" + u.Host, GRPC: u.Hostname() + ":" + strconv.Itoa(port+1)})
+	}
+	if len(nodes) == 0 && len(errs) == 0 {
+		errs = append(errs, errors.New("--store weaviate needs --weaviate http://host:port,…"))
+	}
+	return nodes, errors.Join(errs...)
 }
 
 // findModelDir resolves a relative model directory against the working
