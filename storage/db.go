@@ -86,6 +86,11 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("storage: open %s: %w (restore from a backup with `reef restore`)", path, err)
 		}
 	}
+	if opts.MaxSize > 0 && opts.InitialMmapSize > opts.MaxSize {
+		// bbolt grows a file mapped past its AllocSize in AllocSize steps,
+		// which would overshoot the cap; mapped within it, it grows to fit.
+		opts.InitialMmapSize = opts.MaxSize
+	}
 	b, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:         opts.Timeout,
 		NoSync:          opts.NoSync,
