@@ -2,6 +2,7 @@ package understand
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -122,7 +123,7 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 		}
 		rows, nbRows, seq = gv.Rows, gv.Rows, gv.Seq
 		if scores, err = analysis.Outliers(ctx, gv.Graph, opts); err != nil {
-			return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
+			return OutliersResult{}, kErr(err)
 		}
 	} else {
 		if err := e.eng.SameSpace(req.Reference, dataset, req.Space); err != nil {
@@ -159,7 +160,7 @@ func (e *Analyzer) Outliers(ctx context.Context, dataset string, req OutliersReq
 		// Either side's vectors changing invalidates a cursor.
 		seq = rows.Seq ^ (ref.Seq * 0x9E3779B97F4A7C15)
 		if scores, err = analysis.OutliersAgainst(ctx, ref.Graph, queries, opts); err != nil {
-			return OutliersResult{}, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
+			return OutliersResult{}, kErr(err)
 		}
 	}
 	order := make([]int, len(scores))
@@ -286,7 +287,16 @@ func (e *Analyzer) multiScale(ctx context.Context, dataset string, req OutliersR
 	}
 	ms, err := analysis.MultiScaleOutliers(ctx, gv.Graph, opts)
 	if err != nil {
-		return nil, nil, 0, engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
+		return nil, nil, 0, kErr(err)
 	}
 	return ms.Scores, gv.Rows, k, nil
+}
+
+// kErr reports an analysis failure as a bad k, except that a deadline or a
+// cancellation stays what it is (a 504, or nothing for a client gone).
+func kErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return engine.FieldErr(engine.ErrInvalid, "k", "%v", err)
 }
