@@ -175,7 +175,7 @@ func (e *Ingester) IngestImagesWith(ctx context.Context, dataset string, opts In
 		return res, err
 	}
 	res.Upserted, res.Seq = wr.Upserted, wr.Seq
-	e.storeIngestThumbnails(ctx, dataset, points, thumbs)
+	e.storeIngestThumbnails(ctx, dataset, items, points, thumbs)
 	e.storeIngestObjectThumbnails(ctx, dataset, items, points, crops)
 	return res, nil
 }
@@ -238,25 +238,4 @@ func (e *Ingester) MissingPoints(ctx context.Context, dataset string, ids []stri
 		}
 	}
 	return missing, nil
-}
-
-// storeIngestThumbnails keeps a small JPEG of each ingested image for the
-// embedding view. The thumbnails come from the extract pipeline (made from
-// the pixels it decoded for the model, so EXIF orientation, WebP and pixel
-// limits apply as for ingest); the points are stored whether or not
-// thumbnails could be made or stored.
-func (e *Ingester) storeIngestThumbnails(ctx context.Context, dataset string, points []engine.PointInput, made map[string][]byte) {
-	var ids []string
-	var thumbs [][]byte
-	for _, p := range points {
-		if t := made[p.ID]; t != nil {
-			ids, thumbs = append(ids, p.ID), append(thumbs, t)
-		}
-	}
-	if len(ids) == 0 || ctx.Err() != nil {
-		return
-	}
-	if err := e.eng.DB().PutThumbnails(dataset, ids, thumbs); err != nil {
-		e.log.Warn("thumbnails not stored", "dataset", dataset, "images", len(ids), "err", err)
-	}
 }

@@ -35,7 +35,8 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // exist. Send the original image (the pixels the boxes of its objects
 // refer to): the crops of its objects are cut from it and stored too, and
 // its size is kept so boxes added later can be cut from the thumbnail
-// (view_objthumbs.go).
+// (view_objthumbs.go). A preview of at most 1024 px is stored with the
+// thumbnail (previews.go).
 func (e *Ingester) StoreThumbnail(ctx context.Context, dataset, id string, img []byte) error {
 	return e.StoreThumbnails(ctx, dataset, []string{id}, [][]byte{img})
 }
@@ -60,7 +61,7 @@ func (e *Ingester) StoreThumbnails(ctx context.Context, dataset string, ids []st
 		}
 		return fmt.Sprintf("images[%d].%s", i, f)
 	}
-	out := make([][]byte, len(ids))
+	out, previews := make([][]byte, len(ids)), make([][]byte, len(ids))
 	var recs []storage.ObjectThumbs
 	for i, id := range ids {
 		if err := e.eng.CheckID(name(i, "id"), id); err != nil {
@@ -74,6 +75,9 @@ func (e *Ingester) StoreThumbnails(ctx context.Context, dataset string, ids []st
 			return err
 		}
 		out[i] = t
+		if previews[i], err = makePreview(src); err != nil {
+			return fmt.Errorf("encode preview: %w", err)
+		}
 		// The full image is at hand: cut its objects' crops now (a point
 		// that does not exist is reported by PutThumbnails below), and
 		// keep its size for boxes added later, unless the thumbnail is the
@@ -90,7 +94,12 @@ func (e *Ingester) StoreThumbnails(ctx context.Context, dataset string, ids []st
 			recs = append(recs, rec)
 		}
 	}
-	if err := e.eng.DB().PutThumbnails(dataset, ids, out); err != nil {
+	// The preview goes with the thumbnail; a nil one removes the preview
+	// of an image this one replaces.
+	err := e.eng.DB().PutBlobSets(dataset, ids,
+		storage.BlobValues{Kind: storage.BlobThumbnail, Data: out},
+		storage.BlobValues{Kind: storage.BlobPreview, Data: previews, Optional: true})
+	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return engine.FieldErr(engine.ErrNotFound, name(0, "id"), "%v", engine.FromStorage(err))
 		}
