@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"image"
 
 	"github.com/reef-ml/reef/engine"
@@ -44,6 +46,9 @@ func (e *Ingester) Preview(ctx context.Context, dataset, id string) ([]byte, err
 		return nil, err
 	}
 	b, err := e.eng.DB().Blob(storage.BlobPreview, dataset, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w: point %q has no stored preview", engine.ErrNotFound, id)
+	}
 	if err != nil {
 		return nil, engine.FromStorage(err)
 	}

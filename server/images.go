@@ -42,6 +42,20 @@ func (s *Server) ingestImages(c *gin.Context) {
 	c.JSON(http.StatusOK, res)
 }
 
+// getImage serves a point's preview: its image at up to 1024 px, stored
+// with its thumbnail; 404 when it has none (small images: the thumbnail is
+// the image). Same access and caching as the thumbnail.
+func (s *Server) getImage(c *gin.Context) {
+	data, err := s.ing.Preview(c.Request.Context(), c.Param("ds"), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=300")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, "image/jpeg", data)
+}
+
 func (s *Server) missingPoints(c *gin.Context) {
 	var req struct {
 		IDs []string `json:"ids"`

@@ -22,6 +22,7 @@ var notJSON = map[string]string{
 	"GET /v1/datasets/:ds/export":                            "Parquet, npz or npy",
 	"GET /v1/datasets/:ds/points/:id/audio":                  "WAV",
 	"GET /v1/datasets/:ds/points/:id/thumbnail":              "JPEG",
+	"GET /v1/datasets/:ds/points/:id/image":                  "JPEG",
 	"PUT /v1/datasets/:ds/points/:id/thumbnail":              "takes a JPEG; answers 204",
 	"GET /v1/datasets/:ds/points/:id/objects/:oid/thumbnail": "JPEG",
 	"GET /":                                     "the HTML page",

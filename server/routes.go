@@ -43,6 +43,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/images", access: admin, upload: true, long: true, handler: s.ingestImages},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/audio", access: admin, upload: true, long: true, handler: s.ingestAudio},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id/audio", access: readOnly, handler: s.getAudio},
+		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id/image", access: readOnly, handler: s.getImage},
 
 		{method: http.MethodPost, path: "/v1/datasets/:ds/outliers", access: readOnly, compute: true, handler: s.outliers()},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/clusters", access: readOnly, compute: true, handler: s.clusters()},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/index"
+	"github.com/reef-ml/reef/storage"
 )
 
 // hitsLocked resolves rows to what they stand for: the point (and object),
@@ -45,6 +46,10 @@ func (e *Viewer) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 		if err != nil {
 			return nil, engine.FromStorage(err)
 		}
+		hasPreview, err := e.eng.DB().HasBlobs(storage.BlobPreview, ds, ids)
+		if err != nil {
+			return nil, engine.FromStorage(err)
+		}
 		for j, r := range res {
 			if r.PointID == "" {
 				continue
@@ -71,6 +76,9 @@ func (e *Viewer) hitsLocked(ctx context.Context, vr viewRows, rows []int, dists 
 				}
 			case has[j]:
 				h.Thumbnail = ThumbnailURL(ds, r.PointID)
+			}
+			if hasPreview[j] {
+				h.ImageURL = ImageURL(ds, r.PointID)
 			}
 			if h.ImageSize, err = e.imageSize(ds, r.PointID, has[j]); err != nil {
 				return nil, err

@@ -127,6 +127,9 @@ type ViewHit struct {
 	// ImageThumbnail is, at object level, the whole image's thumbnail.
 	ImageThumbnail string `json:"image_thumbnail,omitempty"`
 	AudioURL       string `json:"audio_url,omitempty"` // URL path of the point's playable audio
+	// ImageURL is the URL path of the point's preview (the image at up to
+	// 1024 px), when one is stored; at object level, the whole image's.
+	ImageURL string `json:"image_url,omitempty"`
 	// ImageSize is the original image's [width, height], the pixels bbox
 	// and the point's objects' boxes refer to, when known (imagesize.go).
 	ImageSize *[2]int `json:"image_size,omitempty"`
@@ -254,6 +257,11 @@ func DecodeViewPoints(b []byte) ([][2]float32, error) {
 // ThumbnailURL is the REST path of a point's thumbnail.
 func ThumbnailURL(dataset, id string) string {
 	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/thumbnail"
+}
+
+// ImageURL is the REST path of a point's preview (≤1024 px JPEG).
+func ImageURL(dataset, id string) string {
+	return "/v1/datasets/" + url.PathEscape(dataset) + "/points/" + url.PathEscape(id) + "/image"
 }
 
 // ObjectThumbnailURL is the REST path of an object's crop.
