@@ -26,6 +26,7 @@ import (
 
 	"github.com/reef-ml/reef/engine"
 	"github.com/reef-ml/reef/fashionmnist"
+	"github.com/reef-ml/reef/storage"
 	"github.com/reef-ml/reef/view"
 )
 
@@ -498,8 +499,8 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 		t.Fatalf("hovering an object shows no crop: %v\n%s", err, html)
 	}
 	// Click: the panel's big image is the box's crop (40×30 or 60×50
-	// pixels, one colour), the whole 200×120 image (as a 128×77 thumbnail)
-	// beside it.
+	// pixels, one colour), the whole 200×120 image (its preview, the image
+	// at its own size) beside it.
 	row := clickRow(t, ctx, rows)
 	if row < 0 {
 		t.Fatal("no object could be clicked")
@@ -525,9 +526,9 @@ func checkObjectCrops(t *testing.T, ctx context.Context, ls *liveServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []int{40, 30, 1200, 0, 128, 77, 0, 1}
+	want := []int{40, 30, 1200, 0, 200, 120, 0, 1}
 	if got[6] == 1 {
-		want = []int{60, 50, 0, 3000, 128, 77, 1, 1}
+		want = []int{60, 50, 0, 3000, 200, 120, 1, 1}
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("crop in the panel [w h red blue wholeW wholeH right fromObjects] = %v, want %v", got, want)
@@ -1309,9 +1310,10 @@ func TestBrowserWorkbench(t *testing.T) {
 // thumbnail, so the thumbnail is the original) with a label box and an
 // inference box each, and checks that the details draw them on the whole
 // image, at point and at object level; then "shapesbig", the same boxes on
-// 384×230 images whose 128 px thumbnails are drawn with the boxes scaled
-// by the image_size the server records, and a note that it is the
-// thumbnail of the larger image.
+// 384×230 images whose previews (the image at its size) are drawn with the
+// boxes scaled by the image_size the server records; with the previews
+// removed, the 128 px thumbnails are drawn instead, the boxes scaled the
+// same way, with a note that it is the thumbnail of the larger image.
 func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
 	t.Helper()
 	makeShapes(t, ls, "shapes", 100, 60)
@@ -1341,17 +1343,34 @@ func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
 		}
 	}
 
-	// 384×230: the thumbnail is 128×77, drawn 2× (256 px); the label box
-	// [10 20 40 30] lands at x 6.7, y 13.3..33.3 there.
+	// 384×230: the preview is the image, drawn at 300/384 (300×180); the
+	// label box [10 20 40 30] lands at x 7.8, y 15.6..39 there.
 	makeShapes(t, ls, "shapesbig", 384, 230)
-	navigate(t, ctx, ls.base+"/#ds=shapesbig&space=emb&level=point")
-	if row := clickRow(t, ctx, []int{0, 1, 2, 3, 4, 5}); row < 0 {
-		t.Fatal("shapesbig: nothing could be clicked")
+	big := func(x int) string {
+		return fmt.Sprintf(`(() => { const c = document.querySelector('#detail canvas.full'); if (!c) return null; let g = 0; for (let y = 18; y < 33; y++) { const d = c.getContext('2d').getImageData(%d, y, 2, 1).data; if (d[1] > 120 && d[1] > d[0] + 60 || d[5] > 120 && d[5] > d[4] + 60) g++; } return [c.dataset.natural, Number(c.dataset.boxes), g, c.dataset.note]; })()`, x)
 	}
-	const big = `(() => { const c = document.querySelector('#detail canvas.full'); if (!c) return null; let g = 0; for (let y = 16; y < 31; y++) { const d = c.getContext('2d').getImageData(6, y, 2, 1).data; if (d[1] > 120 && d[1] > d[0] + 60 || d[5] > 120 && d[5] > d[4] + 60) g++; } return [c.dataset.natural, Number(c.dataset.boxes), g, c.dataset.note]; })()`
-	got, err := chromedp.Run(ctx, chromedp.Poll[[]any](big, chromedp.WithPollingTimeout(20*time.Second)))
-	if err != nil || len(got) != 4 || got[0] != "128x77" || got[1].(float64) != 2 || got[2].(float64) < 12 || !strings.Contains(got[3].(string), "the 128×77 thumbnail of a 384×230 image") {
-		t.Fatalf("a 384×230 image's details: [natural boxes green-rows note] = %v (%v)", got, err)
+	details := func(probe string) []any {
+		t.Helper()
+		navigate(t, ctx, ls.base+"/#ds=shapesbig&space=emb&level=point")
+		if row := clickRow(t, ctx, []int{0, 1, 2, 3, 4, 5}); row < 0 {
+			t.Fatal("shapesbig: nothing could be clicked")
+		}
+		got, _ := chromedp.Run(ctx, chromedp.Poll[[]any](probe, chromedp.WithPollingTimeout(20*time.Second)))
+		return got
+	}
+	got := details(big(7))
+	if len(got) != 4 || got[0] != "384x230" || got[1].(float64) != 2 || got[2].(float64) < 12 || got[3] != "" {
+		t.Fatalf("a 384×230 image's details from its preview: [natural boxes green-rows note] = %v", got)
+	}
+	// Without previews (images stored before them): the thumbnail is
+	// 128×77, drawn 2× (256 px); the label box lands at x 6.7, y 13.3..33.3.
+	ids := []string{"s0", "s1", "s2", "s3", "s4", "s5"}
+	if err := ls.eng.DB().DeleteBlobs(storage.BlobPreview, "shapesbig", ids); err != nil {
+		t.Fatal(err)
+	}
+	got = details(big(6))
+	if len(got) != 4 || got[0] != "128x77" || got[1].(float64) != 2 || got[2].(float64) < 12 || !strings.Contains(got[3].(string), "the 128×77 thumbnail of a 384×230 image") {
+		t.Fatalf("a 384×230 image's details from its thumbnail: [natural boxes green-rows note] = %v", got)
 	}
 }
 

@@ -1,8 +1,9 @@
 // The whole image of a point drawn large, with its label and boxes on it.
-// Boxes are in the original image's pixels and the page has only the
-// thumbnail (≤ 128 px on its longer side, never enlarged), so a box is
-// placed by the scale thumbnail / original: the server says the original
-// size (hit.image_size) when ingest recorded it or the thumbnail is the
+// Boxes are in the original image's pixels and the page has the preview
+// (hit.image_url, ≤ 1024 px) or, for images stored before previews, only the
+// thumbnail (≤ 128 px), neither ever enlarged, so a box is placed by the
+// scale drawn image / original: the server says the original size
+// (hit.image_size) when ingest recorded it or the thumbnail is the
 // original; metadata width and height are the fallback.
 
 export interface Box {
@@ -34,7 +35,7 @@ function loadImage(src: string): Promise<HTMLImageElement> {
 // figure draws src at up to width px (whole multiples for small images,
 // so pixels stay square) with the label at the top and the boxes. It says
 // in note when boxes exist but cannot be placed.
-export async function figure(src: string, width: number, label: string, boxes: Box[], size?: [number, number], meta?: Record<string, unknown>) {
+export async function figure(src: string, width: number, label: string, boxes: Box[], size?: [number, number], meta?: Record<string, unknown>, preview = false) {
   const img = await loadImage(src);
   const nw = img.naturalWidth, nh = img.naturalHeight;
   const z = nw <= width / 2 ? Math.floor(width / nw) : width / nw;
@@ -78,10 +79,13 @@ export async function figure(src: string, width: number, label: string, boxes: B
   c.title = label;
   const notes: string[] = [];
   if (boxes.length && !drawn) notes.push(`${boxes.length} box${boxes.length > 1 ? 'es' : ''} not drawn: the original image size is unknown here`);
-  // The page only has the thumbnail: say so when the original is bigger.
+  // Say what is drawn when the original is bigger: the preview, or only
+  // the thumbnail when the image was stored before previews existed.
   const orig = size ?? (sc > 0 ? [Math.round(nw / (sc / z)), Math.round(nh / (sc / z))] : undefined);
-  if (orig && (orig[0] > nw || orig[1] > nh)) notes.push(`the ${nw}×${nh} thumbnail of a ${orig[0]}×${orig[1]} image (reef keeps no full-size copy)`);
-  else if (!orig && Math.max(nw, nh) >= THUMB_MAX) notes.push(`the ${nw}×${nh} thumbnail (reef keeps no full-size copy)`);
+  const what = preview ? 'preview' : 'thumbnail';
+  const why = preview ? '' : ' (no preview stored: store the image again for one)';
+  if (orig && (orig[0] > nw || orig[1] > nh)) notes.push(`the ${nw}×${nh} ${what} of a ${orig[0]}×${orig[1]} image${why}`);
+  else if (!orig && !preview && Math.max(nw, nh) >= THUMB_MAX) notes.push(`the ${nw}×${nh} thumbnail${why}`);
   c.dataset.note = notes.join('; ');
   return { canvas: c, note: notes.join('; ') };
 }

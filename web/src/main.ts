@@ -441,7 +441,9 @@ async function selectRow(row: number) {
 async function hitCard(hit: Hit) {
   const card = document.createElement('div');
   card.className = 'card';
-  const whole = hit.object_id ? hit.image_thumbnail : hit.thumbnail;
+  // The preview when one is stored, else the whole image's thumbnail.
+  const preview = hit.image_url;
+  const whole = preview ?? (hit.object_id ? hit.image_thumbnail : hit.thumbnail);
   if (whole) {
     // The whole image, large, with the label and the boxes drawn on it.
     const meta = (hit.metadata ?? {}) as Record<string, unknown>;
@@ -449,7 +451,7 @@ async function hitCard(hit: Hit) {
     if (hit.object_id && hit.bbox) boxes = [{ bbox: hit.bbox, label: hit.class ?? hit.object_id, kind: hit.kind, focus: true }];
     else boxes = await pointBoxes(hit);
     try {
-      const f = await figure(await imgSrc(whole), 300, labelOf(hit), boxes, hit.image_size, meta);
+      const f = await figure(await imgSrc(whole), 300, labelOf(hit), boxes, hit.image_size, meta, !!preview);
       card.append(f.canvas);
       if (f.note) {
         const n = document.createElement('div');

@@ -46,6 +46,7 @@ export interface Hit {
   thumbnail?: string; // at object level: the crop of the box
   image_thumbnail?: string; // at object level: the whole image
   audio_url?: string;
+  image_url?: string; // the image at up to 1024 px (the preview), when stored
   image_size?: [number, number]; // the original image's width, height (the pixels boxes are in), when known
   x: number;
   y: number;
