@@ -1362,6 +1362,17 @@ func checkBoxes(t *testing.T, ctx context.Context, ls *liveServer) {
 	if len(got) != 4 || got[0] != "384x230" || got[1].(float64) != 2 || got[2].(float64) < 12 || got[3] != "" {
 		t.Fatalf("a 384×230 image's details from its preview: [natural boxes green-rows note] = %v", got)
 	}
+	// A click on it shows the preview larger, boxes drawn; a click closes it.
+	const zoom = `(() => { const c = document.querySelector('#lightbox canvas'); return c ? [c.dataset.natural, c.dataset.boxes, String(c.width > 300)] : null; })()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { document.querySelector('#detail canvas.full').click(); return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	if z, err := chromedp.Run(ctx, chromedp.Poll[[]string](zoom, chromedp.WithPollingTimeout(10*time.Second))); err != nil || !slices.Equal(z, []string{"384x230", "2", "true"}) {
+		t.Fatalf("the enlarged preview [natural boxes wider] = %v (%v)", z, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const b = document.getElementById('lightbox'); if (b) b.click(); return !document.getElementById('lightbox'); })()`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the enlarged preview did not close: %v", err)
+	}
 	// Without previews (images stored before them): the thumbnail is
 	// 128×77, drawn 2× (256 px); the label box lands at x 6.7, y 13.3..33.3.
 	ids := []string{"s0", "s1", "s2", "s3", "s4", "s5"}

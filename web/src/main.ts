@@ -438,6 +438,25 @@ async function selectRow(row: number) {
   probe.neighbors = res.hits.length;
 }
 
+// showLightbox shows a canvas over the page until a click or Escape.
+function showLightbox(c: HTMLCanvasElement) {
+  document.getElementById('lightbox')?.remove();
+  const box = document.createElement('div');
+  box.id = 'lightbox';
+  c.className = 'lightbox-image';
+  box.append(c);
+  const close = () => {
+    box.remove();
+    document.removeEventListener('keydown', onKey);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'Escape') close();
+  };
+  box.addEventListener('click', close);
+  document.addEventListener('keydown', onKey);
+  document.body.append(box);
+}
+
 async function hitCard(hit: Hit) {
   const card = document.createElement('div');
   card.className = 'card';
@@ -451,8 +470,19 @@ async function hitCard(hit: Hit) {
     if (hit.object_id && hit.bbox) boxes = [{ bbox: hit.bbox, label: hit.class ?? hit.object_id, kind: hit.kind, focus: true }];
     else boxes = await pointBoxes(hit);
     try {
-      const f = await figure(await imgSrc(whole), 300, labelOf(hit), boxes, hit.image_size, meta, !!preview);
+      const src = await imgSrc(whole);
+      const f = await figure(src, 300, labelOf(hit), boxes, hit.image_size, meta, !!preview);
       card.append(f.canvas);
+      if (preview) {
+        // Click: the preview at its own size (up to the window), boxes on it.
+        f.canvas.classList.add('zoomable');
+        f.canvas.title = `${labelOf(hit)} (click for the full image)`;
+        f.canvas.addEventListener('click', async () => {
+          const side = Math.min(1024, window.innerWidth - 48);
+          const full = await figure(src, side, labelOf(hit), boxes, hit.image_size, meta, true);
+          showLightbox(full.canvas);
+        });
+      }
       if (f.note) {
         const n = document.createElement('div');
         n.className = 'boxnote muted';
