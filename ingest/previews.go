@@ -77,7 +77,9 @@ func (e *Ingester) storeIngestThumbnails(ctx context.Context, dataset string, it
 			return
 		}
 		var pv []byte
-		if it := byID[p.ID]; it != nil {
+		// The header says whether the image fits its thumbnail (no preview)
+		// without decoding it again.
+		if it := byID[p.ID]; it != nil && !fitsThumbnail(it) {
 			img, err := decodeItem(it)
 			if err == nil {
 				pv, err = makePreview(img)
@@ -97,4 +99,11 @@ func (e *Ingester) storeIngestThumbnails(ctx context.Context, dataset string, it
 	if err != nil {
 		e.log.Warn("thumbnails and previews not stored", "dataset", dataset, "images", len(ids), "err", err)
 	}
+}
+
+// fitsThumbnail reports whether an item's header says it is no bigger than
+// its thumbnail; an unreadable header says no, and decoding decides.
+func fitsThumbnail(it *ImageItem) bool {
+	w, h, err := itemSize(it)
+	return err == nil && max(w, h) <= maxThumbnailSide
 }

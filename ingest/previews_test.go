@@ -67,10 +67,14 @@ func TestPreviews(t *testing.T) {
 	// Image ingest's path: previews made from the items, stored with the
 	// thumbnails the pipeline made; an item that cannot be decoded keeps its
 	// thumbnail and gets no preview.
-	items := []ImageItem{{ID: "d", Data: pngOf(t, twoTone(1400, 700, 700))}, {ID: "c", Data: []byte("junk")}}
-	points := []engine.PointInput{{ID: "d"}, {ID: "c"}}
+	items := []ImageItem{{ID: "d", Data: pngOf(t, twoTone(1400, 700, 700))}, {ID: "c", Data: []byte("junk")}, {ID: "b", Data: pngOf(t, twoTone(120, 60, 60))}}
+	points := []engine.PointInput{{ID: "d"}, {ID: "c"}, {ID: "b"}}
 	thumb := pngOf(t, twoTone(128, 64, 64))
-	e.storeIngestThumbnails(ctx, "img", items, points, map[string][]byte{"d": thumb, "c": thumb})
+	e.storeIngestThumbnails(ctx, "img", items, points, map[string][]byte{"d": thumb, "c": thumb, "b": thumb})
+	// b's image is replaced by one that fits its thumbnail: its preview goes.
+	if _, err := e.Preview(ctx, "img", "b"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("preview of b after a 120×60 image: %v, want not found", err)
+	}
 	if w, h, same := previewSize(t, e, "d"); w != 1024 || h != 512 || !same {
 		t.Errorf("ingested preview of d: %d×%d, same image %v; want 1024×512", w, h, same)
 	}
