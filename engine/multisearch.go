@@ -58,6 +58,26 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 	if err != nil {
 		return SearchResult{}, err
 	}
+	// Feedback joins the examples: accepted hits are positives and rejected
+	// ones negatives, so feedback can never rank worse than sending the
+	// same examples as positives and negatives. A logistic model re-ranks
+	// only once there are enough labelled examples of each side for it to
+	// generalise (on a handful in hundreds of dimensions it separates them
+	// perfectly and ranks the rest by noise).
+	var nAcc, nRej int
+	if fb := req.Feedback; fb != nil && len(fb.Accept)+len(fb.Reject) > 0 {
+		acc, accW, err := e.targetVectors(ctx, dataset, sp, level, "feedback.accept", fb.Accept, exclude)
+		if err != nil {
+			return SearchResult{}, err
+		}
+		rej, rejW, err := e.targetVectors(ctx, dataset, sp, level, "feedback.reject", fb.Reject, exclude)
+		if err != nil {
+			return SearchResult{}, err
+		}
+		nAcc, nRej = len(acc), len(rej)
+		pos, posW = append(pos, acc...), append(posW, accW...)
+		neg, negW = append(neg, rej...), append(negW, rejW...)
+	}
 	q := analysis.MultiQuery{Positives: pos, Negatives: neg, PosWeights: posW, NegWeights: negW, Metric: sp.metric}
 	sq := StoreQuery{Dataset: dataset, Space: sp.info.Name, Level: level, Metric: sp.metric,
 		K: candidatesPerTarget(req.K), Ef: max(req.Ef, candidatesPerTarget(req.K))}
@@ -98,18 +118,10 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 		return SearchResult{}, fromStorage(err)
 	}
 	var scored []analysis.Scored
-	if req.Feedback != nil && len(req.Feedback.Accept)+len(req.Feedback.Reject) > 0 {
-		acc, _, err := e.targetVectors(ctx, dataset, sp, level, "feedback.accept", req.Feedback.Accept, exclude)
-		if err != nil {
-			return SearchResult{}, err
-		}
-		rej, _, err := e.targetVectors(ctx, dataset, sp, level, "feedback.reject", req.Feedback.Reject, exclude)
-		if err != nil {
-			return SearchResult{}, err
-		}
-		x := append(append(append(append([][]float32{}, pos...), acc...), neg...), rej...)
+	if nAcc+nRej > 0 && len(pos) >= minLogisticExamples && len(neg) >= minLogisticExamples {
+		x := append(append([][]float32{}, pos...), neg...)
 		y := make([]bool, len(x))
-		for i := range len(pos) + len(acc) {
+		for i := range pos {
 			y[i] = true
 		}
 		m, err := analysis.TrainLogistic(ctx, x, y, analysis.LogisticOptions{Metric: sp.metric, Unbalanced: true})
@@ -128,6 +140,10 @@ func (e *Engine) searchMulti(ctx context.Context, dataset string, sp *spaceState
 	}
 	return SearchResult{Hits: out, Warnings: warnings, TookMs: float64(time.Since(start).Microseconds()) / 1000}, nil
 }
+
+// minLogisticExamples is how many positives and negatives (with feedback)
+// a logistic re-rank needs on each side.
+const minLogisticExamples = 20
 
 // scoredHits resolves the ranked candidates, each hit carrying the score
 // that ranked it (resolved in the same pass, so a point deleted meanwhile

@@ -13,7 +13,6 @@ import (
 var userKeyed = map[string]bool{"metadata": true, "vectors": true, "counts": true, "mix": true, "summary": true,
 	"groups_a": true, "groups_b": true, "label_counts": true, "classes": true}
 
-
 // notJSON are routes whose success body is not JSON (or needs a model
 // file), with why they are not walked.
 var notJSON = map[string]string{
