@@ -21,8 +21,9 @@ type Target struct {
 	Weight   float32   `json:"weight,omitempty"`
 }
 
-// Feedback holds hits a user accepted or rejected; a logistic model on the
-// embeddings then re-ranks the candidates.
+// Feedback holds hits a user accepted or rejected: they join the positives
+// and negatives, and with 20 or more a side a logistic model on the
+// embeddings re-ranks the candidates.
 type Feedback struct {
 	Accept []Target `json:"accept,omitempty"`
 	Reject []Target `json:"reject,omitempty"`
