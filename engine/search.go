@@ -27,8 +27,8 @@ type SearchRequest struct {
 	// unlike those") instead of Vector/ID; Strategy is "average" (Rocchio
 	// centroid, default) or "best_score" (max similarity to any positive,
 	// penalised by the nearest negative). Feedback's accepted and rejected
-	// hits join the positives and negatives (a logistic re-rank once there
-	// are 20 a side).
+	// hits join the positives and negatives, and a logistic model trained
+	// on them adds its ranking.
 	Positive []Target  `json:"positive,omitempty"`
 	Negative []Target  `json:"negative,omitempty"`
 	Strategy string    `json:"strategy,omitempty"`
