@@ -26,8 +26,9 @@ type SearchRequest struct {
 	// Positive and Negative make a multi-target query ("more like these,
 	// unlike those") instead of Vector/ID; Strategy is "average" (Rocchio
 	// centroid, default) or "best_score" (max similarity to any positive,
-	// penalised by the nearest negative). Feedback re-ranks with a logistic
-	// model trained on accepted and rejected hits.
+	// penalised by the nearest negative). Feedback's accepted and rejected
+	// hits join the positives and negatives, and a logistic model trained
+	// on them adds its ranking.
 	Positive []Target  `json:"positive,omitempty"`
 	Negative []Target  `json:"negative,omitempty"`
 	Strategy string    `json:"strategy,omitempty"`

@@ -13,7 +13,6 @@ import (
 var userKeyed = map[string]bool{"metadata": true, "vectors": true, "counts": true, "mix": true, "summary": true,
 	"groups_a": true, "groups_b": true, "label_counts": true, "classes": true}
 
-
 // notJSON are routes whose success body is not JSON (or needs a model
 // file), with why they are not walked.
 var notJSON = map[string]string{
@@ -78,6 +77,7 @@ func TestResponsesSnakeCase(t *testing.T) {
 		{"POST /v1/datasets/:ds/view/similar", "POST", "/v1/datasets/ds/view/similar", `{"space":"s","positive":[0,2],"k":3}`},
 		{"POST /v1/datasets/:ds/view/layout", "POST", "/v1/datasets/ds/view/layout", `{"space":"s","method":"pca"}`},
 		{"POST /v1/datasets/:ds/view/tag", "POST", "/v1/datasets/ds/view/tag", `{"space":"s","rows":[0,1],"tag":"look"}`},
+		{"POST /v1/datasets/:ds/search.f32", "POST", "/v1/datasets/ds/search.f32?space=s&k=3", string(f32Body([]float32{1, 2, 3, 4}))},
 		{"POST /v1/datasets/:ds/view/rows", "POST", "/v1/datasets/ds/view/rows", `{"space":"s","rows":[0,1,2]}`},
 		{"POST /v1/datasets/:ds/evaluate", "POST", "/v1/datasets/ds/evaluate", `{"task":"classification","label_field":"label","prediction_field":"label","dry_run":true}`},
 		{"POST /v1/datasets/:ds/label_errors", "POST", "/v1/datasets/ds/label_errors", `{"space":"s","label_field":"label","k":5}`},

@@ -40,6 +40,7 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points/missing", access: readOnly, handler: s.missingPoints},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/points/metadata", access: admin, handler: s.updateMetadata},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/search", access: readOnly, handler: s.search},
+		{method: http.MethodPost, path: "/v1/datasets/:ds/search.f32", access: readOnly, handler: s.searchBinary},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/images", access: admin, upload: true, long: true, handler: s.ingestImages},
 		{method: http.MethodPost, path: "/v1/datasets/:ds/audio", access: admin, upload: true, long: true, handler: s.ingestAudio},
 		{method: http.MethodGet, path: "/v1/datasets/:ds/points/:id/audio", access: readOnly, handler: s.getAudio},
