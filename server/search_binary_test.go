@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
-	"math/rand/v2"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -73,35 +71,9 @@ func TestSearchBinaryMatchesJSON(t *testing.T) {
 //
 //	go test -run '^$' -bench SearchJSONvsBinary -benchtime 2000x ./server/
 func BenchmarkSearchJSONvsBinary(b *testing.B) {
-	eo := engine.DefaultOptions()
-	eo.DataDir, eo.NoSync, eo.SnapshotInterval = b.TempDir(), true, 0
-	eng, err := engine.Open(context.Background(), eo)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer eng.Close()
-	so := DefaultOptions()
-	so.Ingest.ModelDir = ""
-	srv, err := New(eng, so)
-	if err != nil {
-		b.Fatal(err)
-	}
+	eng, srv := benchSearchServer(b)
 	ctx := context.Background()
-	eng.CreateDataset(ctx, "ds")
-	eng.CreateSpace(ctx, "ds", engine.SpaceSpec{Name: "s", Dim: 784, Metric: "l2", Index: engine.IndexSpec{EfSearch: 64}})
-	const n = 5000
-	r := rand.New(rand.NewPCG(1, 1))
-	batch := engine.ImportBatch{Space: "s", Dim: 784, IDs: make([]string, n), Data: make([]float32, n*784)}
-	for i := range batch.IDs {
-		batch.IDs[i] = fmt.Sprint("p", i)
-	}
-	for i := range batch.Data {
-		batch.Data[i] = float32(r.IntN(256))
-	}
-	if _, err := eng.Import(ctx, "ds", batch, nil); err != nil {
-		b.Fatal(err)
-	}
-	q := batch.Data[:784]
+	q := benchQuery(b, eng)
 	jsonBody, _ := json.Marshal(map[string]any{"space": "s", "vector": q, "k": 10})
 	binBody := f32Body(q)
 	h := srv.Handler()
