@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/reef-ml/reef/vec"
 )
@@ -103,12 +104,15 @@ func (h *HNSW) tuneSample() ([][]float32, []uint64, []uint32) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	ep, _ := h.entry()
-	step := max(1, int(h.nSlots)/tuneSample)
+	// Inserts may run meanwhile (they allocate slots under allocMu, not
+	// mu): only slots marked ready are read, as exactScan does.
+	n := len(h.ready)
+	step := max(1, n/tuneSample)
 	var qs [][]float32
 	var ids []uint64
 	var slots []uint32
-	for s := 0; s < int(h.nSlots) && len(qs) < tuneSample; s += step {
-		if h.levels[s] < 0 || uint32(s) == ep {
+	for s := 0; s < n && len(qs) < tuneSample; s += step {
+		if atomic.LoadUint32(&h.ready[s]) == 0 || uint32(s) == ep {
 			continue
 		}
 		qs = append(qs, append([]float32(nil), h.vec(uint32(s))...))
@@ -126,11 +130,11 @@ func (h *HNSW) exactNeighbours(ctx context.Context, q []float32, self uint64) ([
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	top := vec.NewTopK(tuneK)
-	for s := range h.nSlots {
-		if h.levels[s] < 0 || h.slotLabel[s] == self {
+	for s := range h.ready {
+		if atomic.LoadUint32(&h.ready[s]) == 0 || h.slotLabel[s] == self {
 			continue
 		}
-		top.Push(h.slotLabel[s], h.dist(q, h.vec(s)))
+		top.Push(h.slotLabel[s], h.dist(q, h.vec(uint32(s))))
 	}
 	out := make([]uint64, 0, tuneK)
 	for _, x := range top.Sorted() {
