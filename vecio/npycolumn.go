@@ -1,7 +1,6 @@
 package vecio
 
 import (
-	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -39,31 +38,13 @@ func ReadNPYColumn(r io.Reader, lim Limits) ([]any, error) {
 	if err := checkRemaining(r, int64(total), "npy metadata"); err != nil {
 		return nil, err
 	}
-	capHint := n
-	if !remainingKnown(r) {
-		capHint = min(n, 4096)
+	out, err := readElements(r, n, dt, "npy metadata", "element %d", decodeValue)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]any, 0, capHint)
 	if dt.size == 0 {
-		for range n {
-			out = append(out, "")
-		}
-		return out, nil
-	}
-	perChunk := max(1, chunkBytes/dt.size)
-	buf := make([]byte, min(perChunk, n)*dt.size)
-	for len(out) < n {
-		k := min(perChunk, n-len(out))
-		b := buf[:k*dt.size]
-		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, wrapIO(err, fmt.Sprintf("npy metadata (element %d of %d)", len(out), n))
-		}
-		for i := 0; i < k; i++ {
-			v, err := decodeValue(b[i*dt.size:(i+1)*dt.size], dt)
-			if err != nil {
-				return nil, fmt.Errorf("%w (element %d)", err, len(out))
-			}
-			out = append(out, v)
+		for i := range out {
+			out[i] = "" // zero-width strings, as numpy reads them
 		}
 	}
 	return out, nil

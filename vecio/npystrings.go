@@ -47,15 +47,23 @@ func ReadNPYStrings(r io.Reader, lim Limits) ([]string, error) {
 	if err := checkRemaining(r, int64(total), "npy ids"); err != nil {
 		return nil, err
 	}
+	return readElements(r, n, dt, "npy ids", "ids[%d]", decodeID)
+}
+
+// readElements reads n fixed-size elements of dt in bounded chunks (the
+// caller has checked n and the byte total against its limits), decoding
+// each with decode; elem formats an element's index for errors.
+func readElements[T any](r io.Reader, n int, dt dtype, what, elem string, decode func([]byte, dtype) (T, error)) ([]T, error) {
 	capHint := n
 	if !remainingKnown(r) {
 		capHint = min(n, 4096)
 	}
-	out := make([]string, 0, capHint)
+	out := make([]T, 0, capHint)
 	if dt.size == 0 {
-		// "<U0"/"|S0": every element is the empty string, no data follows.
+		// "<U0"/"|S0": every element is the zero value, no data follows.
+		var zero T
 		for range n {
-			out = append(out, "")
+			out = append(out, zero)
 		}
 		return out, nil
 	}
@@ -65,14 +73,14 @@ func ReadNPYStrings(r io.Reader, lim Limits) ([]string, error) {
 		k := min(perChunk, n-len(out))
 		b := buf[:k*dt.size]
 		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, wrapIO(err, fmt.Sprintf("npy ids (element %d of %d)", len(out), n))
+			return nil, wrapIO(err, fmt.Sprintf("%s (element %d of %d)", what, len(out), n))
 		}
 		for i := 0; i < k; i++ {
-			s, err := decodeID(b[i*dt.size:(i+1)*dt.size], dt)
+			v, err := decode(b[i*dt.size:(i+1)*dt.size], dt)
 			if err != nil {
-				return nil, fmt.Errorf("%w (ids[%d])", err, len(out))
+				return nil, fmt.Errorf("%w ("+elem+")", err, len(out))
 			}
-			out = append(out, s)
+			out = append(out, v)
 		}
 	}
 	return out, nil
