@@ -2,7 +2,6 @@ package understand
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -180,16 +179,22 @@ func isFailure(v any, req FailureRegionsRequest) (bool, error) {
 	return false, fmt.Errorf("%q is neither a boolean, a number nor a string", req.Field)
 }
 
-// filterIDs is the set of points matching a filter. The engine evaluates
-// filters only inside its metadata update (one consistent transaction); an
-// Edit that changes nothing writes nothing, so this reads the match set
-// without writing.
+// filterIDs is the set of points matching a filter, read page by page
+// through the engine's scroll (a read: no write lock, nothing written).
 func (e *Analyzer) filterIDs(ctx context.Context, dataset string, f engine.Filter) (map[string]bool, error) {
 	ids := map[string]bool{}
-	_, err := e.eng.UpdateMetadata(ctx, dataset, engine.MetadataUpdate{Filter: f,
-		Edit: func(id string, _ map[string]json.RawMessage) (bool, error) {
-			ids[id] = true
-			return false, nil
-		}})
-	return ids, err
+	req := engine.ScrollRequest{Filter: f, Limit: engine.MaxScrollLimit}
+	for {
+		page, err := e.eng.ScrollPoints(ctx, dataset, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Points {
+			ids[p.ID] = true
+		}
+		if page.NextCursor == "" {
+			return ids, nil
+		}
+		req.Cursor = page.NextCursor
+	}
 }
