@@ -20,34 +20,38 @@ type MetadataEdit func(p *Point) (meta json.RawMessage, changed bool, err error)
 func (db *DB) EditMetadata(dataset string, ids []string, skipMissing bool, edit MetadataEdit) (seq uint64, changed int, err error) {
 	seq, _, err = db.writeBatch(dataset, func(w *batchWriter) error {
 		pts := w.b.Bucket(bucketPoints)
-		apply := func(key, raw []byte) error {
+		// next computes a point's new record; nil when edit leaves it.
+		next := func(key, raw []byte) ([]byte, error) {
 			var p Point
 			if err := json.Unmarshal(raw, &p); err != nil {
-				return fmt.Errorf("%w: point %q: %v", ErrCorrupt, key, err)
+				return nil, fmt.Errorf("%w: point %q: %v", ErrCorrupt, key, err)
 			}
 			meta, ok, err := edit(&p)
 			if err != nil || !ok {
-				return err
+				return nil, err
 			}
 			p.Metadata, p.Seq = meta, w.seq
-			changed++
-			return putJSON(pts, key, &p)
+			return json.Marshal(&p)
 		}
 		if ids == nil {
-			// Collect first: bbolt forbids writes to a bucket under ForEach.
+			// bbolt forbids writes to a bucket under ForEach: compute the
+			// changed records first (only those are held), then write them.
 			var keys, vals [][]byte
 			if err := pts.ForEach(func(k, v []byte) error {
-				keys, vals = append(keys, append([]byte(nil), k...)), append(vals, append([]byte(nil), v...))
-				return nil
+				rec, err := next(k, v)
+				if rec != nil {
+					keys, vals = append(keys, append([]byte(nil), k...)), append(vals, rec)
+				}
+				return err
 			}); err != nil {
 				return err
 			}
 			for i := range keys {
-				if err := apply(keys[i], vals[i]); err != nil {
+				if err := pts.Put(keys[i], vals[i]); err != nil {
 					return err
 				}
 			}
-			return nil
+			changed = len(keys)
 		}
 		for _, id := range ids {
 			raw := pts.Get([]byte(id))
@@ -57,8 +61,15 @@ func (db *DB) EditMetadata(dataset string, ids []string, skipMissing bool, edit 
 				}
 				return fmt.Errorf("%w: point %q", ErrNotFound, id)
 			}
-			if err := apply([]byte(id), append([]byte(nil), raw...)); err != nil {
+			rec, err := next([]byte(id), raw)
+			if err != nil {
 				return fmt.Errorf("point %q: %w", id, err)
+			}
+			if rec != nil {
+				if err := pts.Put([]byte(id), rec); err != nil {
+					return err
+				}
+				changed++
 			}
 		}
 		if changed == 0 {

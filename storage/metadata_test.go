@@ -39,6 +39,12 @@ func TestEditMetadata(t *testing.T) {
 	if after, _ := db.Seq(); after != before {
 		t.Fatalf("a no-op edit took sequence %d", after)
 	}
+	if seq, n, err := db.EditMetadata("ds", nil, false, func(*Point) (json.RawMessage, bool, error) { return nil, false, nil }); err != nil || n != 0 || seq != 0 {
+		t.Fatalf("no-op edit of every point: %d %d %v", seq, n, err)
+	}
+	if after, _ := db.Seq(); after != before {
+		t.Fatalf("a no-op edit of every point took sequence %d", after)
+	}
 	// A missing id fails the whole edit unless skipped.
 	if _, _, err := db.EditMetadata("ds", []string{"a", "zz"}, false, setY); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing id: %v", err)
