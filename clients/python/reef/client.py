@@ -209,7 +209,7 @@ class Client:
     def similar(self, dataset, space, positives, negatives=None, feedback=None, strategy=None, k=10, filter=None,
                 level=None, **extra):
         """More like positives, unlike negatives (ids, vectors or target dicts);
-        feedback = {"accept": [...], "reject": [...]} re-ranks with a model."""
+        feedback = {"accept": [...], "reject": [...]} joins the examples, and a model trained on them adds its ranking."""
         if not positives:
             raise invalid("positive", "give at least one positive example")
         req = _drop_none({"space": space, "positive": [_target(p) for p in positives],
