@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,7 +40,9 @@ func statusOf(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, engine.ErrInvalid), errors.Is(err, errBadRequest):
 		return http.StatusBadRequest, "invalid"
-	case errors.Is(err, engine.ErrFull):
+	case errors.Is(err, engine.ErrFull), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// storage maps ENOSPC to ErrFull; a full disk met elsewhere (blob
+		// or side files) gets the same answer rather than a 500.
 		return http.StatusInsufficientStorage, "storage_full"
 	case errors.Is(err, errShuttingDown):
 		return http.StatusServiceUnavailable, "shutting_down"

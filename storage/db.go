@@ -166,6 +166,11 @@ func mapBoltErr(err error) error {
 		return fmt.Errorf("%w: %v", ErrClosed, err)
 	case errors.Is(err, bolterr.ErrMaxSizeReached):
 		return fmt.Errorf("%w: %v", ErrFull, err)
+	case isNoSpace(err):
+		// The file system itself is full (or the quota is spent): bbolt
+		// failed the write or its commit and rolled back, so nothing of
+		// the transaction is stored. Same answer as the capped file.
+		return fmt.Errorf("%w: %w", ErrFull, err)
 	}
 	return err
 }
@@ -174,7 +179,7 @@ func mapBoltErr(err error) error {
 func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 	beginErr, commitErr := db.faults.Load().begin()
 	if beginErr != nil {
-		return beginErr
+		return mapBoltErr(beginErr)
 	}
 	return mapBoltErr(db.bolt.Update(func(tx *bolt.Tx) error {
 		if err := fn(tx); err != nil {
