@@ -79,6 +79,7 @@ func TestResponsesSnakeCase(t *testing.T) {
 		{"POST /v1/datasets/:ds/view/tag", "POST", "/v1/datasets/ds/view/tag", `{"space":"s","rows":[0,1],"tag":"look"}`},
 		{"POST /v1/datasets/:ds/search.f32", "POST", "/v1/datasets/ds/search.f32?space=s&k=3", string(f32Body([]float32{1, 2, 3, 4}))},
 		{"POST /v1/datasets/:ds/view/rows", "POST", "/v1/datasets/ds/view/rows", `{"space":"s","rows":[0,1,2]}`},
+		{"POST /v1/datasets/:ds/view/lookup", "POST", "/v1/datasets/ds/view/lookup", `{"space":"s","ids":["p001","p003","gone"]}`},
 		{"POST /v1/datasets/:ds/evaluate", "POST", "/v1/datasets/ds/evaluate", `{"task":"classification","label_field":"label","prediction_field":"label","dry_run":true}`},
 		{"POST /v1/datasets/:ds/label_errors", "POST", "/v1/datasets/ds/label_errors", `{"space":"s","label_field":"label","k":5}`},
 		{"POST /v1/datasets/:ds/failure_regions", "POST", "/v1/datasets/ds/failure_regions", `{"space":"s","field":"score","threshold":30,"min_size":3}`},

@@ -35,6 +35,7 @@ func (s *Server) viewRoutes() []route {
 		{method: http.MethodGet, path: v + "/color.bin", access: readOnly, long: true, handler: s.viewColor},
 		{method: http.MethodGet, path: v + "/row/:row", access: readOnly, handler: s.viewRow},
 		{method: http.MethodPost, path: v + "/rows", access: readOnly, handler: s.viewRows},
+		{method: http.MethodPost, path: v + "/lookup", access: readOnly, handler: s.viewLookup()},
 		{method: http.MethodPost, path: v + "/neighbors", access: readOnly, handler: s.viewNeighbors},
 		{method: http.MethodPost, path: v + "/similar", access: readOnly, handler: s.viewSimilar},
 		{method: http.MethodPost, path: v + "/layout", access: admin, long: true, handler: s.viewLayout},

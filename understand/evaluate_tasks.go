@@ -67,6 +67,9 @@ func evaluateDetection(pts []engine.PointView, req EvaluateRequest, res *Evaluat
 		v.meta = map[string]any{"outcome": outcome, "failed": v.failed, "tp": c.TP, "fp": fp, "fn": fn,
 			"spurious": c.Spurious, "missed": c.Missed, "class_confusion": c.ClassConfusion,
 			"localisation": c.Localisation, "duplicate": c.Duplicate}
+		if objs := objectOutcomeMeta(labels[i], infs[i], ev); objs != nil {
+			v.meta[objectsKey] = objs
+		}
 		out[i] = v
 	}
 	if req.CompareWith != "" {

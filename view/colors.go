@@ -14,6 +14,9 @@ import (
 	"github.com/reef-ml/reef/storage"
 )
 
+// objectsKey is the metadata key of per-object values (see buildColumns).
+const objectsKey = "objects"
+
 type viewColumn struct {
 	field ViewField
 	codes []uint16
@@ -190,12 +193,22 @@ func (e *Viewer) buildColumns(ctx context.Context, level storage.Level, n int, s
 		}
 		return b
 	}
-	var setMeta func(row int, prefix string, m map[string]any, depth int)
-	setMeta = func(row int, prefix string, m map[string]any, depth int) {
+	// A map under the key "objects" holds per-object values keyed by object
+	// id (evaluate writes <name>.objects); at object level it is the column
+	// <prefix>object of each object's row, at point level it is skipped.
+	var setMeta func(row int, prefix string, m map[string]any, depth int, objID string)
+	setMeta = func(row int, prefix string, m map[string]any, depth int, objID string) {
 		for k, v := range m {
 			if sub, ok := v.(map[string]any); ok {
-				if depth < maxFieldDepth {
-					setMeta(row, prefix+k+".", sub, depth+1)
+				switch {
+				case k == objectsKey:
+					if objID != "" {
+						if b := get(prefix + "object"); b != nil {
+							b.set(row, sub[objID])
+						}
+					}
+				case depth < maxFieldDepth:
+					setMeta(row, prefix+k+".", sub, depth+1, objID)
 				}
 				continue
 			}
@@ -216,7 +229,7 @@ func (e *Viewer) buildColumns(ctx context.Context, level storage.Level, n int, s
 			}
 			if level == storage.LevelPoint {
 				if r, ok := src.rowOf[p.IID]; ok {
-					setMeta(src.offset+int(r), "", meta, 1)
+					setMeta(src.offset+int(r), "", meta, 1, "")
 				}
 				return nil
 			}
@@ -236,7 +249,7 @@ func (e *Viewer) buildColumns(ctx context.Context, level storage.Level, n int, s
 				if b := get("object.score"); b != nil && o.Score != nil {
 					b.set(row, float64(*o.Score))
 				}
-				setMeta(row, "", meta, 1)
+				setMeta(row, "", meta, 1, o.ID)
 			}
 			return nil
 		})
