@@ -33,7 +33,7 @@ test:
 	$(GO) test -race -timeout 40m ./...
 	# Real-data figures (index recall, layout quality, understanding on
 	# Fashion-MNIST) need full sizes that -race makes too slow: a non-race pass.
-	$(GO) test -count=1 -timeout 20m -run 'FashionMNIST|ParallelInsertConnectivity' ./index ./layout ./understand ./engine
+	$(GO) test -count=1 -timeout 20m -run 'FashionMNIST|ParallelInsertConnectivity' ./index ./layout ./understand ./engine ./analysis
 	FUZZTIME=2s scripts/fuzz-smoke.sh
 	web/check-build.sh
 	/usr/bin/python3 -m pytest -q -rs clients/python

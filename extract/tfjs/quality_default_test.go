@@ -147,4 +147,9 @@ func TestBuiltinEmbeddingQuality(t *testing.T) {
 	}
 	acc := knnAccuracy(tr["embedding"], trY, te["embedding"], teY, 10)
 	t.Logf("RESULT builtin reef-centernet-v1 embedding (dim %d, %dx%d): 10-NN acc=%.4f, train-LOO %.4f (%.1f ms/img, 2 threads, batch 1)", len(tr["embedding"][0]), defaultEmbedSize, defaultEmbedSize, acc, knnLOO(tr["embedding"], trY, 10), ms)
+	// The goal docs/MODEL.md states: 0.9 × the ImageNet MobileNetV2
+	// reference (0.8635 on this split), i.e. 0.777; measured 0.7861.
+	if acc < 0.777 {
+		t.Errorf("built-in model 10-NN accuracy %.4f, below the 0.777 goal (0.9 × MobileNetV2)", acc)
+	}
 }
