@@ -83,11 +83,19 @@ func (p *parquetReader) read(opts ParquetOptions) ([]string, *Matrix, []map[stri
 	}
 	p.rows = int(md.NumRows)
 	var vecs, scalars, lists []*parquet.Column
+	var nested []nestedColumn
 	byName := map[string]*parquet.Column{}
 	listName := map[*parquet.Column]string{}
 	for _, top := range p.f.Root().Columns() {
 		leaf := leafOf(top)
 		if leaf == nil {
+			if opts.Metadata {
+				nc, err := classifyNested(top)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				nested = append(nested, nc)
+			}
 			continue
 		}
 		byName[top.Name()] = leaf
@@ -138,7 +146,11 @@ func (p *parquetReader) read(opts ParquetOptions) ([]string, *Matrix, []map[stri
 	}
 	// Validate every page we are about to decode before decoding any.
 	budget := pageBudget{uncompressed: 2*p.lim.MaxBytes + 64<<20}
-	for _, c := range append(append([]*parquet.Column{vec, idCol}, metaCols...), metaLists...) {
+	scan := append(append([]*parquet.Column{vec, idCol}, metaCols...), metaLists...)
+	for _, nc := range nested {
+		scan = append(scan, nc.leaves...)
+	}
+	for _, c := range scan {
 		if c == nil {
 			continue
 		}
@@ -167,6 +179,11 @@ func (p *parquetReader) read(opts ParquetOptions) ([]string, *Matrix, []map[stri
 		}
 		for _, c := range metaLists {
 			if err := readListMetadata(meta, listName[c], c); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		for _, nc := range nested {
+			if err := readNested(meta, nc); err != nil {
 				return nil, nil, nil, err
 			}
 		}

@@ -190,3 +190,61 @@ func TestParquetListColumnsAreMetadata(t *testing.T) {
 		t.Fatalf("metadata\n got %#v\nwant %#v", meta, want)
 	}
 }
+
+type point2 struct {
+	X float64 `parquet:"x"`
+	Y float64 `parquet:"y"`
+}
+
+type withStruct struct {
+	ID        string    `parquet:"id"`
+	Embedding []float32 `parquet:"embedding,list"`
+	Box       *struct {
+		Class string `parquet:"class"`
+		At    point2 `parquet:"at"`
+	} `parquet:"box,optional"`
+	Attrs map[string]string `parquet:"attrs"`
+}
+
+type withStructList struct {
+	ID        string    `parquet:"id"`
+	Embedding []float32 `parquet:"embedding,list"`
+	Boxes     []point2  `parquet:"boxes,list"`
+}
+
+// Struct and map columns (what pyarrow writes for a DataFrame column of
+// dicts) become nested metadata objects; a nested shape reef cannot
+// represent is refused by name, never dropped.
+func TestParquetStructAndMapColumnsAreMetadata(t *testing.T) {
+	type box = struct {
+		Class string `parquet:"class"`
+		At    point2 `parquet:"at"`
+	}
+	f := writeRows(t, []withStruct{
+		{"a", []float32{1, 2}, &box{"cat", point2{1, 2}}, map[string]string{"k": "v"}},
+		{"b", []float32{3, 4}, nil, nil},
+		{"c", []float32{5, 6}, &box{"dog", point2{3, 4}}, map[string]string{"k": "w", "z": "q"}},
+	})
+	ids, m, meta, err := readParquetBytes(f, ParquetOptions{Metadata: true})
+	if err != nil || strings.Join(ids, ",") != "a,b,c" || m.Cols != 2 {
+		t.Fatalf("%v %v %+v", err, ids, m)
+	}
+	want := []map[string]any{
+		{"box": map[string]any{"class": "cat", "at": map[string]any{"x": json.Number("1"), "y": json.Number("2")}}, "attrs": map[string]any{"k": "v"}},
+		{},
+		{"box": map[string]any{"class": "dog", "at": map[string]any{"x": json.Number("3"), "y": json.Number("4")}}, "attrs": map[string]any{"k": "w", "z": "q"}},
+	}
+	if !reflect.DeepEqual(meta, want) {
+		t.Fatalf("metadata\n got %#v\nwant %#v", meta, want)
+	}
+	// Without metadata the nested columns are not read at all.
+	if _, _, meta, err := readParquetBytes(f, ParquetOptions{}); err != nil || meta != nil {
+		t.Fatalf("no metadata: %v %v", err, meta)
+	}
+
+	f = writeRows(t, []withStructList{{"a", []float32{1, 2}, []point2{{1, 2}}}})
+	_, _, _, err = readParquetBytes(f, ParquetOptions{Metadata: true})
+	if !errors.Is(err, ErrUnsupportedDType) || !strings.Contains(err.Error(), `"boxes"`) {
+		t.Fatalf("list of structs: want ErrUnsupportedDType naming boxes, got %v", err)
+	}
+}

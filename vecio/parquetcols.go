@@ -125,47 +125,16 @@ func scalarValue(v parquet.Value) (any, bool) {
 }
 
 // readListMetadata adds list column c (e.g. tags: list<string>) to each
-// row's map under name. A value with repetition level 0 starts a row; one
-// at the maximum definition level is an element, one level below it a null
-// element (when elements are optional); lower levels mean an empty or null
-// list, which leaves the row without the field.
+// row's map under name; an empty or null list leaves the row without it.
 func readListMetadata(meta []map[string]any, name string, c *parquet.Column) error {
-	maxDef, optElem := c.MaxDefinitionLevel(), c.Optional()
-	row := -1
-	var cur []any
-	flush := func() {
-		if row >= 0 && cur != nil {
-			meta[row][name] = cur
-		}
-	}
-	err := eachValue(c, func(v parquet.Value) error {
-		if v.RepetitionLevel() == 0 {
-			flush()
-			row, cur = row+1, nil
-			if row >= len(meta) {
-				return errorf(ErrShape, "parquet column %q: more rows than the %d vector rows", name, len(meta))
-			}
-		} else if row < 0 {
-			return errorf(ErrFormat, "parquet column %q: first value continues a row", name)
-		}
-		switch d := v.DefinitionLevel(); {
-		case d == maxDef && !v.IsNull():
-			x, ok := scalarValue(v)
-			if !ok {
-				return nil
-			}
-			cur = append(cur, x)
-		case optElem && d == maxDef-1:
-			cur = append(cur, nil)
-		}
-		return nil
-	})
+	rows, err := listRows(c, len(meta))
 	if err != nil {
 		return err
 	}
-	flush()
-	if row+1 != len(meta) {
-		return errorf(ErrShape, "parquet column %q: %d rows but %d vector rows", name, row+1, len(meta))
+	for i, l := range rows {
+		if l != nil {
+			meta[i][name] = l
+		}
 	}
 	return nil
 }
